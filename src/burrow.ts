@@ -1,0 +1,296 @@
+/**
+ * Burrow: one node of a cluster. It holds the namespaces, the ring that names each key's owner,
+ * the client that asks owners, and the server that answers other nodes.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { StoredValue } from './codec.ts'
+import { BurrowError, describe } from './errors.ts'
+import {
+  checkNamespaceName,
+  Namespace,
+  type NamespaceHost,
+  type NamespaceOptions,
+  type NamespaceStats,
+} from './namespace.ts'
+import { functionOption, integerOption, objectOption } from './options.ts'
+import { type HashFunction, Ring } from './ring.ts'
+import { PeerClient, type PeerClientStats } from './transport/client.ts'
+import { createHttpHandler } from './transport/http.ts'
+import { NodeServer } from './transport/server.ts'
+
+/** A source of time, in milliseconds since the epoch. Injectable so TTLs can be tested without sleeping. */
+export interface Clock {
+  now(): number
+}
+
+/** Options of `new Burrow(options)`. */
+export interface BurrowOptions {
+  /**
+   * This node's peer id: its base URL, e.g. `http://10.0.0.2:5001`, hashed onto the ring and used
+   * by other nodes to reach it. Port 0 picks a free port at `listen()`, and the id changes to it.
+   * @default 'http://127.0.0.1:0'
+   */
+  self?: string
+  /** Every node of the cluster, this one included (it is added if missing). @default [self] */
+  peers?: readonly string[]
+  /** Virtual nodes per peer on the ring. @default 50 (golang/groupcache's) */
+  replicas?: number
+  /** The ring's hash, over a key's UTF-8 bytes, returning an unsigned 32-bit integer. @default crc32 IEEE */
+  hash?: HashFunction
+  /** The longest key accepted, in UTF-8 bytes. @default 1024 */
+  maxKeyBytes?: number
+  /** The deadline of one request to a peer, in milliseconds. @default 3000 */
+  peerTimeoutMs?: number
+  /** Persistent connections kept to each peer; requests are pipelined over them. @default 2 */
+  connectionsPerPeer?: number
+  /** The largest frame accepted on the wire, in bytes (values larger than this cannot travel). @default 33554432 (32 MiB) */
+  maxFrameBytes?: number
+  /** Time source. @default `{ now: Date.now }` */
+  clock?: Clock
+  /** Random numbers in [0, 1), used for hot-cache promotion and jitter. @default Math.random */
+  random?: () => number
+}
+
+/** Where `listen()` binds. */
+export interface ListenOptions {
+  /** @default the host of `self` */
+  host?: string
+  /** @default the port of `self` */
+  port?: number
+}
+
+/** What `node.stats()` returns: plain data, safe to `JSON.stringify`. */
+export interface BurrowStats {
+  self: string
+  peers: string[]
+  listening: boolean
+  namespaces: Record<string, NamespaceStats>
+  peerClient: PeerClientStats
+}
+
+const DEFAULT_SELF = 'http://127.0.0.1:0'
+
+/**
+ * One burrow node. Usually one per process; two in one process are two independent nodes.
+ *
+ * @example
+ * const node = new Burrow({ self: 'http://127.0.0.1:5001', peers: ['http://127.0.0.1:5001', 'http://127.0.0.1:5002'] })
+ * const test = node.namespace('test', { load: async (key) => db.get(key) })
+ * await node.listen()
+ * console.log(await test.get('6.824'))
+ */
+export class Burrow {
+  #self: string
+  #peers: string[]
+  #ring: Ring
+  #ringOptions: { replicas?: number; hash?: HashFunction }
+  #namespaces = new Map<string, Namespace<unknown>>()
+  #closing = new AbortController()
+  #client: PeerClient
+  #server: NodeServer | undefined
+  #host: NamespaceHost
+  #maxFrameBytes: number
+  #handler: ((req: IncomingMessage, res: ServerResponse, next?: () => void) => void) | undefined
+  /** The clock given in the options (or Date.now). */
+  readonly clock: Clock
+
+  constructor(options: BurrowOptions = {}) {
+    const opts = objectOption<BurrowOptions>('options', options)
+    this.#self = checkPeerId('self', opts.self ?? DEFAULT_SELF)
+    this.#ringOptions = { replicas: opts.replicas, hash: opts.hash }
+    this.#peers = withSelf(this.#self, opts.peers)
+    this.#ring = new Ring(this.#peers, this.#ringOptions)
+    this.clock = opts.clock ?? { now: Date.now }
+    functionOption('clock.now', objectOption<Clock>('clock', this.clock).now)
+    const random = functionOption<() => number>('random', opts.random, Math.random)
+    const maxKeyBytes = integerOption('maxKeyBytes', opts.maxKeyBytes, 1024, 1, 65536)
+    const maxFrameBytes = integerOption('maxFrameBytes', opts.maxFrameBytes, 32 * 1024 * 1024, 1024)
+    this.#client = new PeerClient({
+      timeoutMs: integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1),
+      connections: integerOption('connectionsPerPeer', opts.connectionsPerPeer, 2, 1, 64),
+      maxFrameBytes,
+      signal: this.#closing.signal,
+    })
+    this.#maxFrameBytes = maxFrameBytes
+    this.#host = {
+      signal: this.#closing.signal,
+      random,
+      maxKeyBytes,
+      remoteOwner: (key) => {
+        const ring = this.#ring
+        if (ring.peers.length === 1) return undefined
+        const owner = ring.owner(key)
+        return owner === this.#self ? undefined : owner
+      },
+      fetch: (peer, namespace, key, signal) => this.#client.get(peer, namespace, key, signal),
+    }
+  }
+
+  /** This node's peer id. After `listen()` on port 0 it names the port actually bound. */
+  get self(): string {
+    return this.#self
+  }
+
+  /** The current peer set, sorted. */
+  get peers(): readonly string[] {
+    return this.#ring.peers
+  }
+
+  /** The peer that owns `key` on this node's current ring. */
+  ownerOf(key: string): string {
+    return this.#ring.owner(key)
+  }
+
+  /**
+   * Creates the namespace `name`. Names are 1–64 characters of `A-Z a-z 0-9 . _ -`; a name can be
+   * used once per node (`BURROW_ERR_DUPLICATE_NAMESPACE`). Options are checked here, eagerly.
+   *
+   * @example
+   * const pages = node.namespace('pages', { maxBytes: 16 << 20, load: (url) => fetchPage(url) })
+   */
+  namespace<V = StoredValue>(name: string, options: NamespaceOptions<V>): Namespace<V> {
+    checkNamespaceName(name)
+    if (this.#namespaces.has(name)) {
+      throw new BurrowError(
+        'BURROW_ERR_DUPLICATE_NAMESPACE',
+        `namespace ${name} already exists on this node`,
+        { namespace: name },
+      )
+    }
+    if (this.#closing.signal.aborted) throw this.#closedError()
+    const ns = new Namespace<V>(this.#host, name, options)
+    this.#namespaces.set(name, ns as Namespace<unknown>)
+    return ns
+  }
+
+  /** The namespace `name`, or `undefined`. */
+  getNamespace(name: string): Namespace<unknown> | undefined {
+    return this.#namespaces.get(name)
+  }
+
+  /**
+   * Replaces the peer set (this node is added if missing). The new ring is built aside and swapped
+   * in whole, so a get sees either the old ring or the new one. Connections to removed peers close.
+   */
+  setPeers(peers: readonly string[]): void {
+    const next = withSelf(this.#self, peers)
+    const ring = new Ring(next, this.#ringOptions)
+    this.#peers = next
+    this.#ring = ring
+    this.#client.retain(new Set(ring.peers))
+  }
+
+  /**
+   * Serves the peer protocol (RESP) and the HTTP routes on one port: the host and port of `self`
+   * unless given. Resolves once bound; with port 0, `self` then names the bound port.
+   */
+  async listen(options: ListenOptions = {}): Promise<{ host: string; port: number }> {
+    if (this.#closing.signal.aborted) throw this.#closedError()
+    if (this.#server !== undefined)
+      throw new BurrowError('BURROW_ERR_LISTEN', `node ${this.#self} is already listening`)
+    const url = new URL(this.#self)
+    const opts = objectOption<ListenOptions>('listen options', options)
+    const host = opts.host ?? url.hostname.replace(/^\[(.*)\]$/, '$1')
+    const port = integerOption('port', opts.port, Number(url.port || 80), 0, 65535)
+    const server = new NodeServer({
+      namespace: (name) => this.#namespaces.get(name),
+      http: this.handler,
+      maxFrameBytes: this.#maxFrameBytes,
+      stats: () => this.stats(),
+    })
+    this.#server = server
+    let address: { host: string; port: number }
+    try {
+      address = await server.listen(host, port)
+    } catch (err) {
+      this.#server = undefined
+      throw new BurrowError(
+        'BURROW_ERR_LISTEN',
+        `cannot listen on ${host}:${port}: ${(err as Error).message}`,
+        { cause: err },
+      )
+    }
+    if (url.port === '0' || (url.port === '' && port === 0)) {
+      const old = this.#self
+      url.port = String(address.port)
+      this.#self = url.origin
+      this.setPeers(this.#peers.filter((p) => p !== old))
+    }
+    return address
+  }
+
+  /**
+   * A `node:http` request listener serving `GET /burrow/{namespace}/{key}` (and `HEAD`), to mount
+   * on a server the application already runs. Other paths call `next()` when given (Express), or
+   * get a 404.
+   *
+   * @example
+   * http.createServer(node.handler).listen(8080)
+   * app.use(node.handler)  // Express
+   */
+  get handler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
+    this.#handler ??= createHttpHandler((name) => this.#namespaces.get(name))
+    return this.#handler
+  }
+
+  /** Counters and sizes of every namespace, and of the peer client: a fresh plain object. */
+  stats(): BurrowStats {
+    const namespaces: Record<string, NamespaceStats> = {}
+    for (const [name, ns] of this.#namespaces) namespaces[name] = ns.stats()
+    return {
+      self: this.#self,
+      peers: [...this.#ring.peers],
+      listening: this.#server !== undefined,
+      namespaces,
+      peerClient: this.#client.stats(),
+    }
+  }
+
+  /**
+   * Stops serving, closes peer connections, aborts the signal of running loads, and rejects their
+   * waiters with `BURROW_ERR_CLOSED`. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (!this.#closing.signal.aborted) this.#closing.abort(this.#closedError())
+    this.#client.close()
+    const server = this.#server
+    if (server !== undefined) await server.close()
+  }
+
+  #closedError(): BurrowError {
+    return new BurrowError('BURROW_ERR_CLOSED', `node ${this.#self} is closed`)
+  }
+}
+
+function checkPeerId(name: string, id: unknown): string {
+  let url: URL | undefined
+  try {
+    url = typeof id === 'string' ? new URL(id) : undefined
+  } catch {}
+  if (
+    url === undefined ||
+    url.protocol !== 'http:' ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.hash
+  ) {
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      `option ${name} must be a base URL like 'http://10.0.0.2:5001', received ${describe(id)}`,
+    )
+  }
+  return id as string
+}
+
+function withSelf(self: string, peers: readonly string[] | undefined): string[] {
+  if (peers === undefined) return [self]
+  if (!Array.isArray(peers))
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      `option peers must be an array of base URLs, received ${describe(peers)}`,
+    )
+  const list = peers.map((p, i) => checkPeerId(`peers[${i}]`, p))
+  return list.includes(self) ? list : [...list, self]
+}

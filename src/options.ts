@@ -1,0 +1,70 @@
+/**
+ * Eager option checks shared by the node and its namespaces. Each one names the option and the
+ * value it received, so a typo fails at construction with a message that says what to fix.
+ *
+ * @module
+ */
+import { BurrowError, describe } from './errors.ts'
+
+function bad(name: string, expected: string, value: unknown): BurrowError {
+  return new BurrowError(
+    'BURROW_ERR_BAD_OPTION',
+    `option ${name} must be ${expected}, received ${describe(value)}`,
+  )
+}
+
+/** An integer option in `[min, max]`; `undefined` gives `fallback`. */
+export function integerOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`
+    throw bad(name, `an integer ${range}`, value)
+  }
+  return value
+}
+
+/** A finite number option in `[min, max]`; `undefined` gives `fallback`. */
+export function numberOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw bad(name, `a number in [${min}, ${max}]`, value)
+  }
+  return value
+}
+
+/** A boolean option; `undefined` gives `fallback`. */
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw bad(name, 'a boolean', value)
+  return value
+}
+
+/** A function option; `undefined` gives `fallback` (pass `undefined` to make it required). */
+export function functionOption<F extends (...args: never[]) => unknown>(
+  name: string,
+  value: unknown,
+  fallback?: F,
+): F {
+  if (value === undefined && fallback !== undefined) return fallback
+  if (typeof value !== 'function') throw bad(name, 'a function', value)
+  return value as F
+}
+
+/** An options bag: `undefined` gives `{}`, anything but a plain object is an error. */
+export function objectOption<T extends object>(name: string, value: unknown): Partial<T> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(name, 'an object', value)
+  return value as Partial<T>
+}

@@ -1,0 +1,172 @@
+/**
+ * The consistent-hash ring that picks each key's owner. By default it is golang/groupcache's
+ * `consistenthash` exactly (crc32 IEEE, 50 virtual nodes per peer, virtual node key = replica index
+ * then peer id), so burrow and Go groupcache nodes in one cluster agree on every owner.
+ *
+ * @module
+ */
+
+import { Buffer } from 'node:buffer'
+import zlib from 'node:zlib'
+import { BurrowError, describe } from './errors.ts'
+
+/**
+ * Hashes bytes to an unsigned 32-bit integer. Results are taken modulo 2^32 (`>>> 0`).
+ */
+export type HashFunction = (data: Uint8Array) => number
+
+/** Options of a {@link Ring}. */
+export interface RingOptions {
+  /**
+   * Virtual nodes per peer: an integer from 1 to 1000. More spreads keys more evenly and costs a
+   * little more memory and build time. Every node of a cluster must use the same value.
+   *
+   * @default 50
+   */
+  replicas?: number
+  /**
+   * Hashes virtual node keys and keys (their UTF-8 bytes). Every node of a cluster must use the
+   * same function.
+   *
+   * @default crc32 (IEEE), as groupcache
+   */
+  hash?: HashFunction
+}
+
+const DEFAULT_REPLICAS = 50
+const MAX_REPLICAS = 1000
+
+/**
+ * The crc32 (IEEE) of a string's UTF-8 bytes, or of bytes; the ring's default hash.
+ *
+ * @example
+ * crc32('0http://127.0.0.1:9001') // the hash of that peer's first virtual node
+ */
+export function crc32(data: Uint8Array | string): number {
+  return zlib.crc32(data)
+}
+
+/**
+ * An immutable consistent-hash ring over a set of peers. A node builds a new ring on every
+ * membership change and swaps it in; reads keep using the old one until then.
+ *
+ * Peers are added in sorted order, so the ring does not depend on the order peers are listed in.
+ * When two virtual nodes hash alike, the peer added later owns both (as Go's map overwrite).
+ *
+ * @example
+ * const ring = new Ring(['http://10.0.0.1:5001', 'http://10.0.0.2:5001'])
+ * ring.owner('user:42') // 'http://10.0.0.2:5001' or 'http://10.0.0.1:5001'
+ */
+export class Ring {
+  /** The distinct peers, sorted by UTF-16 code unit. */
+  readonly peers: readonly string[]
+
+  /** Virtual node hashes, ascending. */
+  readonly #hashes: Uint32Array
+  /** `#owners[i]` is the index in `peers` of the peer owning `#hashes[i]`. */
+  readonly #owners: Int32Array
+  readonly #peerSet: ReadonlySet<string>
+  /** A custom hash, or undefined for crc32 on the string itself (no Buffer allocated). */
+  readonly #hash: HashFunction | undefined
+
+  /**
+   * @param peers - The peer ids; at least one. Duplicates are dropped.
+   * @param options - See {@link RingOptions}.
+   * @throws BurrowError `BURROW_ERR_BAD_OPTION` if `peers` is empty or holds anything but
+   * non-empty strings, or an option is invalid.
+   */
+  constructor(peers: readonly string[], options: RingOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw badOption(`Ring options must be an object; received ${describe(options)}`)
+    }
+    const { replicas = DEFAULT_REPLICAS, hash } = options
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
+      throw badOption(`replicas must be an integer from 1 to ${MAX_REPLICAS}; received ${describe(replicas)}`)
+    }
+    if (hash !== undefined && typeof hash !== 'function') {
+      throw badOption(`hash must be a function; received ${describe(hash)}`)
+    }
+    this.peers = Object.freeze(distinctSortedPeers(peers))
+    this.#peerSet = new Set(this.peers)
+    this.#hash = hash === undefined || hash === crc32 ? undefined : hash
+
+    // Built as Go builds it, and cheap enough to rebuild on every membership change: 100 peers ×
+    // 50 replicas is 5,000 points, a few milliseconds, most of it hashing.
+    const count = this.peers.length * replicas
+    const hashes = new Uint32Array(count)
+    // On a collision the peer added later wins, as with Go's map; both points stay in the array.
+    const ownerOfHash = new Map<number, number>()
+    for (let p = 0, n = 0; p < this.peers.length; p++) {
+      const peer = this.peers[p]!
+      for (let i = 0; i < replicas; i++) {
+        const h = this.#hashOf(`${i}${peer}`)
+        hashes[n++] = h
+        ownerOfHash.set(h, p)
+      }
+    }
+    hashes.sort()
+    const owners = new Int32Array(count)
+    for (let j = 0; j < count; j++) owners[j] = ownerOfHash.get(hashes[j]!)!
+    this.#hashes = hashes
+    this.#owners = owners
+  }
+
+  /**
+   * The owner of `key`: the peer of the first virtual node whose hash is >= the hash of the key's
+   * UTF-8 bytes, wrapping to the first virtual node.
+   */
+  owner(key: string): string {
+    const h = this.#hashOf(key)
+    const hashes = this.#hashes
+    // Branch-free binary search for the first hash >= h: a compare the CPU cannot predict becomes a
+    // conditional move (about 25% faster than the textbook loop on 5,000 points).
+    let base = 0
+    let n = hashes.length
+    while (n > 1) {
+      const half = n >>> 1
+      base = hashes[base + half]! < h ? base + half : base
+      n -= half
+    }
+    if (hashes[base]! < h) base++
+    return this.peers[this.#owners[base === hashes.length ? 0 : base]!]!
+  }
+
+  /** Is `peer` on this ring? */
+  has(peer: string): boolean {
+    return this.#peerSet.has(peer)
+  }
+
+  /**
+   * Every virtual node, ascending by hash (for tests, the CLI and the dashboard). Its length is
+   * always `peers.length × replicas`; colliding virtual nodes both name the winning peer.
+   */
+  points(): Array<{ hash: number; peer: string }> {
+    const out = new Array<{ hash: number; peer: string }>(this.#hashes.length)
+    for (let j = 0; j < this.#hashes.length; j++) {
+      out[j] = { hash: this.#hashes[j]!, peer: this.peers[this.#owners[j]!]! }
+    }
+    return out
+  }
+
+  #hashOf(s: string): number {
+    return this.#hash === undefined ? zlib.crc32(s) : this.#hash(Buffer.from(s, 'utf8')) >>> 0
+  }
+}
+
+function distinctSortedPeers(peers: readonly string[]): string[] {
+  if (!Array.isArray(peers)) {
+    throw badOption(`peers must be an array of peer ids; received ${describe(peers)}`)
+  }
+  if (peers.length === 0) throw badOption('peers must list at least one peer; received an empty array')
+  for (let i = 0; i < peers.length; i++) {
+    const peer: unknown = peers[i]
+    if (typeof peer !== 'string' || peer === '') {
+      throw badOption(`peers[${i}] must be a non-empty string; received ${describe(peer)}`)
+    }
+  }
+  return [...new Set(peers)].sort()
+}
+
+function badOption(message: string): BurrowError {
+  return new BurrowError('BURROW_ERR_BAD_OPTION', message)
+}

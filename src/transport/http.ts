@@ -1,0 +1,94 @@
+/**
+ * The seed's HTTP route, `GET /burrow/{namespace}/{key}`: any node answers, asking the key's owner
+ * when it is not the owner itself. Each segment is percent-encoded by the client
+ * (`encodeURIComponent`) and decoded exactly once here. Never redirects.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { StoredValue } from '../codec.ts'
+import { BurrowError } from '../errors.ts'
+import { type Namespace, serveLocal } from '../namespace.ts'
+
+/** The path prefix of the seed route. */
+export const ROUTE_PREFIX = '/burrow/'
+
+/** Why a 404 was given, in the `x-burrow-status` header. */
+export const NOT_FOUND_STATUS = { key: 'not-found', namespace: 'no-namespace' } as const
+
+type Lookup = (name: string) => Namespace<unknown> | undefined
+
+/** Builds the request listener behind `node.handler`. */
+export function createHttpHandler(
+  lookup: Lookup,
+): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
+  return (req, res, next) => {
+    const url = req.url ?? ''
+    if (!url.startsWith(ROUTE_PREFIX)) {
+      if (next !== undefined) return next()
+      return text(res, 404, 'no such route; try GET /burrow/{namespace}/{key}\n', 'no-route')
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD')
+      return text(res, 405, 'method not allowed; use GET\n')
+    }
+    const route = parseRoute(url)
+    if (route === undefined)
+      return text(res, 400, 'bad request: expected /burrow/{namespace}/{key}, percent-encoded\n')
+    const ns = lookup(route.namespace)
+    if (ns === undefined)
+      return text(res, 404, `no such namespace: ${route.namespace}\n`, NOT_FOUND_STATUS.namespace)
+    ns[serveLocal](route.key, false).then(
+      (value) =>
+        value === undefined
+          ? text(res, 404, 'not found\n', NOT_FOUND_STATUS.key)
+          : sendValue(req, res, value),
+      (err: unknown) => sendError(res, err),
+    )
+  }
+}
+
+/** Splits and decodes `/burrow/{namespace}/{key}`; `undefined` when malformed. */
+export function parseRoute(url: string): { namespace: string; key: string } | undefined {
+  const query = url.indexOf('?')
+  const path = url.slice(ROUTE_PREFIX.length, query === -1 ? undefined : query)
+  const slash = path.indexOf('/')
+  if (slash <= 0 || slash === path.length - 1) return undefined
+  try {
+    return {
+      namespace: decodeURIComponent(path.slice(0, slash)),
+      key: decodeURIComponent(path.slice(slash + 1)),
+    }
+  } catch {
+    return undefined
+  }
+}
+
+function sendValue(req: IncomingMessage, res: ServerResponse, value: StoredValue): void {
+  if (res.destroyed) return
+  const body = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+  res.writeHead(200, {
+    'content-type': typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+    'content-length': body.byteLength,
+    'x-burrow-kind': typeof value === 'string' ? 'string' : 'bytes',
+  })
+  res.end(req.method === 'HEAD' ? undefined : body)
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (!(err instanceof BurrowError)) return text(res, 500, 'internal error\n', 'error')
+  const status = err.code === 'BURROW_ERR_BAD_KEY' ? 400 : err.code === 'BURROW_ERR_CLOSED' ? 503 : 500
+  text(res, status, `${err.code}: ${err.message}\n`, 'error', err.code)
+}
+
+function text(res: ServerResponse, status: number, body: string, reason?: string, code?: string): void {
+  if (res.destroyed || res.headersSent) return
+  const headers: Record<string, string | number> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  }
+  if (reason !== undefined) headers['x-burrow-status'] = reason
+  if (code !== undefined) headers['x-burrow-error'] = code
+  res.writeHead(status, headers)
+  res.end(res.req?.method === 'HEAD' ? undefined : body)
+}

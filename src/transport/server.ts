@@ -1,0 +1,283 @@
+/**
+ * The node's one port. The first bytes of each connection say which protocol it speaks: a RESP
+ * array (`*`) is the peer protocol, a request line ending in `HTTP/1.x` is HTTP, and any other
+ * line is an inline RESP command (as typed into telnet).
+ *
+ * @module
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
+import type { StoredValue } from '../codec.ts'
+import { BurrowError } from '../errors.ts'
+import { type Namespace, serveLocal } from '../namespace.ts'
+import { RespParser, type RespValue, RespWriter } from './resp.ts'
+
+/** What the server needs from its node. */
+export interface NodeServerOptions {
+  namespace(name: string): Namespace<unknown> | undefined
+  http: (req: IncomingMessage, res: ServerResponse) => void
+  maxFrameBytes: number
+  stats(): unknown
+}
+
+/** The longest first line looked at to tell HTTP from RESP. */
+const SNIFF_BYTES = 8192
+/** Replies owed on one connection before it stops reading more commands. */
+const MAX_OWED = 4096
+const HTTP_REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/1\.[01]\r?$/
+
+/** Serves RESP and HTTP on one TCP port. */
+export class NodeServer {
+  #options: NodeServerOptions
+  #tcp: Server
+  #http: ReturnType<typeof createHttpServer>
+  #sockets = new Set<Socket>()
+
+  constructor(options: NodeServerOptions) {
+    this.#options = options
+    this.#http = createHttpServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, options.http)
+    this.#tcp = createServer({ noDelay: true }, (socket) => this.#accept(socket))
+  }
+
+  /** Binds `host:port` (port 0: any free port); resolves the bound address. */
+  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err)
+      this.#tcp.once('error', onError)
+      this.#tcp.listen({ host, port }, () => {
+        this.#tcp.off('error', onError)
+        const address = this.#tcp.address()
+        if (address === null || typeof address === 'string') return reject(new Error('no TCP address'))
+        resolve({ host: address.address, port: address.port })
+      })
+    })
+  }
+
+  /** Stops accepting, closes every open connection, and resolves once the port is free. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#tcp.close(() => resolve())
+      for (const socket of this.#sockets) socket.destroy()
+      this.#http.closeAllConnections()
+    })
+  }
+
+  #accept(socket: Socket): void {
+    this.#sockets.add(socket)
+    socket.on('close', () => this.#sockets.delete(socket))
+    socket.on('error', () => socket.destroy())
+    // A connection that sends nothing for a while is dropped before the protocol is known.
+    socket.setTimeout(30_000, () => socket.destroy())
+    let head: Buffer = Buffer.alloc(0)
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk])
+      const protocol = sniff(head)
+      if (protocol === undefined) {
+        if (head.length > SNIFF_BYTES) socket.destroy()
+        return
+      }
+      socket.off('data', onData)
+      socket.setTimeout(0)
+      if (protocol === 'http') {
+        socket.pause()
+        socket.unshift(head)
+        this.#http.emit('connection', socket)
+        socket.resume()
+      } else {
+        new RespConnection(socket, this.#options).feed(head)
+      }
+    }
+    socket.on('data', onData)
+  }
+}
+
+function sniff(head: Buffer): 'http' | 'resp' | undefined {
+  if (head[0] === 0x2a) return 'resp' // '*'
+  const eol = head.indexOf(0x0a)
+  if (eol === -1) return undefined
+  return HTTP_REQUEST_LINE.test(head.toString('latin1', 0, eol)) ? 'http' : 'resp'
+}
+
+/** A reply slot of an untagged command: replies to those go out in the order they came in. */
+interface Slot {
+  reply: Buffer | undefined
+}
+
+/** One RESP connection: parses commands, runs them, writes replies in batches. */
+class RespConnection {
+  #socket: Socket
+  #options: NodeServerOptions
+  #parser: RespParser
+  #ordered: Slot[] = []
+  #owed = 0
+  #out: Buffer[] = []
+  #flushScheduled = false
+  #paused = false
+
+  constructor(socket: Socket, options: NodeServerOptions) {
+    this.#socket = socket
+    this.#options = options
+    this.#parser = new RespParser({ maxFrameBytes: options.maxFrameBytes, inline: true })
+    socket.on('data', (chunk: Buffer) => this.feed(chunk))
+    socket.on('drain', () => this.#maybeResume())
+  }
+
+  feed(chunk: Buffer): void {
+    try {
+      this.#parser.feed(chunk, (command) => this.#run(command))
+    } catch (err) {
+      const message = err instanceof BurrowError ? `${err.code} ${err.message}` : 'ERR protocol error'
+      this.#send(new RespWriter().error(message).take())
+      this.#flush()
+      this.#socket.end()
+      this.#socket.destroySoon()
+    }
+  }
+
+  #run(command: RespValue): void {
+    if (!Array.isArray(command) || command.length === 0 || !command.every(Buffer.isBuffer)) {
+      return this.#reply(new RespWriter().error('ERR a command is an array of bulk strings').take())
+    }
+    const args = command as Buffer[]
+    const name = args[0]!.toString('latin1').toUpperCase()
+    switch (name) {
+      case 'BURROW.FETCH':
+        return this.#fetch(args)
+      case 'BURROW.GET':
+        return this.#get(args)
+      case 'PING':
+        return this.#reply(
+          args.length > 1 ? new RespWriter().bulk(args[1]!).take() : new RespWriter().simple('PONG').take(),
+        )
+      case 'BURROW.STATS':
+        return this.#reply(new RespWriter().bulk(JSON.stringify(this.#options.stats())).take())
+      case 'COMMAND':
+      case 'CONFIG':
+        // redis-cli and redis-benchmark ask these on connect; an empty answer is enough for them.
+        return this.#reply(new RespWriter().arrayHeader(0).take())
+      case 'QUIT':
+        this.#reply(new RespWriter().simple('OK').take())
+        this.#flush()
+        this.#socket.end()
+        return
+      default:
+        return this.#reply(new RespWriter().error(`ERR unknown command '${name.slice(0, 64)}'`).take())
+    }
+  }
+
+  /** `BURROW.FETCH id namespace key`: a peer's request. Served here, never forwarded; tagged reply. */
+  #fetch(args: Buffer[]): void {
+    const id = args.length === 4 ? parseId(args[1]!) : undefined
+    if (id === undefined) {
+      return this.#reply(new RespWriter().error('ERR usage: BURROW.FETCH id namespace key').take())
+    }
+    const ns = this.#options.namespace(args[2]!.toString('utf8'))
+    if (ns === undefined) {
+      return this.#send(tagged(id).simple('e').error(`BURROW_ERR_UNKNOWN_NAMESPACE no such namespace`).take())
+    }
+    this.#owed++
+    ns[serveLocal](args[3]!.toString('utf8'), true).then(
+      (value) => this.#settleTagged(fetchReply(id, value)),
+      (err: unknown) => this.#settleTagged(tagged(id).simple('e').error(errorText(err)).take()),
+    )
+    this.#maybePause()
+  }
+
+  /** `BURROW.GET namespace key`: a client's read through this node (the owner is asked if needed). */
+  #get(args: Buffer[]): void {
+    if (args.length !== 3)
+      return this.#reply(new RespWriter().error('ERR usage: BURROW.GET namespace key').take())
+    const ns = this.#options.namespace(args[1]!.toString('utf8'))
+    if (ns === undefined)
+      return this.#reply(new RespWriter().error('BURROW_ERR_UNKNOWN_NAMESPACE no such namespace').take())
+    const slot: Slot = { reply: undefined }
+    this.#ordered.push(slot)
+    this.#owed++
+    ns[serveLocal](args[2]!.toString('utf8'), false).then(
+      (value) =>
+        this.#settleSlot(slot, value === undefined ? nullBulk() : new RespWriter().bulk(value).take()),
+      (err: unknown) => this.#settleSlot(slot, new RespWriter().error(errorText(err)).take()),
+    )
+    this.#maybePause()
+  }
+
+  /** An untagged reply that is ready now; it still waits behind earlier untagged ones. */
+  #reply(reply: Buffer): void {
+    if (this.#ordered.length === 0) return this.#send(reply)
+    this.#ordered.push({ reply })
+  }
+
+  #settleTagged(reply: Buffer): void {
+    this.#owed--
+    this.#send(reply)
+    this.#maybeResume()
+  }
+
+  #settleSlot(slot: Slot, reply: Buffer): void {
+    this.#owed--
+    slot.reply = reply
+    while (this.#ordered.length > 0 && this.#ordered[0]!.reply !== undefined)
+      this.#send(this.#ordered.shift()!.reply!)
+    this.#maybeResume()
+  }
+
+  #send(reply: Buffer): void {
+    this.#out.push(reply)
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      process.nextTick(() => this.#flush())
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false
+    if (this.#out.length === 0 || this.#socket.destroyed) return
+    const out = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out)
+    this.#out = []
+    if (!this.#socket.write(out) && !this.#paused) {
+      // The peer reads slower than we answer: stop reading its commands until it catches up.
+      this.#paused = true
+      this.#socket.pause()
+    }
+  }
+
+  #maybePause(): void {
+    if (!this.#paused && this.#owed >= MAX_OWED) {
+      this.#paused = true
+      this.#socket.pause()
+    }
+  }
+
+  #maybeResume(): void {
+    if (this.#paused && this.#owed < MAX_OWED / 2 && !this.#socket.writableNeedDrain) {
+      this.#paused = false
+      this.#socket.resume()
+    }
+  }
+}
+
+function parseId(arg: Buffer): number | undefined {
+  if (arg.length === 0 || arg.length > 15) return undefined
+  const id = Number(arg.toString('latin1'))
+  return Number.isSafeInteger(id) && id >= 0 ? id : undefined
+}
+
+function tagged(id: number): RespWriter {
+  return new RespWriter().arrayHeader(3).integer(id)
+}
+
+function fetchReply(id: number, value: StoredValue | undefined): Buffer {
+  if (value === undefined) return tagged(id).simple('n').nullBulk().take()
+  return tagged(id)
+    .simple(typeof value === 'string' ? 's' : 'b')
+    .bulk(value)
+    .take()
+}
+
+function nullBulk(): Buffer {
+  return new RespWriter().nullBulk().take()
+}
+
+function errorText(err: unknown): string {
+  return err instanceof BurrowError ? `${err.code} ${err.message}` : 'ERR internal error'
+}

@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { Burrow, BurrowError } from '../src/index.ts'
+import { closeAll, node } from './helpers.ts'
+
+afterEach(closeAll)
+
+/** Asserts that `fn` throws a BurrowError with `code` whose message contains every one of `words`. */
+function expectCode(fn: () => unknown, code: string, ...words: string[]): void {
+  let thrown: unknown
+  try {
+    fn()
+  } catch (err) {
+    thrown = err
+  }
+  expect(thrown).toBeInstanceOf(BurrowError)
+  expect((thrown as BurrowError).code).toBe(code)
+  for (const word of words) expect((thrown as BurrowError).message).toContain(word)
+}
+
+describe('bad input gets a coded error and the node keeps working', () => {
+  it.each([
+    ['a number', 42],
+    ['undefined', undefined],
+    ['null', null],
+    ['an empty string', ''],
+    ['an object', { key: 'x' }],
+  ])('get with %s as key rejects with BURROW_ERR_BAD_KEY', async (_, key) => {
+    let calls = 0
+    const ns = node().namespace('test', {
+      load: () => {
+        calls++
+        return 'v'
+      },
+    })
+    await expect(ns.get(key as string)).rejects.toMatchObject({ code: 'BURROW_ERR_BAD_KEY' })
+    expect(() => ns.peek(key as string)).toThrow(BurrowError)
+    expect(calls).toBe(0)
+    expect(await ns.get('fine')).toBe('v')
+  })
+
+  it('a key longer than maxKeyBytes in UTF-8 is refused; one at the limit is fine', async () => {
+    const ns = node({ maxKeyBytes: 12 }).namespace('test', { load: (key) => key })
+    await expect(ns.get('€€€€€')).rejects.toMatchObject({ code: 'BURROW_ERR_BAD_KEY' }) // 15 bytes, 5 chars
+    expect(await ns.get('€€€€')).toBe('€€€€') // 12 bytes
+    await expect(ns.get('x'.repeat(13))).rejects.toMatchObject({ code: 'BURROW_ERR_BAD_KEY' })
+  })
+
+  it('a key with a lone surrogate is refused (it could not cross the wire unchanged)', async () => {
+    const ns = node().namespace('test', { load: (key) => key })
+    await expect(ns.get('a\uD800b')).rejects.toMatchObject({ code: 'BURROW_ERR_BAD_KEY' })
+    expect(await ns.get('😀')).toBe('😀')
+  })
+
+  it.each(['', 'has space', 'slash/', 'ü', 'x'.repeat(65), 42, undefined])(
+    'namespace name %j is refused',
+    (name) => {
+      const n = node()
+      expectCode(
+        () => n.namespace(name as string, { load: () => 'v' }),
+        'BURROW_ERR_BAD_NAMESPACE',
+        'namespace',
+      )
+      expect(n.namespace('ok.name_1-2', { load: () => 'v' }).name).toBe('ok.name_1-2')
+    },
+  )
+
+  it('a duplicate namespace is refused and the first keeps working', async () => {
+    const n = node()
+    const first = n.namespace('test', { load: () => 'first' })
+    expectCode(() => n.namespace('test', { load: () => 'second' }), 'BURROW_ERR_DUPLICATE_NAMESPACE', 'test')
+    expect(await first.get('k')).toBe('first')
+  })
+
+  it.each([
+    ['negative', -1],
+    ['non-integer', 1.5],
+    ['a string', '100'],
+    ['NaN', Number.NaN],
+  ])('maxBytes %s is refused, naming the option and the value', (_, maxBytes) => {
+    const n = node()
+    expectCode(
+      () => n.namespace('test', { maxBytes: maxBytes as number, load: () => 'v' }),
+      'BURROW_ERR_BAD_OPTION',
+      'test.maxBytes',
+      String(maxBytes),
+    )
+  })
+
+  it('a missing or non-function loader is refused', () => {
+    const n = node()
+    expectCode(() => n.namespace('test', {} as never), 'BURROW_ERR_BAD_OPTION', 'test.load', 'undefined')
+    expectCode(
+      () => n.namespace('test', { load: 'db' } as never),
+      'BURROW_ERR_BAD_OPTION',
+      'test.load',
+      '"db"',
+    )
+  })
+
+  it('other namespace options are checked eagerly', () => {
+    const n = node()
+    const load = () => 'v'
+    expectCode(
+      () => n.namespace('a', { load, maxEntryBytes: 10, maxBytes: 5 }),
+      'BURROW_ERR_BAD_OPTION',
+      'a.maxEntryBytes',
+    )
+    expectCode(
+      () => n.namespace('b', { load, hot: { fraction: 0.9 } }),
+      'BURROW_ERR_BAD_OPTION',
+      'b.hot.fraction',
+    )
+    expectCode(
+      () => n.namespace('c', { load, hot: { probability: -1 } }),
+      'BURROW_ERR_BAD_OPTION',
+      'b.hot.probability'.replace('b', 'c'),
+    )
+    expectCode(() => n.namespace('d', { load, codec: 'yaml' as never }), 'BURROW_ERR_BAD_OPTION', 'd.codec')
+    expectCode(
+      () => n.namespace('e', { load, peerFallback: 'yes' as never }),
+      'BURROW_ERR_BAD_OPTION',
+      'e.peerFallback',
+    )
+    expectCode(() => n.namespace('f', null as never), 'BURROW_ERR_BAD_OPTION', 'options')
+  })
+
+  it('node options are checked eagerly', () => {
+    expectCode(() => new Burrow({ self: 'not a url' }), 'BURROW_ERR_BAD_OPTION', 'self')
+    expectCode(() => new Burrow({ self: 'ftp://127.0.0.1:1' }), 'BURROW_ERR_BAD_OPTION', 'self')
+    expectCode(() => new Burrow({ self: 'http://127.0.0.1:1/path' }), 'BURROW_ERR_BAD_OPTION', 'self')
+    expectCode(() => new Burrow({ peers: ['http://a:1', 7 as never] }), 'BURROW_ERR_BAD_OPTION', 'peers[1]')
+    expectCode(() => new Burrow({ maxKeyBytes: 0 }), 'BURROW_ERR_BAD_OPTION', 'maxKeyBytes')
+    expectCode(() => new Burrow({ peerTimeoutMs: -5 }), 'BURROW_ERR_BAD_OPTION', 'peerTimeoutMs')
+    expectCode(() => new Burrow({ random: 0.5 as never }), 'BURROW_ERR_BAD_OPTION', 'random')
+    expectCode(() => new Burrow({ clock: {} as never }), 'BURROW_ERR_BAD_OPTION', 'clock.now')
+    expectCode(() => new Burrow({ replicas: 0 }), 'BURROW_ERR_BAD_OPTION', 'replicas')
+  })
+})

@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { ENTRY_OVERHEAD_BYTES } from '../src/index.ts'
+import { closeAll, node } from './helpers.ts'
+
+afterEach(closeAll)
+
+/** A loader of 100-byte string values that counts its calls per key. */
+function counting() {
+  const calls = new Map<string, number>()
+  const load = (key: string): string => {
+    calls.set(key, (calls.get(key) ?? 0) + 1)
+    return key.padEnd(100, '.')
+  }
+  return { calls, load }
+}
+
+describe('the byte budget', () => {
+  it('filling far past maxBytes evicts least recently used first and keeps bytes within the budget', async () => {
+    const { load } = counting()
+    const n = node()
+    const size = 3 + 100 + ENTRY_OVERHEAD_BYTES // 3-byte key, 100-byte value
+    const ns = n.namespace('test', { maxBytes: size * 10, maxEntryBytes: size, load })
+    const first = Array.from({ length: 10 }, (_, i) => `a0${i}`)
+    for (const key of first) await ns.get(key)
+    expect(n.stats().namespaces['test']!.main).toEqual({ bytes: size * 10, items: 10, evictions: 0 })
+    ns.peek('a00') // a00 becomes the most recently used
+    for (let i = 0; i < 5; i++) await ns.get(`b0${i}`)
+    expect(first.filter((key) => ns.peek(key) !== undefined)).toEqual(['a00', 'a06', 'a07', 'a08', 'a09'])
+    for (let i = 0; i < 200; i++) {
+      await ns.get(`c${i.toString(36).padStart(2, '0')}`)
+      expect(n.stats().namespaces['test']!.main.bytes).toBeLessThanOrEqual(size * 10)
+    }
+    expect(n.stats().namespaces['test']!.main).toEqual({ bytes: size * 10, items: 10, evictions: 205 })
+  })
+
+  it('evicts the least recently used entry, where a read refreshes recency (not FIFO)', async () => {
+    const { load } = counting()
+    const size = 1 + 100 + ENTRY_OVERHEAD_BYTES
+    const ns = node().namespace('test', { maxBytes: size * 3, maxEntryBytes: size, load })
+    await ns.get('a')
+    await ns.get('b')
+    await ns.get('c')
+    await ns.get('a') // a is now the most recent; b is the oldest
+    await ns.get('d')
+    expect(ns.peek('b')).toBeUndefined()
+    expect(ns.peek('a')).toBeDefined()
+    expect(ns.peek('c')).toBeDefined()
+    expect(ns.peek('d')).toBeDefined()
+  })
+
+  it('an evicted key is loaded again on its next get', async () => {
+    const { calls, load } = counting()
+    const size = 1 + 100 + ENTRY_OVERHEAD_BYTES
+    const ns = node().namespace('test', { maxBytes: size * 2, maxEntryBytes: size, load })
+    await ns.get('a')
+    await ns.get('b')
+    await ns.get('c')
+    expect(ns.peek('a')).toBeUndefined()
+    expect(await ns.get('a')).toBe('a'.padEnd(100, '.'))
+    expect(calls.get('a')).toBe(2)
+  })
+
+  it('a value larger than maxEntryBytes is returned but not stored', async () => {
+    const n = node()
+    const ns = n.namespace('test', { maxBytes: 8000, load: () => 'x'.repeat(2000) })
+    expect(await ns.get('big')).toHaveLength(2000) // 2000 + overhead > 8000 / 8
+    expect(ns.peek('big')).toBeUndefined()
+    expect(n.stats().namespaces['test']!.main.bytes).toBe(0)
+  })
+
+  it('maxBytes: 0 stores nothing, so every get loads', async () => {
+    let calls = 0
+    const ns = node().namespace('test', {
+      maxBytes: 0,
+      load: () => {
+        calls++
+        return 'v'
+      },
+    })
+    expect(await ns.get('k')).toBe('v')
+    expect(await ns.get('k')).toBe('v')
+    expect(calls).toBe(2)
+  })
+
+  it('counts multi-byte characters as their UTF-8 bytes', async () => {
+    const n = node()
+    const ns = n.namespace('test', { load: () => 'ü€😀' }) // 2 + 3 + 4 bytes
+    await ns.get('ключ') // 8 bytes
+    expect(n.stats().namespaces['test']!.main.bytes).toBe(8 + 9 + ENTRY_OVERHEAD_BYTES)
+  })
+
+  it('delete removes a key so the next get loads it again', async () => {
+    const { calls, load } = counting()
+    const ns = node().namespace('test', { load })
+    await ns.get('a')
+    expect(ns.delete('a')).toBe(true)
+    expect(ns.delete('a')).toBe(false)
+    await ns.get('a')
+    expect(calls.get('a')).toBe(2)
+  })
+})

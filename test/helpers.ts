@@ -1,0 +1,42 @@
+/** Small helpers shared by the tests. */
+import { Burrow, type BurrowOptions } from '../src/index.ts'
+
+/** A promise with its resolve and reject exposed. */
+export function deferred<T>(): {
+  promise: Promise<T>
+  resolve: (value: T) => void
+  reject: (err: unknown) => void
+} {
+  let resolve!: (value: T) => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** Nodes made by {@link node} are closed by {@link closeAll} (call it in afterEach). */
+const open = new Set<Burrow>()
+
+export function node(options: BurrowOptions = {}): Burrow {
+  const n = new Burrow(options)
+  open.add(n)
+  return n
+}
+
+export async function closeAll(): Promise<void> {
+  const nodes = [...open]
+  open.clear()
+  await Promise.all(nodes.map((n) => n.close()))
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** The settled states of `promises`, in order. */
+export function settled<T>(promises: Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+  return Promise.allSettled(promises)
+}

@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Codec, jsonCodec } from '../src/index.ts'
+import { closeAll, node } from './helpers.ts'
+
+afterEach(closeAll)
+
+describe('values keep their kind', () => {
+  it('a string loaded is a string returned, on the miss and on the hit', async () => {
+    const ns = node().namespace('test', { load: () => 'MIT' })
+    expect(await ns.get('6.824')).toBe('MIT')
+    expect(await ns.get('6.824')).toBe('MIT')
+    expect(ns.peek('6.824')).toBe('MIT')
+  })
+
+  it('bytes loaded are equal bytes returned, as a Uint8Array', async () => {
+    const bytes = new Uint8Array([0, 1, 2, 253, 254, 255, 13, 10])
+    const ns = node().namespace('test', { load: () => bytes })
+    const got = await ns.get('b')
+    expect(got).toBeInstanceOf(Uint8Array)
+    expect([...(got as Uint8Array)]).toEqual([...bytes])
+  })
+
+  it('a Buffer loaded comes back as bytes, not as a string', async () => {
+    const ns = node().namespace('test', { load: () => Buffer.from('hello') })
+    const got = await ns.get('b')
+    expect(typeof got).not.toBe('string')
+    expect(Buffer.from(got as Uint8Array).toString()).toBe('hello')
+  })
+
+  it('the JSON codec round-trips objects, and every get gets its own copy', async () => {
+    const ns = node().namespace<{ name: string; tags: string[] }>('users', {
+      codec: 'json',
+      load: (id) => ({ name: `user ${id}`, tags: ['a', 'b'] }),
+    })
+    const first = await ns.get('42')
+    expect(first).toEqual({ name: 'user 42', tags: ['a', 'b'] })
+    first!.tags.push('mutated')
+    expect(await ns.get('42')).toEqual({ name: 'user 42', tags: ['a', 'b'] })
+    expect(ns.peek('42')).toEqual({ name: 'user 42', tags: ['a', 'b'] })
+  })
+
+  it('the JSON codec caches null, numbers and arrays; undefined still means not found', async () => {
+    const values: Record<string, unknown> = { n: null, x: 3.5, a: [1, 'two'] }
+    const ns = node().namespace<unknown>('test', { codec: jsonCodec, load: (key) => values[key] })
+    expect(await ns.get('n')).toBeNull()
+    expect(await ns.get('x')).toBe(3.5)
+    expect(await ns.get('a')).toEqual([1, 'two'])
+    expect(await ns.get('missing')).toBeUndefined()
+  })
+
+  it('a custom codec is used both ways', async () => {
+    const dates: Codec<Date> = {
+      encode: (d) => d.toISOString(),
+      decode: (s) => new Date(s as string),
+    }
+    const ns = node().namespace('dates', { codec: dates, load: () => new Date(Date.UTC(2026, 10, 21)) })
+    const got = await ns.get('today')
+    expect(got).toBeInstanceOf(Date)
+    expect(got!.toISOString()).toBe('2026-11-21T00:00:00.000Z')
+  })
+
+  it('a codec that fails rejects with BURROW_ERR_CODEC and the cause', async () => {
+    const broken: Codec<unknown> = {
+      encode: () => {
+        throw new Error('cannot encode')
+      },
+      decode: () => null,
+    }
+    const ns = node().namespace('test', { codec: broken, load: () => 1 })
+    await expect(ns.get('k')).rejects.toMatchObject({ code: 'BURROW_ERR_CODEC', cause: expect.any(Error) })
+    const circular: Record<string, unknown> = {}
+    circular['self'] = circular
+    const json = node().namespace<unknown>('json', { codec: 'json', load: () => circular })
+    await expect(json.get('k')).rejects.toMatchObject({ code: 'BURROW_ERR_CODEC' })
+  })
+})
