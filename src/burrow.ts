@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
@@ -99,6 +100,8 @@ export class Burrow {
   constructor(options: BurrowOptions = {}) {
     const opts = objectOption<BurrowOptions>('options', options)
     this.#self = checkPeerId('self', opts.self ?? DEFAULT_SELF)
+    // Every running flight and many loaders listen on this signal; listeners leave when they settle.
+    setMaxListeners(0, this.#closing.signal)
     this.#ringOptions = { replicas: opts.replicas, hash: opts.hash }
     this.#peers = withSelf(this.#self, opts.peers)
     this.#ring = new Ring(this.#peers, this.#ringOptions)

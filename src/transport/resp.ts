@@ -171,13 +171,13 @@ export class RespParser {
     }
     // Join the held-back line with only the rest of that line, so the chunk itself is not copied.
     const lf = chunk.indexOf(LF)
+    this.#partial = null
     if (lf === -1) {
+      // Still no line end: parse again what there is, so bad bytes are refused now, not at the LF.
       if (partial.length + chunk.length > this.#maxLineBytes + 1) throw this.#lineTooLong()
-      this.#partial = Buffer.concat([partial, chunk])
-      this.#checkFrameSize(this.#frameBytes + this.#partial.length)
+      this.#run(Buffer.concat([partial, chunk]), 0, onValue)
       return
     }
-    this.#partial = null
     try {
       this.#run(Buffer.concat([partial, chunk.subarray(0, lf + 1)]), 0, onValue)
     } catch (err) {

@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { closeAll, deferred, node } from './helpers.ts'
+import { cluster } from './support/cluster.ts'
+
+afterEach(closeAll)
+
+describe('the read path across nodes', () => {
+  it('every key read through every node is loaded exactly once, on its owner', async () => {
+    const { nodes, namespaces, loads } = await cluster(3, { namespace: { hot: false } })
+    const keys = Array.from({ length: 60 }, (_, i) => `key-${i}`)
+    for (const key of keys) {
+      for (const ns of namespaces) expect(await ns.get(key)).toBe(`value of ${key}`)
+    }
+    expect(loads).toHaveLength(keys.length)
+    for (const { self, key } of loads) expect(self).toBe(nodes[0]!.ownerOf(key))
+    // Every node's view of the ring agrees, and each one owns a share of the keys.
+    for (const n of nodes)
+      expect(keys.map((k) => n.ownerOf(k))).toEqual(keys.map((k) => nodes[0]!.ownerOf(k)))
+    expect(new Set(loads.map((l) => l.self)).size).toBe(3)
+  })
+
+  it('1,000 concurrent gets of one cold key spread over 3 nodes make exactly 1 loader call', async () => {
+    const gate = deferred<void>()
+    const { namespaces, loads } = await cluster(3, {
+      load: async (key) => {
+        await gate.promise
+        return `value of ${key}`
+      },
+    })
+    const gets = Array.from({ length: 1000 }, (_, i) => namespaces[i % 3]!.get('cold'))
+    setTimeout(() => gate.resolve(), 50)
+    const values = await Promise.all(gets)
+    expect(loads).toHaveLength(1)
+    expect(values.every((v) => v === 'value of cold')).toBe(true)
+  })
+
+  it('not-found from the owner is final: no local load on the asking node', async () => {
+    const { nodes, namespaces, loads } = await cluster(2, { load: () => undefined })
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )!
+    expect(await namespaces[0]!.get(key)).toBeUndefined()
+    expect(loads).toEqual([{ self: nodes[1]!.self, key }])
+    expect(nodes[0]!.stats().namespaces['test']).toMatchObject({ peerLoads: 1, peerErrors: 0, localLoads: 0 })
+  })
+
+  it('a loader error on the owner reaches the caller as BURROW_ERR_LOADER and is not retried locally', async () => {
+    const { nodes, namespaces, loads } = await cluster(2, {
+      load: () => {
+        throw new Error('db down')
+      },
+    })
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )!
+    await expect(namespaces[0]!.get(key)).rejects.toMatchObject({
+      code: 'BURROW_ERR_LOADER',
+      peer: nodes[1]!.self,
+    })
+    expect(loads).toHaveLength(1)
+    expect(nodes[0]!.stats().namespaces['test']!.localLoads).toBe(0)
+  })
+
+  it('values keep their kind across the wire: strings stay strings, bytes stay bytes', async () => {
+    const bytes = new Uint8Array([0, 13, 10, 255, 36, 42])
+    const { nodes, namespaces } = await cluster(2, {
+      load: (key) => (key.startsWith('b') ? bytes : `s:${key}`),
+    })
+    const remote = (prefix: string) =>
+      Array.from({ length: 100 }, (_, i) => `${prefix}${i}`).find(
+        (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+      )!
+    const b = await namespaces[0]!.get(remote('b'))
+    expect(b).toBeInstanceOf(Uint8Array)
+    expect([...(b as Uint8Array)]).toEqual([...bytes])
+    const s = remote('s')
+    expect(await namespaces[0]!.get(s)).toBe(`s:${s}`)
+  })
+
+  it('a value fetched from its owner is promoted to the hot cache when the policy draws it', async () => {
+    const { nodes, namespaces, loads } = await cluster(2, {
+      node: { random: () => 0 },
+      namespace: { hot: { probability: 0.5 } },
+    })
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )!
+    await namespaces[0]!.get(key)
+    expect(namespaces[0]!.peek(key)).toBe(`value of ${key}`)
+    expect(nodes[0]!.stats().namespaces['test']!.hot.items).toBe(1)
+    expect(nodes[0]!.stats().namespaces['test']!.main.items).toBe(0)
+    await namespaces[0]!.get(key)
+    expect(nodes[0]!.stats().namespaces['test']).toMatchObject({ peerLoads: 1, hits: 1 })
+    expect(loads).toHaveLength(1)
+  })
+
+  it('with a policy that never draws, nothing is mirrored and every read asks the owner', async () => {
+    const { nodes, namespaces } = await cluster(2, {
+      node: { random: () => 0.99 },
+      namespace: { hot: { probability: 0.5 } },
+    })
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )!
+    await namespaces[0]!.get(key)
+    await namespaces[0]!.get(key)
+    expect(namespaces[0]!.peek(key)).toBeUndefined()
+    expect(nodes[0]!.stats().namespaces['test']).toMatchObject({ peerLoads: 2, hits: 0 })
+    expect(nodes[1]!.stats().namespaces['test']).toMatchObject({ serverRequests: 2, localLoads: 1 })
+  })
+
+  it('a single node owns everything and never dials anyone', async () => {
+    const n = node()
+    const ns = n.namespace('test', { load: (k) => k })
+    await n.listen()
+    expect(await ns.get('x')).toBe('x')
+    expect(n.stats().peerClient.requests).toBe(0)
+  })
+})

@@ -1,0 +1,113 @@
+/** Multi-node helpers: in-process clusters on loopback, and nodes in child processes. */
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Burrow, BurrowOptions, Namespace, NamespaceOptions, StoredValue } from '../../src/index.ts'
+import { node } from '../helpers.ts'
+
+/** A loader call seen by a test: which node loaded which key. */
+export interface LoadRecord {
+  self: string
+  key: string
+}
+
+/**
+ * Starts `count` nodes in this process on 127.0.0.1 port 0, each with a namespace `test`, and
+ * gives them all the same peer list. Close them with `closeAll()` from helpers.ts.
+ */
+export async function cluster(
+  count: number,
+  options: {
+    node?: BurrowOptions
+    namespace?: Partial<NamespaceOptions<StoredValue>>
+    load?: (key: string) => StoredValue | undefined | Promise<StoredValue | undefined>
+  } = {},
+): Promise<{ nodes: Burrow[]; namespaces: Namespace<StoredValue>[]; loads: LoadRecord[] }> {
+  const loads: LoadRecord[] = []
+  const nodes = Array.from({ length: count }, () => node({ peerTimeoutMs: 1000, ...options.node }))
+  const namespaces = nodes.map((n) =>
+    n.namespace('test', {
+      ...options.namespace,
+      load: async (key) => {
+        loads.push({ self: n.self, key })
+        return options.load ? options.load(key) : `value of ${key}`
+      },
+    }),
+  )
+  await Promise.all(nodes.map((n) => n.listen()))
+  const peers = nodes.map((n) => n.self)
+  for (const n of nodes) n.setPeers(peers)
+  return { nodes, namespaces, loads }
+}
+
+/** A node running in a child process (test/support/node-process.mjs). */
+export class ChildNode {
+  readonly process: ChildProcess
+  readonly loads: LoadRecord[] = []
+  self = ''
+  #nextId = 1
+  #waiting = new Map<number, (message: { type: string; value?: string | null; code?: string }) => void>()
+
+  private constructor(child: ChildProcess) {
+    this.process = child
+    child.on('message', (message: { type: string; id?: number; self?: string; key?: string }) => {
+      if (message.type === 'load') this.loads.push({ self: message.self!, key: message.key! })
+      else if (message.id !== undefined) {
+        this.#waiting.get(message.id)?.(message)
+        this.#waiting.delete(message.id)
+      }
+    })
+  }
+
+  /** Forks a node process and resolves once it listens. */
+  static start(options: { peerTimeoutMs?: number } = {}): Promise<ChildNode> {
+    const script = fileURLToPath(new URL('./node-process.mjs', import.meta.url))
+    const child = fork(script, [], {
+      env: { ...process.env, BURROW_NODE: JSON.stringify(options) },
+      stdio: 'inherit',
+    })
+    const node = new ChildNode(child)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('child node did not start within 10 s')), 10_000)
+      child.once('error', reject)
+      child.on('message', (message: { type: string; self?: string }) => {
+        if (message.type !== 'ready') return
+        clearTimeout(timer)
+        node.self = message.self!
+        resolve(node)
+      })
+    })
+  }
+
+  setPeers(peers: string[]): Promise<unknown> {
+    return this.#ask({ type: 'peers', peers })
+  }
+
+  /** A get through the child's node: its value, or `{ code }` when it failed. */
+  get(key: string): Promise<{ type: string; value?: string | null; code?: string }> {
+    return this.#ask({ type: 'get', key })
+  }
+
+  /** Ends the process at once, like a crash. */
+  kill(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.process.once('exit', () => resolve())
+      this.process.kill('SIGKILL')
+    })
+  }
+
+  #ask(message: Record<string, unknown>): Promise<{ type: string; value?: string | null; code?: string }> {
+    const id = this.#nextId++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`child node did not answer ${String(message.type)} within 10 s`)),
+        10_000,
+      )
+      this.#waiting.set(id, (reply) => {
+        clearTimeout(timer)
+        resolve(reply)
+      })
+      this.process.send({ ...message, id })
+    })
+  }
+}
