@@ -89,7 +89,8 @@ describe('GET /burrow/{namespace}/{key}', () => {
     expect(await res.text()).toBe('[x/../y]')
     // fetch would normalise a raw `..` itself, so send the path as written.
     const raw = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      get(`${nodes[0]!.self}/burrow/test/a/../b`, (res) => {
+      const { hostname, port } = new URL(nodes[0]!.self)
+      get({ hostname, port, path: '/burrow/test/a/../b' }, (res) => {
         let body = ''
         res.on('data', (chunk) => {
           body += chunk
