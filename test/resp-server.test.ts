@@ -13,9 +13,7 @@ afterEach(async () => {
 })
 
 /** A raw TCP conversation with a node: write bytes, read parsed replies. */
-async function talk(
-  base: string,
-): Promise<{
+async function talk(base: string): Promise<{
   socket: Socket
   write: (data: string | Buffer) => void
   replies: (n: number) => Promise<RespValue[]>
