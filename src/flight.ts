@@ -5,9 +5,14 @@
  * @module
  */
 
+interface Flight<T> {
+  promise: Promise<T>
+  reject: (err: unknown) => void
+}
+
 /** In-progress loads by key. */
 export class Flights<T> {
-  #running = new Map<string, Promise<T>>()
+  #running = new Map<string, Flight<T>>()
 
   /** How many loads are in progress. */
   get size(): number {
@@ -16,7 +21,7 @@ export class Flights<T> {
 
   /** The flight of `key`, if one is in progress. */
   get(key: string): Promise<T> | undefined {
-    return this.#running.get(key)
+    return this.#running.get(key)?.promise
   }
 
   /**
@@ -24,14 +29,25 @@ export class Flights<T> {
    * check {@link get} first; starting a second flight for a running key is a bug.
    */
   start(key: string, load: () => Promise<T>): Promise<T> {
-    const flight = load()
+    let flight!: Flight<T>
+    const promise = new Promise<T>((resolve, reject) => {
+      flight = { promise: undefined as unknown as Promise<T>, reject }
+      load().then(resolve, reject)
+    })
+    flight.promise = promise
     this.#running.set(key, flight)
     // then(…, …) rather than finally(): a derived promise that rejects would go unhandled.
     const forget = (): void => {
       if (this.#running.get(key) === flight) this.#running.delete(key)
     }
-    flight.then(forget, forget)
-    return flight
+    promise.then(forget, forget)
+    return promise
+  }
+
+  /** Rejects every running flight with `err` (the loads themselves are left to their signal). */
+  rejectAll(err: (key: string) => unknown): void {
+    for (const [key, flight] of this.#running) flight.reject(err(key))
+    this.#running.clear()
   }
 }
 

@@ -200,6 +200,10 @@ export class Namespace<V = StoredValue> {
     this.#peerFallback = booleanOption(`${name}.peerFallback`, opts.peerFallback, true)
     this.#codec = resolveCodec(name, opts.codec)
     this.#store = new Store({ maxBytes, maxEntryBytes, maxHotBytes: Math.floor(maxBytes * fraction) })
+    // One listener for the node's close, not one per flight: waiters are rejected at once.
+    host.signal.addEventListener('abort', () => this.#flights.rejectAll((key) => this.#closedError(key)), {
+      once: true,
+    })
     // A UTF-16 code unit is at most 3 UTF-8 bytes, so short keys need no byte count.
     this.#keyCharsFast = Math.floor(host.maxKeyBytes / 3)
   }
@@ -255,9 +259,10 @@ export class Namespace<V = StoredValue> {
 
   /**
    * Serves a request that came from another node or a client of the node's servers: answers from
-   * the cache or loads here, and never forwards to another node when `fromPeer` is set.
+   * the cache or loads here, and never forwards to another node when `fromPeer` is set. A hit is
+   * returned as the value itself, not a promise, so the server can answer it in the same tick.
    */
-  [serveLocal](key: string, fromPeer: boolean): Promise<StoredValue | undefined> {
+  [serveLocal](key: string, fromPeer: boolean): StoredValue | Promise<StoredValue | undefined> {
     const bad = this.#badKey(key)
     if (bad !== undefined) return Promise.reject(bad)
     this.#counters.serverRequests++
@@ -265,7 +270,7 @@ export class Namespace<V = StoredValue> {
     const hit = this.#store.get(key)
     if (hit !== undefined) {
       this.#counters.hits++
-      return Promise.resolve(hit)
+      return hit
     }
     return this.#join(key, fromPeer)
   }
@@ -299,15 +304,7 @@ export class Namespace<V = StoredValue> {
       this.#counters.loadsDeduped++
       return running
     }
-    return this.#flights.start(key, () =>
-      untilAborted(this.#fly(key, fromPeer), this.#host.signal).catch(this.#onClose(key)),
-    )
-  }
-
-  #onClose(key: string): (err: unknown) => never {
-    return (err) => {
-      throw err === this.#host.signal.reason ? this.#closedError(key) : err
-    }
+    return this.#flights.start(key, () => this.#fly(key, fromPeer))
   }
 
   async #fly(key: string, fromPeer: boolean): Promise<StoredValue | undefined> {

@@ -168,7 +168,11 @@ describe('RespParser and the encoders', () => {
             const stream = encodeAll(values)
             const whole = parse(stream)
             expect(whole).toEqual(values)
-            expect(parse(cut(stream, cuts))).toEqual(whole)
+            const parser = new RespParser()
+            const chunked: RespValue[] = []
+            for (const chunk of cut(stream, cuts)) parser.feed(chunk, (v) => chunked.push(v))
+            expect(chunked).toEqual(whole)
+            expect(parser.bufferedBytes).toBe(0)
             expect(parse(bytewise(stream))).toEqual(whole)
           },
         ),
@@ -197,6 +201,7 @@ describe('RespParser and the encoders', () => {
       expect(parser.bufferedBytes).toBe(11)
       parser.feed(Buffer.from('lo\r\n:4'), (v) => seen.push(v))
       expect(seen).toEqual([])
+      expect(parser.bufferedBytes).toBe(17)
       parser.feed(Buffer.from('2\r\n+'), (v) => seen.push(v))
       expect(seen).toEqual([[Buffer.from('hello'), 42]])
       expect(parser.bufferedBytes).toBe(1)
@@ -278,6 +283,7 @@ describe('RespParser and the encoders', () => {
       const parser = new RespParser({ maxFrameBytes: 1024 })
       const err = burrowErrorOf(() => parser.feed(Buffer.from('$1025\r\n'), () => {}))
       expect(err.code).toBe('BURROW_ERR_FRAME_TOO_LARGE')
+      expect(err.message).toContain('1025')
     })
 
     it('refuses a 32 MiB + 1 bulk string by default, and accepts one of 1 MiB', () => {
@@ -399,6 +405,7 @@ describe('RespParser and the encoders', () => {
   describe('malformed frames', () => {
     const malformed = [
       ['a bulk payload not followed by CRLF', '$3\r\nabcd\r\n'],
+      ['a bulk payload followed by other bytes than CRLF', '$3\r\nabcXY:1\r\n'],
       ['an integer with a letter in it', ':12a\r\n'],
       ['an integer with a space in it', ': 12\r\n'],
       ['an empty integer', ':\r\n'],

@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import fc from 'fast-check'
-import Redis from 'ioredis'
+import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RespParser, type RespValue } from '../src/transport/resp.ts'
 import { closeAll, deferred, node } from './helpers.ts'

@@ -38,7 +38,9 @@ export function createHttpHandler(
     const ns = lookup(route.namespace)
     if (ns === undefined)
       return text(res, 404, `no such namespace: ${route.namespace}\n`, NOT_FOUND_STATUS.namespace)
-    ns[serveLocal](route.key, false).then(
+    const answer = ns[serveLocal](route.key, false)
+    if (!(answer instanceof Promise)) return sendValue(req, res, answer)
+    answer.then(
       (value) =>
         value === undefined
           ? text(res, 404, 'not found\n', NOT_FOUND_STATUS.key)

@@ -174,7 +174,7 @@ export class RespParser {
     this.#partial = null
     if (lf === -1) {
       // Still no line end: parse again what there is, so bad bytes are refused now, not at the LF.
-      if (partial.length + chunk.length > this.#maxLineBytes + 1) throw this.#lineTooLong()
+      if (partial.length + chunk.length > this.#maxLineBytes + 2) throw this.#lineTooLong()
       this.#run(Buffer.concat([partial, chunk]), 0, onValue)
       return
     }
@@ -275,16 +275,14 @@ export class RespParser {
           }
           pos = next
         } else if (type === PLUS || type === MINUS) {
-          const lf = buf.indexOf(LF, pos + 1)
-          if (lf === -1) {
+          const cr = this.#lineEnd(buf, pos + 1, end)
+          if (cr === -1) {
             this.#suspendLine(buf, pos, end, frameStart)
             return
           }
-          if (buf[lf - 1] !== CR) throw this.#protocol(`line ends in a bare LF: ${snippet(buf, pos, lf)}`)
-          if (lf - 1 - pos > this.#maxLineBytes) throw this.#lineTooLong()
-          const text = buf.toString('utf8', pos + 1, lf - 1)
+          const text = buf.toString('utf8', pos + 1, cr)
           value = type === PLUS ? text : new RespError(text)
-          pos = lf + 1
+          pos = cr + 2
         } else if (this.#inline && arrays.length === 0) {
           const lf = buf.indexOf(LF, pos)
           if (lf === -1) {
@@ -391,10 +389,32 @@ export class RespParser {
     return 0
   }
 
+  /**
+   * The index of the CRLF ending the line whose text starts at `from`, or -1 if the chunk ends
+   * first. Scanned here rather than with `indexOf`: most lines are a few bytes long.
+   */
+  #lineEnd(buf: Buffer, from: number, end: number): number {
+    const stop = Math.min(end, from + this.#maxLineBytes + 1)
+    let i = from
+    for (; i < stop; i++) {
+      const c = buf[i]
+      if (c === CR) {
+        if (i + 1 === end) return -1
+        if (buf[i + 1] !== LF) {
+          throw this.#protocol(`line has a CR without LF: ${snippet(buf, from - 1, end)}`)
+        }
+        return i
+      }
+      if (c === LF) throw this.#protocol(`line ends in a bare LF: ${snippet(buf, from - 1, i)}`)
+    }
+    if (i - from > this.#maxLineBytes) throw this.#lineTooLong()
+    return -1
+  }
+
   /** Keep the incomplete line that starts at `lineStart` for the next chunk, counting what precedes it. */
   #suspendLine(buf: Buffer, lineStart: number, end: number, frameStart: number): void {
-    // +1: the CR of a line whose LF has not arrived yet.
-    if (end - lineStart > this.#maxLineBytes + 1) throw this.#lineTooLong()
+    // +2: the type byte, and the CR of a line whose LF has not arrived yet.
+    if (end - lineStart > this.#maxLineBytes + 2) throw this.#lineTooLong()
     this.#frameBytes += lineStart - frameStart
     this.#partial = copyOf(buf, lineStart, end)
     this.#checkFrameSize(this.#frameBytes + this.#partial.length)
@@ -666,10 +686,17 @@ function writeCrlf(buf: Buffer, at: number): number {
   return at + 2
 }
 
-/** A copy of `buf[start, end)` that does not keep `buf` alive. */
+/**
+ * A copy of `buf[start, end)` that does not keep `buf` alive. Up to 64 bytes it is a Buffer of its
+ * own (V8 keeps it on the heap, as cheap as the pool) so a small cached value pins no shared slab;
+ * up to 4 KiB it comes from Node's Buffer pool, like `Buffer.from`; above, it is its own too.
+ */
 function copyOf(buf: Buffer, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start)
-  buf.copy(out, 0, start, end)
+  const length = end - start
+  const out = length <= 64 ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length)
+  // Below a few dozen bytes a loop beats the native copy's call overhead.
+  if (length <= 32) for (let i = 0; i < length; i++) out[i] = buf[start + i]!
+  else buf.copy(out, 0, start, end)
   return out
 }
 

@@ -100,8 +100,11 @@ function sniff(head: Buffer): 'http' | 'resp' | undefined {
 
 /** A reply slot of an untagged command: replies to those go out in the order they came in. */
 interface Slot {
-  reply: Buffer | undefined
+  reply: Reply | undefined
 }
+
+/** A reply ready to write: RESP text (UTF-8 on the wire) or bytes. */
+type Reply = string | Buffer
 
 /** One RESP connection: parses commands, runs them, writes replies in batches. */
 class RespConnection {
@@ -110,7 +113,9 @@ class RespConnection {
   #parser: RespParser
   #ordered: Slot[] = []
   #owed = 0
-  #out: Buffer[] = []
+  /** Replies waiting for the next flush: text runs are joined into one string, bytes kept apart. */
+  #out: Reply[] = []
+  #text = ''
   #flushScheduled = false
   #paused = false
 
@@ -127,7 +132,7 @@ class RespConnection {
       this.#parser.feed(chunk, (command) => this.#run(command))
     } catch (err) {
       const message = err instanceof BurrowError ? `${err.code} ${err.message}` : 'ERR protocol error'
-      this.#send(new RespWriter().error(message).take())
+      this.#send(errorReply(message))
       this.#flush()
       this.#socket.end()
       this.#socket.destroySoon()
@@ -136,7 +141,7 @@ class RespConnection {
 
   #run(command: RespValue): void {
     if (!Array.isArray(command) || command.length === 0 || !command.every(Buffer.isBuffer)) {
-      return this.#reply(new RespWriter().error('ERR a command is an array of bulk strings').take())
+      return this.#reply(errorReply('ERR a command is an array of bulk strings'))
     }
     const args = command as Buffer[]
     const name = args[0]!.toString('latin1').toUpperCase()
@@ -146,74 +151,69 @@ class RespConnection {
       case 'BURROW.GET':
         return this.#get(args)
       case 'PING':
-        return this.#reply(
-          args.length > 1 ? new RespWriter().bulk(args[1]!).take() : new RespWriter().simple('PONG').take(),
-        )
+        return this.#reply(args.length > 1 ? bulkReply(args[1]!) : '+PONG\r\n')
       case 'BURROW.STATS':
-        return this.#reply(new RespWriter().bulk(JSON.stringify(this.#options.stats())).take())
+        return this.#reply(bulkReply(JSON.stringify(this.#options.stats())))
       case 'COMMAND':
       case 'CONFIG':
         // redis-cli and redis-benchmark ask these on connect; an empty answer is enough for them.
-        return this.#reply(new RespWriter().arrayHeader(0).take())
+        return this.#reply('*0\r\n')
       case 'QUIT':
-        this.#reply(new RespWriter().simple('OK').take())
+        this.#reply('+OK\r\n')
         this.#flush()
         this.#socket.end()
         return
       default:
-        return this.#reply(new RespWriter().error(`ERR unknown command '${name.slice(0, 64)}'`).take())
+        return this.#reply(errorReply(`ERR unknown command '${name.slice(0, 64)}'`))
     }
   }
 
   /** `BURROW.FETCH id namespace key`: a peer's request. Served here, never forwarded; tagged reply. */
   #fetch(args: Buffer[]): void {
     const id = args.length === 4 ? parseId(args[1]!) : undefined
-    if (id === undefined) {
-      return this.#reply(new RespWriter().error('ERR usage: BURROW.FETCH id namespace key').take())
-    }
+    if (id === undefined) return this.#reply(errorReply('ERR usage: BURROW.FETCH id namespace key'))
     const ns = this.#options.namespace(args[2]!.toString('utf8'))
-    if (ns === undefined) {
-      return this.#send(tagged(id).simple('e').error(`BURROW_ERR_UNKNOWN_NAMESPACE no such namespace`).take())
-    }
+    if (ns === undefined) return this.#send(fetchError(id, 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'))
+    const answer = ns[serveLocal](args[3]!.toString('utf8'), true)
+    if (!(answer instanceof Promise)) return this.#send(fetchReply(id, answer))
     this.#owed++
-    ns[serveLocal](args[3]!.toString('utf8'), true).then(
+    answer.then(
       (value) => this.#settleTagged(fetchReply(id, value)),
-      (err: unknown) => this.#settleTagged(tagged(id).simple('e').error(errorText(err)).take()),
+      (err: unknown) => this.#settleTagged(fetchError(id, errorText(err))),
     )
     this.#maybePause()
   }
 
   /** `BURROW.GET namespace key`: a client's read through this node (the owner is asked if needed). */
   #get(args: Buffer[]): void {
-    if (args.length !== 3)
-      return this.#reply(new RespWriter().error('ERR usage: BURROW.GET namespace key').take())
+    if (args.length !== 3) return this.#reply(errorReply('ERR usage: BURROW.GET namespace key'))
     const ns = this.#options.namespace(args[1]!.toString('utf8'))
-    if (ns === undefined)
-      return this.#reply(new RespWriter().error('BURROW_ERR_UNKNOWN_NAMESPACE no such namespace').take())
+    if (ns === undefined) return this.#reply(errorReply('BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'))
+    const answer = ns[serveLocal](args[2]!.toString('utf8'), false)
+    if (!(answer instanceof Promise)) return this.#reply(bulkReply(answer))
     const slot: Slot = { reply: undefined }
     this.#ordered.push(slot)
     this.#owed++
-    ns[serveLocal](args[2]!.toString('utf8'), false).then(
-      (value) =>
-        this.#settleSlot(slot, value === undefined ? nullBulk() : new RespWriter().bulk(value).take()),
-      (err: unknown) => this.#settleSlot(slot, new RespWriter().error(errorText(err)).take()),
+    answer.then(
+      (value) => this.#settleSlot(slot, value === undefined ? '$-1\r\n' : bulkReply(value)),
+      (err: unknown) => this.#settleSlot(slot, errorReply(errorText(err))),
     )
     this.#maybePause()
   }
 
   /** An untagged reply that is ready now; it still waits behind earlier untagged ones. */
-  #reply(reply: Buffer): void {
+  #reply(reply: Reply): void {
     if (this.#ordered.length === 0) return this.#send(reply)
     this.#ordered.push({ reply })
   }
 
-  #settleTagged(reply: Buffer): void {
+  #settleTagged(reply: Reply): void {
     this.#owed--
     this.#send(reply)
     this.#maybeResume()
   }
 
-  #settleSlot(slot: Slot, reply: Buffer): void {
+  #settleSlot(slot: Slot, reply: Reply): void {
     this.#owed--
     slot.reply = reply
     while (this.#ordered.length > 0 && this.#ordered[0]!.reply !== undefined)
@@ -221,8 +221,15 @@ class RespConnection {
     this.#maybeResume()
   }
 
-  #send(reply: Buffer): void {
-    this.#out.push(reply)
+  #send(reply: Reply): void {
+    if (typeof reply === 'string') this.#text += reply
+    else {
+      if (this.#text.length > 0) {
+        this.#out.push(this.#text)
+        this.#text = ''
+      }
+      this.#out.push(reply)
+    }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
       process.nextTick(() => this.#flush())
@@ -231,10 +238,22 @@ class RespConnection {
 
   #flush(): void {
     this.#flushScheduled = false
-    if (this.#out.length === 0 || this.#socket.destroyed) return
-    const out = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out)
+    if (this.#socket.destroyed) return
+    let ok: boolean
+    if (this.#out.length === 0) {
+      if (this.#text.length === 0) return
+      ok = this.#socket.write(this.#text)
+    } else {
+      if (this.#text.length > 0) this.#out.push(this.#text)
+      // Corked, the parts leave in one writev.
+      this.#socket.cork()
+      for (const part of this.#out) this.#socket.write(part)
+      this.#socket.uncork()
+      ok = !this.#socket.writableNeedDrain
+    }
     this.#out = []
-    if (!this.#socket.write(out) && !this.#paused) {
+    this.#text = ''
+    if (!ok && !this.#paused) {
       // The peer reads slower than we answer: stop reading its commands until it catches up.
       this.#paused = true
       this.#socket.pause()
@@ -262,20 +281,25 @@ function parseId(arg: Buffer): number | undefined {
   return Number.isSafeInteger(id) && id >= 0 ? id : undefined
 }
 
-function tagged(id: number): RespWriter {
-  return new RespWriter().arrayHeader(3).integer(id)
+/** `[id, s|b, value]`, or `[id, n, nil]` for not found. A string value travels as text. */
+function fetchReply(id: number, value: StoredValue | undefined): Reply {
+  if (value === undefined) return `*3\r\n:${id}\r\n+n\r\n$-1\r\n`
+  if (typeof value === 'string') return `*3\r\n:${id}\r\n+s\r\n$${Buffer.byteLength(value)}\r\n${value}\r\n`
+  return new RespWriter().arrayHeader(3).integer(id).simple('b').bulk(value).take()
 }
 
-function fetchReply(id: number, value: StoredValue | undefined): Buffer {
-  if (value === undefined) return tagged(id).simple('n').nullBulk().take()
-  return tagged(id)
-    .simple(typeof value === 'string' ? 's' : 'b')
-    .bulk(value)
-    .take()
+function fetchError(id: number, text: string): string {
+  return `*3\r\n:${id}\r\n+e\r\n${errorReply(text)}`
 }
 
-function nullBulk(): Buffer {
-  return new RespWriter().nullBulk().take()
+function bulkReply(value: StoredValue): Reply {
+  if (typeof value === 'string') return `$${Buffer.byteLength(value)}\r\n${value}\r\n`
+  return new RespWriter().bulk(value).take()
+}
+
+/** `-text\r\n`, with any CR or LF in the text turned into spaces so the line cannot end early. */
+function errorReply(text: string): string {
+  return `-${text.replace(/[\r\n]/g, ' ')}\r\n`
 }
 
 function errorText(err: unknown): string {
