@@ -465,3 +465,22 @@ describe('RespParser and the encoders', () => {
     })
   })
 })
+
+describe('views', () => {
+  it('hands over a bulk lying whole in the chunk as a view of it, and a split bulk as its own Buffer', () => {
+    const parser = new RespParser({ views: true })
+    const chunk = Buffer.from('$5\r\nhello\r\n$5\r\nwor')
+    const seen: Buffer[] = []
+    parser.feed(chunk, (v) => seen.push(v as Buffer))
+    expect(seen).toHaveLength(1)
+    expect(seen[0]!.toString()).toBe('hello')
+    chunk[4] = 0x6a // 'j': the view shares the chunk's memory
+    expect(seen[0]!.toString()).toBe('jello')
+    const rest = Buffer.from('ld\r\n')
+    parser.feed(rest, (v) => seen.push(v as Buffer))
+    expect(seen[1]!.toString()).toBe('world')
+    rest[0] = 0x78
+    chunk[chunk.length - 1] = 0x78
+    expect(seen[1]!.toString()).toBe('world') // its own memory
+  })
+})

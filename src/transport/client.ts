@@ -207,7 +207,7 @@ class Connection {
   constructor(peer: string, maxFrameBytes: number, events: ConnectionEvents) {
     this.peer = peer
     this.#events = events
-    this.#parser = new RespParser({ maxFrameBytes })
+    this.#parser = new RespParser({ maxFrameBytes, views: true })
     const url = new URL(peer)
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     this.#socket = connect({ host, port: Number(url.port || 80), noDelay: true })
@@ -323,7 +323,12 @@ class Connection {
     settle(pending)
     const [, status, value] = reply
     if (status === 's' && Buffer.isBuffer(value)) return pending.resolve(value.toString('utf8'))
-    if (status === 'b' && Buffer.isBuffer(value)) return pending.resolve(value)
+    // The payload is a view of the socket's chunk: copy it out, into memory of its own (no pool slab).
+    if (status === 'b' && Buffer.isBuffer(value)) {
+      const bytes = Buffer.allocUnsafeSlow(value.length)
+      value.copy(bytes)
+      return pending.resolve(bytes)
+    }
     if (status === 'n') return pending.resolve(undefined)
     if (status === 'e' && value instanceof RespError)
       return pending.reject(remoteError(pending, value.message))

@@ -72,6 +72,13 @@ export interface RespParserOptions {
    * @default false
    */
   inline?: boolean
+  /**
+   * When true, a bulk string that lies whole inside the chunk being fed is handed over as a view
+   * of that chunk (no copy), valid only until `onValue` returns; the caller copies what it keeps.
+   * A bulk split across chunks is always its own Buffer.
+   * @default false
+   */
+  views?: boolean
 }
 
 /**
@@ -99,6 +106,7 @@ export class RespParser {
   readonly #maxArrayLength: number
   readonly #maxDepth: number
   readonly #inline: boolean
+  readonly #views: boolean
   readonly #maxLineBytes: number
 
   /** Arrays being filled, outermost first, with how many elements each holds and expects. */
@@ -138,6 +146,7 @@ export class RespParser {
       throw new BurrowError('BURROW_ERR_BAD_OPTION', `inline must be a boolean, received ${describe(inline)}`)
     }
     this.#inline = inline
+    this.#views = options.views === true
     this.#maxLineBytes = Math.min(MAX_LINE_BYTES, this.#maxFrameBytes)
   }
 
@@ -225,7 +234,7 @@ export class RespParser {
               if (buf[after] !== CR || buf[after + 1] !== LF) {
                 throw this.#protocol(`bulk string of ${length} bytes is not followed by CRLF`)
               }
-              value = copyOf(buf, payload, after)
+              value = this.#views ? buf.subarray(payload, after) : copyOf(buf, payload, after)
               pos = after + 2
             } else {
               // The payload continues in later chunks: collect it straight into its own Buffer.
@@ -511,7 +520,11 @@ export function encodeArrayHeader(length: number): Buffer {
   return shared.arrayHeader(length).take()
 }
 
-/** What a {@link RespWriter} allocates at a time; small replies are carved out of one such slab. */
+/**
+ * What a {@link RespWriter} allocates at a time, from a first slab of 1 KiB (taken from Node's
+ * Buffer pool, so a writer made for one reply costs little) doubling to 16 KiB as it is reused.
+ */
+const FIRST_SLAB_BYTES = 1024
 const SLAB_BYTES = 16 * 1024
 const EMPTY = Buffer.alloc(0)
 
@@ -529,6 +542,7 @@ export class RespWriter {
   /** The first byte not yet taken, and the next byte to write. */
   #start = 0
   #end = 0
+  #slabBytes = FIRST_SLAB_BYTES
 
   /** Bytes written since the last `take()`. */
   get length(): number {
@@ -631,7 +645,8 @@ export class RespWriter {
     if (this.#end + n <= this.#buf.length) return
     const pending = this.#end - this.#start
     // Grow by half of what is pending so a long reply is amortized, yet one big part fits tightly.
-    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, pending + n + (pending >> 1)))
+    const next = Buffer.allocUnsafe(Math.max(this.#slabBytes, pending + n + (pending >> 1)))
+    this.#slabBytes = Math.min(SLAB_BYTES, this.#slabBytes * 2)
     this.#buf.copy(next, 0, this.#start, this.#end)
     this.#buf = next
     this.#start = 0

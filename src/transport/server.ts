@@ -122,7 +122,7 @@ class RespConnection {
   constructor(socket: Socket, options: NodeServerOptions) {
     this.#socket = socket
     this.#options = options
-    this.#parser = new RespParser({ maxFrameBytes: options.maxFrameBytes, inline: true })
+    this.#parser = new RespParser({ maxFrameBytes: options.maxFrameBytes, inline: true, views: true })
     socket.on('data', (chunk: Buffer) => this.feed(chunk))
     socket.on('drain', () => this.#maybeResume())
   }
