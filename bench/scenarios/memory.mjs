@@ -1,0 +1,50 @@
+/**
+ * Scenario `memory-per-entry`: heap plus ArrayBuffer bytes per stored 1 KB entry (100k entries),
+ * burrow against lru-cache holding the same Buffers, each in a child started with --expose-gc.
+ * ratio = lru-cache bytes / burrow bytes (above 1: burrow is smaller).
+ *
+ * @module
+ */
+import { withChild } from '../lib/child.mjs'
+import { makeRow, ratioAtLeast } from '../lib/report.mjs'
+
+export const group = 'memory'
+export const names = ['memory-per-entry']
+
+/** @param {{ quick: boolean, log: (s: string) => void }} ctx */
+export async function run(ctx) {
+  const params = { entries: ctx.quick ? 20_000 : 100_000, valueBytes: 1024 }
+  const measure = async (impl) => {
+    const r = await withChild('memory.mjs', { name: `memory-${impl}`, execArgv: ['--expose-gc'] }, (c) =>
+      c.call('run', { impl, ...params }, 60_000),
+    )
+    if (r.items !== params.entries) throw new Error(`${impl} held ${r.items} of ${params.entries} entries`)
+    ctx.log(
+      `  ${impl}: ${r.bytesPerEntry.toFixed(1)} B/entry (heap ${r.heapPerEntry.toFixed(1)}, ArrayBuffers ${r.arrayBuffersPerEntry.toFixed(1)})`,
+    )
+    return r
+  }
+  const b = await measure('burrow')
+  const a = await measure('lru')
+  return {
+    'memory-per-entry': makeRow({
+      burrow: b.bytesPerEntry,
+      anchor: a.bytesPerEntry,
+      ratio: a.bytesPerEntry / b.bytesPerEntry,
+      unit: 'bytes',
+      bar: ratioAtLeast(1.0),
+      anchorName: 'lru-cache holding Buffers',
+      params: {
+        ...params,
+        measured: 'heapUsed + arrayBuffers after gc(), minus the same before building the cache',
+        burrowHeapPerEntry: round1(b.heapPerEntry),
+        anchorHeapPerEntry: round1(a.heapPerEntry),
+        arrayBuffersPerEntry: round1(b.arrayBuffersPerEntry),
+      },
+    }),
+  }
+}
+
+function round1(x) {
+  return Math.round(x * 10) / 10
+}
