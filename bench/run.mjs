@@ -101,7 +101,9 @@ async function main() {
       log(`bars not met: ${names}`)
       return 1
     }
-    log(`bars not met in this run: ${names}${options.quick ? ' (quick mode: smaller data, no bar enforced)' : ''}`)
+    log(
+      `bars not met in this run: ${names}${options.quick ? ' (quick mode: smaller data, no bar enforced)' : ''}`,
+    )
   }
   return 0
 }
