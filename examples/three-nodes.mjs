@@ -3,7 +3,7 @@
 // Run with `npm start`; stop with Ctrl-C.
 import { Burrow } from 'burrow'
 
-const db = { '6.824': 'MIT', 15213: 'CMU', 15445: 'CMU' }
+const db = { 6.824: 'MIT', 15213: 'CMU', 15445: 'CMU' }
 const peers = ['http://127.0.0.1:5001', 'http://127.0.0.1:5002', 'http://127.0.0.1:5003']
 
 const nodes = peers.map((self) => {
