@@ -48,7 +48,7 @@ describe('store accounting (property)', () => {
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 1000 },
     )
   })
 
@@ -59,5 +59,17 @@ describe('store accounting (property)', () => {
     store.set('hot', 'k', 'y')
     expect(store.main.items).toBe(0)
     expect(store.bytes).toBe(1 + 1 + ENTRY_OVERHEAD_BYTES)
+  })
+})
+
+describe('store eviction between the parts', () => {
+  it('a new main entry is kept by evicting hot copies when main holds nothing else', () => {
+    // Found by the property above: the new entry used to evict itself.
+    const store = new Store({ maxBytes: 394, maxEntryBytes: 394, maxHotBytes: 64 })
+    expect(store.set('hot', '', new Uint8Array(0))).toBe(true)
+    const value = new Uint8Array(266)
+    expect(store.set('main', ' ', value)).toBe(true)
+    expect(store.peek(' ')).toBe(value)
+    expect(store.hot.items).toBe(0)
   })
 })

@@ -78,7 +78,7 @@ export class Store {
     if (part === 'hot') {
       while (this.hot.bytes > maxHotBytes && this.hot.evictOldest()) {}
     }
-    while (this.bytes > maxBytes) this.#evictOne()
+    while (this.bytes > maxBytes) this.#evictOne(target)
     return true
   }
 
@@ -97,9 +97,11 @@ export class Store {
     return { main: this.main.stats(), hot: this.hot.stats() }
   }
 
-  #evictOne(): void {
-    // The hot part yields first once it is over its share; otherwise the main part does.
-    const hotFirst = this.hot.bytes > this.limits.maxHotBytes || this.main.items === 0
+  #evictOne(added: Lru): void {
+    // The hot part yields first once it is over its share, or when the main part holds nothing
+    // but the entry just added; otherwise the main part does.
+    const mainSpare = this.main.items - (added === this.main ? 1 : 0)
+    const hotFirst = this.hot.bytes > this.limits.maxHotBytes || mainSpare === 0
     if (hotFirst) this.hot.evictOldest() || this.main.evictOldest()
     else this.main.evictOldest() || this.hot.evictOldest()
   }
