@@ -2,18 +2,14 @@
  * A byte-counted LRU list: one part (main or hot) of a namespace's store. It does not enforce a
  * budget by itself; {@link Store} decides what to evict so that both parts share one budget.
  *
+ * Entries live in slots: a Map from key to slot number, the keys and values in two arrays, and the
+ * recency list as two typed arrays of slot numbers. A hit is one Map lookup and a few integer
+ * writes, and an entry costs 24 bytes beyond its Map slot — no object per entry. Sizes are not
+ * stored: they are recomputed (by `sizeOf`) when an entry leaves.
+ *
  * @module
  */
 import type { StoredValue } from '../codec.ts'
-
-/** One cached value. `size` is what it costs against the budget (see `ENTRY_OVERHEAD_BYTES`). */
-interface Entry {
-  key: string
-  value: StoredValue
-  size: number
-  newer: Entry | undefined
-  older: Entry | undefined
-}
 
 /** Counters of one part of the store, as reported by `stats()`. */
 export interface LruStats {
@@ -25,13 +21,28 @@ export interface LruStats {
   evictions: number
 }
 
-/** A doubly linked recency list over a Map: every hit moves its entry to the newest end. */
+/** "No slot": the end of a list. */
+const NONE = 0xffffffff
+
+/** A doubly linked recency list over slots: every hit moves its entry to the newest end. */
 export class Lru {
-  #entries = new Map<string, Entry>()
-  #newest: Entry | undefined
-  #oldest: Entry | undefined
+  #index = new Map<string, number>()
+  #keys: (string | undefined)[] = []
+  #values: (StoredValue | undefined)[] = []
+  /** For each slot, the next newer and the next older slot; free slots chain through `#older`. */
+  #newer = new Uint32Array(16)
+  #older = new Uint32Array(16)
+  #newest = NONE
+  #oldest = NONE
+  #free = NONE
   #bytes = 0
   #evictions = 0
+  #sizeOf: (key: string, value: StoredValue) => number
+
+  /** `sizeOf` must give the size that `set` was given for the same key and value. */
+  constructor(sizeOf: (key: string, value: StoredValue) => number) {
+    this.#sizeOf = sizeOf
+  }
 
   /** Bytes held. */
   get bytes(): number {
@@ -40,104 +51,143 @@ export class Lru {
 
   /** Entries held. */
   get items(): number {
-    return this.#entries.size
+    return this.#index.size
   }
 
   /** The value of `key`, refreshed as the most recently used, or `undefined`. */
   get(key: string): StoredValue | undefined {
-    const entry = this.#entries.get(key)
-    if (entry === undefined) return undefined
-    if (entry !== this.#newest) this.#touch(entry)
-    return entry.value
+    const slot = this.#index.get(key)
+    if (slot === undefined) return undefined
+    if (slot !== this.#newest) this.#touch(slot)
+    return this.#values[slot]
   }
 
   /** The value of `key` without touching its recency. */
   peek(key: string): StoredValue | undefined {
-    return this.#entries.get(key)?.value
+    const slot = this.#index.get(key)
+    return slot === undefined ? undefined : this.#values[slot]
   }
 
   has(key: string): boolean {
-    return this.#entries.has(key)
+    return this.#index.has(key)
   }
 
-  /** Stores `value` as the newest entry; replacing a key frees its old size first. */
+  /** Stores `value` (of `size` bytes) as the newest entry; replacing a key frees its old size first. */
   set(key: string, value: StoredValue, size: number): void {
-    const old = this.#entries.get(key)
+    const old = this.#index.get(key)
     if (old !== undefined) {
-      this.#bytes += size - old.size
-      old.value = value
-      old.size = size
+      this.#bytes += size - this.#sizeOf(key, this.#values[old]!)
+      this.#values[old] = value
       if (old !== this.#newest) this.#touch(old)
       return
     }
-    const entry: Entry = { key, value, size, newer: undefined, older: this.#newest }
-    if (this.#newest === undefined) this.#oldest = entry
-    else this.#newest.newer = entry
-    this.#newest = entry
-    this.#entries.set(key, entry)
+    const slot = this.#allocate(key, value)
+    this.#older[slot] = this.#newest
+    this.#newer[slot] = NONE
+    if (this.#newest === NONE) this.#oldest = slot
+    else this.#newer[this.#newest] = slot
+    this.#newest = slot
+    this.#index.set(key, slot)
     this.#bytes += size
   }
 
   /** Removes `key`; returns whether it was there. */
   delete(key: string): boolean {
-    const entry = this.#entries.get(key)
-    if (entry === undefined) return false
-    this.#unlink(entry)
+    const slot = this.#index.get(key)
+    if (slot === undefined) return false
+    this.#remove(slot)
     return true
   }
 
   /** Evicts the least recently used entry; returns false when empty. */
   evictOldest(): boolean {
-    const entry = this.#oldest
-    if (entry === undefined) return false
-    this.#unlink(entry)
+    if (this.#oldest === NONE) return false
+    this.#remove(this.#oldest)
     this.#evictions++
     return true
   }
 
   /** Removes every entry (not counted as evictions). */
   clear(): void {
-    this.#entries.clear()
-    this.#newest = undefined
-    this.#oldest = undefined
+    this.#index.clear()
+    this.#keys = []
+    this.#values = []
+    this.#newer = new Uint32Array(16)
+    this.#older = new Uint32Array(16)
+    this.#newest = NONE
+    this.#oldest = NONE
+    this.#free = NONE
     this.#bytes = 0
   }
 
   /** Keys from the most to the least recently used (for tests and tools; O(n)). */
   *keys(): IterableIterator<string> {
-    for (let e = this.#newest; e !== undefined; e = e.older) yield e.key
+    for (let slot = this.#newest; slot !== NONE; slot = this.#older[slot]!) yield this.#keys[slot]!
   }
 
-  /** Sum of the entries' sizes, recomputed by walking them (for consistency checks). */
+  /** Sum of the entries' sizes, recomputed from the entries themselves (for consistency checks). */
   recount(): number {
     let total = 0
-    for (const entry of this.#entries.values()) total += entry.size
+    for (const [key, slot] of this.#index) total += this.#sizeOf(key, this.#values[slot]!)
     return total
   }
 
   stats(): LruStats {
-    return { bytes: this.#bytes, items: this.#entries.size, evictions: this.#evictions }
+    return { bytes: this.#bytes, items: this.#index.size, evictions: this.#evictions }
   }
 
-  #touch(entry: Entry): void {
-    // Unlink from the middle (or the oldest end), then relink as newest.
-    const { newer, older } = entry
-    if (newer !== undefined) newer.older = older
-    if (older !== undefined) older.newer = newer
-    else this.#oldest = newer
-    entry.older = this.#newest
-    entry.newer = undefined
-    this.#newest!.newer = entry
-    this.#newest = entry
+  /** A free slot holding `key` and `value`; the arrays grow by half when every slot is used. */
+  #allocate(key: string, value: StoredValue): number {
+    let slot = this.#free
+    if (slot !== NONE) {
+      this.#free = this.#older[slot]!
+      this.#keys[slot] = key
+      this.#values[slot] = value
+      return slot
+    }
+    slot = this.#keys.length
+    if (slot === NONE) throw new RangeError('an LRU holds at most 2^32 - 1 entries')
+    if (slot === this.#newer.length) {
+      const capacity = Math.min(NONE, slot + (slot >> 1))
+      const newer = new Uint32Array(capacity)
+      const older = new Uint32Array(capacity)
+      newer.set(this.#newer)
+      older.set(this.#older)
+      this.#newer = newer
+      this.#older = older
+    }
+    // push keeps the arrays packed (no holes), which keeps element access fast.
+    this.#keys.push(key)
+    this.#values.push(value)
+    return slot
   }
 
-  #unlink(entry: Entry): void {
-    const { newer, older } = entry
-    if (newer !== undefined) newer.older = older
-    else this.#newest = older
-    if (older !== undefined) older.newer = newer
-    else this.#oldest = newer
-    this.#entries.delete(entry.key)
-    this.#bytes -= entry.size
+  #touch(slot: number): void {
+    // `slot` is not the newest, so it has a newer neighbour.
+    const newer = this.#newer[slot]!
+    const older = this.#older[slot]!
+    this.#older[newer] = older
+    if (older === NONE) this.#oldest = newer
+    else this.#newer[older] = newer
+    this.#older[slot] = this.#newest
+    this.#newer[slot] = NONE
+    this.#newer[this.#newest] = slot
+    this.#newest = slot
+  }
+
+  #remove(slot: number): void {
+    const newer = this.#newer[slot]!
+    const older = this.#older[slot]!
+    if (newer === NONE) this.#newest = older
+    else this.#older[newer] = older
+    if (older === NONE) this.#oldest = newer
+    else this.#newer[older] = newer
+    const key = this.#keys[slot]!
+    this.#bytes -= this.#sizeOf(key, this.#values[slot]!)
+    this.#index.delete(key)
+    this.#keys[slot] = undefined
+    this.#values[slot] = undefined
+    this.#older[slot] = this.#free
+    this.#free = slot
   }
 }

@@ -34,8 +34,8 @@ export function entrySize(key: string, value: StoredValue): number {
 
 /** Main and hot caches under one budget; a key lives in at most one of them. */
 export class Store {
-  readonly main = new Lru()
-  readonly hot = new Lru()
+  readonly main = new Lru(entrySize)
+  readonly hot = new Lru(entrySize)
   readonly limits: StoreLimits
 
   constructor(limits: StoreLimits) {
