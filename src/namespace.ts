@@ -6,7 +6,7 @@
  */
 import { type Codec, checkStored, jsonCodec, runCodec, type StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
-import { Flights, untilAborted } from './flight.ts'
+import { untilAborted } from './flight.ts'
 import { booleanOption, functionOption, integerOption, numberOption, objectOption } from './options.ts'
 import type { LruStats } from './store/lru.ts'
 import { Store } from './store/store.ts'
@@ -160,7 +160,10 @@ export class Namespace<V = StoredValue> {
   #load: Loader<V>
   #codec: Codec<V> | undefined
   #store: Store
-  #flights = new Flights<StoredValue | undefined>()
+  /** Running flights by key: every concurrent miss of a key waits on the one promise. */
+  #flights = new Map<string, Promise<StoredValue | undefined>>()
+  /** Rejecters of the flights running the loader here, for close. */
+  #guards = new Map<string, (err: unknown) => void>()
   #hotProbability: number
   #peerFallback: boolean
   #keyCharsFast: number
@@ -201,9 +204,7 @@ export class Namespace<V = StoredValue> {
     this.#codec = resolveCodec(name, opts.codec)
     this.#store = new Store({ maxBytes, maxEntryBytes, maxHotBytes: Math.floor(maxBytes * fraction) })
     // One listener for the node's close, not one per flight: waiters are rejected at once.
-    host.signal.addEventListener('abort', () => this.#flights.rejectAll((key) => this.#closedError(key)), {
-      once: true,
-    })
+    host.signal.addEventListener('abort', () => this.#closeFlights(), { once: true })
     // A UTF-16 code unit is at most 3 UTF-8 bytes, so short keys need no byte count.
     this.#keyCharsFast = Math.floor(host.maxKeyBytes / 3)
   }
@@ -304,31 +305,70 @@ export class Namespace<V = StoredValue> {
       this.#counters.loadsDeduped++
       return running
     }
-    return this.#flights.start(key, () => this.#fly(key, fromPeer))
+    // The caller checked the cache in this same tick, so no flight can have filled it since.
+    const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
+    const flight = owner === undefined ? this.#localFlight(key) : this.#remoteFlight(owner, key)
+    this.#flights.set(key, flight)
+    return flight
   }
 
-  async #fly(key: string, fromPeer: boolean): Promise<StoredValue | undefined> {
-    // A flight that ended between the caller's cache check and this one may have stored it.
-    const cached = this.#store.get(key)
-    if (cached !== undefined) return cached
-    const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
-    if (owner !== undefined) {
-      try {
-        const value = await this.#host.fetch(owner, this.name, key, this.#host.signal)
+  /**
+   * Asks the owner. Each outcome ends the flight itself (no extra promise per miss for that).
+   * The peer client settles every request by its deadline, and at once when the node closes.
+   */
+  #remoteFlight(owner: string, key: string): Promise<StoredValue | undefined> {
+    return this.#host.fetch(owner, this.name, key, this.#host.signal).then(
+      (value) => {
+        this.#flights.delete(key)
         this.#counters.peerLoads++
         if (value !== undefined && this.#hotProbability > 0 && this.#host.random() < this.#hotProbability) {
           this.#store.set('hot', key, value)
         }
         return value
-      } catch (err) {
-        if (!(err instanceof BurrowError) || !UNREACHABLE.has(err.code) || this.#host.signal.aborted)
+      },
+      (err: unknown) => {
+        const unreachable =
+          err instanceof BurrowError && UNREACHABLE.has(err.code) && !this.#host.signal.aborted
+        if (unreachable) this.#counters.peerErrors++
+        if (!unreachable || !this.#peerFallback) {
+          this.#flights.delete(key)
           throw err
-        this.#counters.peerErrors++
-        if (!this.#peerFallback) throw err
+        }
         this.#counters.fallbackLoads++
+        return this.#localFlight(key)
+      },
+    )
+  }
+
+  /**
+   * Calls the loader here. The loader is user code that may ignore its signal, so the flight is
+   * guarded: closing the node rejects its waiters at once.
+   */
+  #localFlight(key: string): Promise<StoredValue | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#guards.set(key, reject)
+      const done = (): void => {
+        this.#guards.delete(key)
+        this.#flights.delete(key)
       }
-    }
-    return this.#loadHere(key)
+      this.#loadHere(key).then(
+        (value) => {
+          done()
+          resolve(value)
+        },
+        (err: unknown) => {
+          done()
+          reject(err)
+        },
+      )
+    })
+  }
+
+  /** Rejects the waiters of every running flight; the node is closing. */
+  #closeFlights(): void {
+    for (const [key, reject] of this.#guards) reject(this.#closedError(key))
+    this.#guards.clear()
+    this.#flights.clear()
   }
 
   async #loadHere(key: string): Promise<StoredValue | undefined> {

@@ -484,3 +484,16 @@ describe('views', () => {
     expect(seen[1]!.toString()).toBe('world') // its own memory
   })
 })
+
+describe('strings', () => {
+  it('hands over every bulk and inline argument as a decoded string, also when split across chunks', () => {
+    const parser = new RespParser({ strings: true, inline: true })
+    const seen: RespValue[] = []
+    const stream = Buffer.concat([encodeCommand(['BURROW.GET', 'ns', 'ключ 😀']), Buffer.from('PING hi\r\n')])
+    for (let i = 0; i < stream.length; i += 3) parser.feed(stream.subarray(i, i + 3), (v) => seen.push(v))
+    expect(seen).toEqual([
+      ['BURROW.GET', 'ns', 'ключ 😀'],
+      ['PING', 'hi'],
+    ])
+  })
+})

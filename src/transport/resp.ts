@@ -79,6 +79,13 @@ export interface RespParserOptions {
    * @default false
    */
   views?: boolean
+  /**
+   * When true, every bulk string (and inline argument) is handed over as a JS string decoded from
+   * UTF-8, with no Buffer in between: what a server wants for commands whose arguments are text.
+   * Takes precedence over `views`.
+   * @default false
+   */
+  strings?: boolean
 }
 
 /**
@@ -107,6 +114,7 @@ export class RespParser {
   readonly #maxDepth: number
   readonly #inline: boolean
   readonly #views: boolean
+  readonly #strings: boolean
   readonly #maxLineBytes: number
 
   /** Arrays being filled, outermost first, with how many elements each holds and expects. */
@@ -147,6 +155,7 @@ export class RespParser {
     }
     this.#inline = inline
     this.#views = options.views === true
+    this.#strings = options.strings === true
     this.#maxLineBytes = Math.min(MAX_LINE_BYTES, this.#maxFrameBytes)
   }
 
@@ -207,7 +216,7 @@ export class RespParser {
         const bulk = this.#bulk
         pos = this.#resumeBulk(buf, pos, end)
         if (this.#bulk !== null) break
-        value = bulk
+        value = this.#strings ? bulk.toString('utf8') : bulk
       } else {
         const type = buf[pos]!
         if (type === DOLLAR) {
@@ -234,7 +243,11 @@ export class RespParser {
               if (buf[after] !== CR || buf[after + 1] !== LF) {
                 throw this.#protocol(`bulk string of ${length} bytes is not followed by CRLF`)
               }
-              value = this.#views ? buf.subarray(payload, after) : copyOf(buf, payload, after)
+              value = this.#strings
+                ? buf.toString('utf8', payload, after)
+                : this.#views
+                  ? buf.subarray(payload, after)
+                  : copyOf(buf, payload, after)
               pos = after + 2
             } else {
               // The payload continues in later chunks: collect it straight into its own Buffer.
@@ -305,7 +318,7 @@ export class RespParser {
             frameStart = pos
             continue
           }
-          value = args
+          value = this.#strings ? args.map((arg) => arg.toString('utf8')) : args
         } else {
           throw this.#protocol(
             `unexpected byte 0x${type.toString(16).padStart(2, '0')} ${snippet(buf, pos, end)}`,

@@ -122,7 +122,7 @@ class RespConnection {
   constructor(socket: Socket, options: NodeServerOptions) {
     this.#socket = socket
     this.#options = options
-    this.#parser = new RespParser({ maxFrameBytes: options.maxFrameBytes, inline: true, views: true })
+    this.#parser = new RespParser({ maxFrameBytes: options.maxFrameBytes, inline: true, strings: true })
     socket.on('data', (chunk: Buffer) => this.feed(chunk))
     socket.on('drain', () => this.#maybeResume())
   }
@@ -140,11 +140,11 @@ class RespConnection {
   }
 
   #run(command: RespValue): void {
-    if (!Array.isArray(command) || command.length === 0 || !command.every(Buffer.isBuffer)) {
+    if (!Array.isArray(command) || command.length === 0 || !command.every(isText)) {
       return this.#reply(errorReply('ERR a command is an array of bulk strings'))
     }
-    const args = command as Buffer[]
-    const name = args[0]!.toString('latin1').toUpperCase()
+    const args = command as string[]
+    const name = args[0]!.toUpperCase()
     switch (name) {
       case 'BURROW.FETCH':
         return this.#fetch(args)
@@ -169,12 +169,12 @@ class RespConnection {
   }
 
   /** `BURROW.FETCH id namespace key`: a peer's request. Served here, never forwarded; tagged reply. */
-  #fetch(args: Buffer[]): void {
+  #fetch(args: string[]): void {
     const id = args.length === 4 ? parseId(args[1]!) : undefined
     if (id === undefined) return this.#reply(errorReply('ERR usage: BURROW.FETCH id namespace key'))
-    const ns = this.#options.namespace(args[2]!.toString('utf8'))
+    const ns = this.#options.namespace(args[2]!)
     if (ns === undefined) return this.#send(fetchError(id, 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'))
-    const answer = ns[serveLocal](args[3]!.toString('utf8'), true)
+    const answer = ns[serveLocal](args[3]!, true)
     if (!(answer instanceof Promise)) return this.#send(fetchReply(id, answer))
     this.#owed++
     answer.then(
@@ -185,11 +185,11 @@ class RespConnection {
   }
 
   /** `BURROW.GET namespace key`: a client's read through this node (the owner is asked if needed). */
-  #get(args: Buffer[]): void {
+  #get(args: string[]): void {
     if (args.length !== 3) return this.#reply(errorReply('ERR usage: BURROW.GET namespace key'))
-    const ns = this.#options.namespace(args[1]!.toString('utf8'))
+    const ns = this.#options.namespace(args[1]!)
     if (ns === undefined) return this.#reply(errorReply('BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'))
-    const answer = ns[serveLocal](args[2]!.toString('utf8'), false)
+    const answer = ns[serveLocal](args[2]!, false)
     if (!(answer instanceof Promise)) return this.#reply(bulkReply(answer))
     const slot: Slot = { reply: undefined }
     this.#ordered.push(slot)
@@ -275,10 +275,14 @@ class RespConnection {
   }
 }
 
-function parseId(arg: Buffer): number | undefined {
-  if (arg.length === 0 || arg.length > 15) return undefined
-  const id = Number(arg.toString('latin1'))
-  return Number.isSafeInteger(id) && id >= 0 ? id : undefined
+function isText(arg: unknown): arg is string {
+  return typeof arg === 'string'
+}
+
+/** A request id: decimal digits only (Number() alone would take ' 7', '0x7' or '1e3'). */
+function parseId(arg: string): number | undefined {
+  if (arg.length === 0 || arg.length > 15 || !/^[0-9]+$/.test(arg)) return undefined
+  return Number(arg)
 }
 
 /** `[id, s|b, value]`, or `[id, n, nil]` for not found. A string value travels as text. */
