@@ -9,7 +9,7 @@
 import { connect, type Socket } from 'node:net'
 import type { StoredValue } from '../codec.ts'
 import { BurrowError, type ErrorCode, isErrorCode } from '../errors.ts'
-import { RespError, RespParser, type RespValue } from './resp.ts'
+import { ReplyReader, type ReplyStatus } from './reply.ts'
 
 /** The peer command: `BURROW.FETCH id namespace key`; see docs/protocol.md. */
 export const FETCH = 'BURROW.FETCH'
@@ -195,7 +195,7 @@ interface ConnectionEvents {
 class Connection {
   readonly peer: string
   #socket: Socket
-  #parser: RespParser
+  #reader: ReplyReader
   #pending = new Map<number, Pending>()
   #nextId = 1
   #out = ''
@@ -207,7 +207,7 @@ class Connection {
   constructor(peer: string, maxFrameBytes: number, events: ConnectionEvents) {
     this.peer = peer
     this.#events = events
-    this.#parser = new RespParser({ maxFrameBytes, views: true })
+    this.#reader = new ReplyReader(maxFrameBytes)
     const url = new URL(peer)
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     this.#socket = connect({ host, port: Number(url.port || 80), noDelay: true })
@@ -307,32 +307,19 @@ class Connection {
 
   #onData(chunk: Buffer): void {
     try {
-      this.#parser.feed(chunk, (reply) => this.#onReply(reply))
+      this.#reader.feed(chunk, this.#onReply)
     } catch (err) {
-      this.destroy(err instanceof BurrowError ? err : protocol(this.peer, 'unreadable reply'))
+      this.destroy(err instanceof BurrowError ? err : protocol(this.peer, 'an unreadable reply'))
     }
   }
 
-  #onReply(reply: RespValue): void {
-    if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[0] !== 'number') {
-      throw protocol(this.peer, 'a reply that is not [id, status, value]')
-    }
-    const pending = this.#pending.get(reply[0])
+  readonly #onReply = (id: number, status: ReplyStatus, value: string | Buffer | undefined): void => {
+    const pending = this.#pending.get(id)
     if (pending === undefined) return // cancelled or expired: its late reply is dropped
-    this.#pending.delete(reply[0])
+    this.#pending.delete(id)
     settle(pending)
-    const [, status, value] = reply
-    if (status === 's' && Buffer.isBuffer(value)) return pending.resolve(value.toString('utf8'))
-    // The payload is a view of the socket's chunk: copy it out, into memory of its own (no pool slab).
-    if (status === 'b' && Buffer.isBuffer(value)) {
-      const bytes = Buffer.allocUnsafeSlow(value.length)
-      value.copy(bytes)
-      return pending.resolve(bytes)
-    }
-    if (status === 'n') return pending.resolve(undefined)
-    if (status === 'e' && value instanceof RespError)
-      return pending.reject(remoteError(pending, value.message))
-    throw protocol(this.peer, `a reply with status ${String(status)}`)
+    if (status === 'e') pending.reject(remoteError(pending, value as string))
+    else pending.resolve(value)
   }
 }
 
