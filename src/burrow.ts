@@ -209,11 +209,17 @@ export class Burrow {
       address = await server.listen(host, port)
     } catch (err) {
       this.#server = undefined
+      if (this.#closing.signal.aborted) throw this.#closedError()
       throw new BurrowError(
         'BURROW_ERR_LISTEN',
         `cannot listen on ${host}:${port}: ${(err as Error).message}`,
         { cause: err },
       )
+    }
+    if (this.#closing.signal.aborted) {
+      // close() ran while the port was being bound: give it back.
+      await server.close()
+      throw this.#closedError()
     }
     if (url.port === '0' || (url.port === '' && port === 0)) {
       const old = this.#self
@@ -259,6 +265,7 @@ export class Burrow {
     if (!this.#closing.signal.aborted) this.#closing.abort(this.#closedError())
     this.#client.close()
     const server = this.#server
+    this.#server = undefined
     if (server !== undefined) await server.close()
   }
 

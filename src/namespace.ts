@@ -160,10 +160,16 @@ export class Namespace<V = StoredValue> {
   #load: Loader<V>
   #codec: Codec<V> | undefined
   #store: Store
-  /** Running flights by key: every concurrent miss of a key waits on the one promise. */
-  #flights = new Map<string, Promise<StoredValue | undefined>>()
+  /**
+   * Running flights by key: every concurrent miss of a key waits on the one promise. Flights that
+   * run the loader here and flights that ask the owner are kept apart, because a request from a
+   * peer may only join the former: joining a flight that asks a peer would be forwarding, and two
+   * nodes that disagree about the owner would then wait on each other until the deadline.
+   */
+  #local = new Map<string, Promise<StoredValue | undefined>>()
+  #remote = new Map<string, Promise<StoredValue | undefined>>()
   /** Rejecters of the flights running the loader here, for close. */
-  #guards = new Map<string, (err: unknown) => void>()
+  #guards = new Set<{ key: string; reject: (err: unknown) => void }>()
   #hotProbability: number
   #peerFallback: boolean
   #keyCharsFast: number
@@ -227,7 +233,12 @@ export class Namespace<V = StoredValue> {
     const hit = this.#store.get(key)
     if (hit !== undefined) {
       this.#counters.hits++
-      return Promise.resolve(this.#codec === undefined ? (hit as V) : this.#decode(key, hit))
+      if (this.#codec === undefined) return Promise.resolve(hit as V)
+      try {
+        return Promise.resolve(this.#decode(key, hit))
+      } catch (err) {
+        return Promise.reject(err)
+      }
     }
     return this.#miss(key, options?.signal)
   }
@@ -300,16 +311,14 @@ export class Namespace<V = StoredValue> {
       )
     }
     this.#counters.loads++
-    const running = this.#flights.get(key)
+    const running = this.#local.get(key) ?? (fromPeer ? undefined : this.#remote.get(key))
     if (running !== undefined) {
       this.#counters.loadsDeduped++
       return running
     }
     // The caller checked the cache in this same tick, so no flight can have filled it since.
     const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
-    const flight = owner === undefined ? this.#localFlight(key) : this.#remoteFlight(owner, key)
-    this.#flights.set(key, flight)
-    return flight
+    return owner === undefined ? this.#localFlight(key) : this.#remoteFlight(owner, key)
   }
 
   /**
@@ -317,9 +326,9 @@ export class Namespace<V = StoredValue> {
    * The peer client settles every request by its deadline, and at once when the node closes.
    */
   #remoteFlight(owner: string, key: string): Promise<StoredValue | undefined> {
-    return this.#host.fetch(owner, this.name, key, this.#host.signal).then(
+    const flight = this.#host.fetch(owner, this.name, key, this.#host.signal).then(
       (value) => {
-        this.#flights.delete(key)
+        this.#remote.delete(key)
         this.#counters.peerLoads++
         if (value !== undefined && this.#hotProbability > 0 && this.#host.random() < this.#hotProbability) {
           this.#store.set('hot', key, value)
@@ -331,13 +340,20 @@ export class Namespace<V = StoredValue> {
           err instanceof BurrowError && UNREACHABLE.has(err.code) && !this.#host.signal.aborted
         if (unreachable) this.#counters.peerErrors++
         if (!unreachable || !this.#peerFallback) {
-          this.#flights.delete(key)
+          this.#remote.delete(key)
           throw err
         }
         this.#counters.fallbackLoads++
-        return this.#localFlight(key)
+        const local = this.#local.get(key) ?? this.#localFlight(key)
+        const forget = (): void => {
+          if (this.#remote.get(key) === flight) this.#remote.delete(key)
+        }
+        local.then(forget, forget)
+        return local
       },
     )
+    this.#remote.set(key, flight)
+    return flight
   }
 
   /**
@@ -345,11 +361,12 @@ export class Namespace<V = StoredValue> {
    * guarded: closing the node rejects its waiters at once.
    */
   #localFlight(key: string): Promise<StoredValue | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#guards.set(key, reject)
+    const flight = new Promise<StoredValue | undefined>((resolve, reject) => {
+      const guard = { key, reject }
+      this.#guards.add(guard)
       const done = (): void => {
-        this.#guards.delete(key)
-        this.#flights.delete(key)
+        this.#guards.delete(guard)
+        this.#local.delete(key)
       }
       this.#loadHere(key).then(
         (value) => {
@@ -362,13 +379,16 @@ export class Namespace<V = StoredValue> {
         },
       )
     })
+    this.#local.set(key, flight)
+    return flight
   }
 
   /** Rejects the waiters of every running flight; the node is closing. */
   #closeFlights(): void {
-    for (const [key, reject] of this.#guards) reject(this.#closedError(key))
+    for (const { key, reject } of this.#guards) reject(this.#closedError(key))
     this.#guards.clear()
-    this.#flights.clear()
+    this.#local.clear()
+    this.#remote.clear()
   }
 
   async #loadHere(key: string): Promise<StoredValue | undefined> {

@@ -74,3 +74,28 @@ describe('membership changes and disagreement', () => {
     expect(keys.every((k) => a.ownerOf(k) === 'http://127.0.0.1:7001')).toBe(true)
   })
 })
+
+describe('rings that disagree', () => {
+  it('two nodes that each think the other owns a key answer at once, by loading, never waiting on each other', async () => {
+    const loader = async (key: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      return `loaded ${key}`
+    }
+    const a = node({ peerTimeoutMs: 2000 })
+    const b = node({ peerTimeoutMs: 2000, replicas: 3 }) // another ring: owners differ
+    const nsA = a.namespace('test', { load: loader })
+    const nsB = b.namespace('test', { load: loader })
+    await Promise.all([a.listen(), b.listen()])
+    a.setPeers([a.self, b.self])
+    b.setPeers([a.self, b.self])
+    const crossed = Array.from({ length: 2000 }, (_, i) => `k${i}`).filter(
+      (k) => a.ownerOf(k) === b.self && b.ownerOf(k) === a.self,
+    )
+    expect(crossed.length).toBeGreaterThan(0)
+    const key = crossed[0]!
+    const started = performance.now()
+    expect(await Promise.all([nsA.get(key), nsB.get(key)])).toEqual([`loaded ${key}`, `loaded ${key}`])
+    expect(performance.now() - started).toBeLessThan(1000) // far below the 2 s deadline
+    expect(a.stats().peerClient.timeouts + b.stats().peerClient.timeouts).toBe(0)
+  })
+})

@@ -117,3 +117,23 @@ describe('the read path across nodes', () => {
     expect(n.stats().peerClient.requests).toBe(0)
   })
 })
+
+describe('the peer protocol under load', () => {
+  it('thousands of gets in flight at once all reach the owner, with no peer error and no fallback', async () => {
+    const { nodes, namespaces, loads } = await cluster(2, {
+      namespace: { hot: false },
+      load: (key) => `${key}:`.repeat(20),
+    })
+    const keys = Array.from({ length: 6000 }, (_, i) => `key-${i}-ü`).filter(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )
+    const values = await Promise.all(keys.map((k) => namespaces[0]!.get(k)))
+    expect(values).toEqual(keys.map((k) => `${k}:`.repeat(20)))
+    expect(nodes[0]!.stats().namespaces['test']).toMatchObject({
+      peerLoads: keys.length,
+      peerErrors: 0,
+      localLoads: 0,
+    })
+    expect(loads.every((l) => l.self === nodes[1]!.self)).toBe(true)
+  })
+})

@@ -74,3 +74,25 @@ describe('values keep their kind', () => {
     await expect(json.get('k')).rejects.toMatchObject({ code: 'BURROW_ERR_CODEC' })
   })
 })
+
+describe('codec failures on a hit', () => {
+  it('a decode that throws on a cached value rejects the get (it never throws synchronously)', async () => {
+    let decodes = 0
+    const ns = node().namespace<string>('test', {
+      codec: {
+        encode: (v) => v,
+        decode: (d) => {
+          if (decodes++ > 0) throw new Error('corrupt')
+          return d as string
+        },
+      },
+      load: () => 'v',
+    })
+    expect(await ns.get('k')).toBe('v')
+    let result: Promise<unknown> | undefined
+    expect(() => {
+      result = ns.get('k')
+    }).not.toThrow()
+    await expect(result).rejects.toMatchObject({ code: 'BURROW_ERR_CODEC' })
+  })
+})

@@ -65,3 +65,31 @@ describe('listen and close', () => {
     expect(await namespaces[0]!.get(mine)).toBe(`value of ${mine}`)
   })
 })
+
+describe('close races', () => {
+  it('close() while listen() is binding: listen rejects with BURROW_ERR_CLOSED and nothing is left listening', async () => {
+    const n = node()
+    const listening = n.listen()
+    await n.close()
+    await expect(listening).rejects.toMatchObject({ code: 'BURROW_ERR_CLOSED' })
+    expect(n.stats().listening).toBe(false)
+  })
+
+  it('close() while a connection to a peer is still being made rejects the waiting get at once', async () => {
+    // A peer on a port nobody answers quickly: the get waits on a connection that is not up yet.
+    const n = node({ peerTimeoutMs: 5000 })
+    const ns = n.namespace('test', { load: (k) => k })
+    await n.listen()
+    const other = node()
+    other.namespace('test', { load: async (k) => k })
+    await other.listen()
+    n.setPeers([n.self, other.self])
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => n.ownerOf(k) === other.self)!
+    const get = ns.get(key) // its connection is opened now, and is not connected yet
+    const started = performance.now()
+    await n.close()
+    await expect(get).rejects.toMatchObject({ code: 'BURROW_ERR_CLOSED' })
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(n.stats().peerClient.connectionsOpen).toBe(0)
+  })
+})

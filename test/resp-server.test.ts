@@ -16,6 +16,7 @@ afterEach(async () => {
 async function talk(base: string): Promise<{
   socket: Socket
   write: (data: string | Buffer) => void
+  received: () => number
   replies: (n: number) => Promise<RespValue[]>
   closed: Promise<void>
 }> {
@@ -35,6 +36,7 @@ async function talk(base: string): Promise<{
   return {
     socket,
     write: (data) => socket.write(data),
+    received: () => got.length,
     closed,
     replies: async (n) => {
       const deadline = Date.now() + 5000
@@ -121,6 +123,15 @@ describe('the RESP server', () => {
     const [reply] = await c.replies(1)
     expect(String((reply as { message: string }).message)).toMatch(/BURROW_ERR_FRAME_TOO_LARGE/)
     await c.closed
+  })
+
+  it('a first line longer than 8 KiB is refused by closing the connection', async () => {
+    const n = node()
+    await n.listen()
+    const c = await talk(n.self)
+    c.write(`PING ${'x'.repeat(20_000)}\r\n`)
+    await c.closed
+    expect(c.received()).toBe(0)
   })
 
   it('random garbage never takes the server down: afterwards it still answers and serves peers', async () => {

@@ -51,6 +51,44 @@ interface Pending {
   onAbort: (() => void) | undefined
 }
 
+/** The first bytes of every request. */
+const FETCH_HEAD = Buffer.from('*4\r\n$12\r\nBURROW.FETCH\r\n', 'latin1')
+/** The size of a fresh output buffer; it doubles when a tick's commands need more. */
+const OUT_BYTES = 4096
+
+function digitCount(n: number): number {
+  let count = 1
+  while (n >= 10) {
+    n = Math.floor(n / 10)
+    count++
+  }
+  return count
+}
+
+/** The bytes of `$<n>\r\n<payload>\r\n` for a payload of `length` bytes whose length has `lengthDigits` digits. */
+function bulkSize(lengthDigits: number, length: number): number {
+  return 1 + lengthDigits + 2 + length + 2
+}
+
+/** Writes the decimal digits of `n` so that they end just before `end`; returns `end`. */
+function writeDigits(buf: Buffer, end: number, n: number): number {
+  let at = end
+  do {
+    buf[--at] = 48 + (n % 10)
+    n = Math.floor(n / 10)
+  } while (n > 0)
+  return end
+}
+
+/** Writes `$<n>\r\n` (or another type byte) at `at`; returns the position after it. */
+function writeHeader(buf: Buffer, at: number, type: number, n: number): number {
+  buf[at++] = type
+  at = writeDigits(buf, at + digitCount(n), n)
+  buf[at++] = 13
+  buf[at++] = 10
+  return at
+}
+
 /** After a failed connect, a peer is not dialled again for this long; its requests fail at once. */
 const RECONNECT_DELAY_MS = 250
 
@@ -120,7 +158,10 @@ export class PeerClient {
 
   /** Closes every connection and rejects every pending request with `BURROW_ERR_CLOSED`. */
   close(): void {
-    for (const conn of [...this.#open]) conn.destroy(closed(conn.peer, '', ''))
+    // Every connection of every pool, connected or still connecting.
+    for (const pool of this.#pools.values()) {
+      for (const conn of [...pool]) conn.destroy(closed(conn.peer, '', ''))
+    }
     this.#pools.clear()
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper)
     this.#sweeper = undefined
@@ -139,6 +180,7 @@ export class PeerClient {
     if (pool.length < this.#options.connections) {
       const conn = new Connection(peer, this.#options.maxFrameBytes, {
         opened: (c) => {
+          if (this.#options.signal.aborted) return c.destroy(closed(peer, '', ''))
           this.counters.connectionsOpened++
           this.#open.add(c)
         },
@@ -198,7 +240,9 @@ class Connection {
   #reader: ReplyReader
   #pending = new Map<number, Pending>()
   #nextId = 1
-  #out = ''
+  /** Commands not yet written, encoded in place; a new Buffer after each flush. */
+  #out = Buffer.allocUnsafe(OUT_BYTES)
+  #outLength = 0
   #flushScheduled = false
   #connected = false
   #destroyed = false
@@ -235,8 +279,7 @@ class Connection {
     }
     const id = this.#nextId++
     this.#pending.set(id, pending)
-    const idText = String(id)
-    this.#out += `*4\r\n$12\r\nBURROW.FETCH\r\n$${idText.length}\r\n${idText}\r\n$${Buffer.byteLength(pending.namespace)}\r\n${pending.namespace}\r\n$${Buffer.byteLength(pending.key)}\r\n${pending.key}\r\n`
+    this.#encode(id, pending.namespace, pending.key)
     if (!this.#flushScheduled && this.#connected) {
       this.#flushScheduled = true
       process.nextTick(() => this.#flush())
@@ -297,11 +340,49 @@ class Connection {
     }
   }
 
+  /** Appends `*4 $12 BURROW.FETCH $n id $n namespace $n key` to the output, with no string built. */
+  #encode(id: number, namespace: string, key: string): void {
+    const nsBytes = Buffer.byteLength(namespace)
+    const keyBytes = Buffer.byteLength(key)
+    const idDigits = digitCount(id)
+    // The exact size: the fixed head, then `$<n>\r\n<bytes>\r\n` for the id, namespace and key.
+    const size =
+      FETCH_HEAD.length +
+      bulkSize(digitCount(idDigits), idDigits) +
+      bulkSize(digitCount(nsBytes), nsBytes) +
+      bulkSize(digitCount(keyBytes), keyBytes)
+    const need = this.#outLength + size
+    if (need > this.#out.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.#out.length * 2))
+      this.#out.copy(bigger, 0, 0, this.#outLength)
+      this.#out = bigger
+    }
+    const out = this.#out
+    let at = this.#outLength + FETCH_HEAD.copy(out, this.#outLength)
+    at = writeHeader(out, at, 0x24, idDigits)
+    at = writeDigits(out, at + idDigits, id)
+    out[at++] = 13
+    out[at++] = 10
+    at = writeHeader(out, at, 0x24, nsBytes)
+    at += out.write(namespace, at, 'utf8')
+    out[at++] = 13
+    out[at++] = 10
+    at = writeHeader(out, at, 0x24, keyBytes)
+    at += out.write(key, at, 'utf8')
+    out[at++] = 13
+    out[at++] = 10
+    this.#outLength = at
+    if (at !== need)
+      throw new Error(`burrow bug: a FETCH command took ${at - need + size} bytes, not ${size}`)
+  }
+
   #flush(): void {
     this.#flushScheduled = false
-    if (this.#out.length === 0 || this.#destroyed) return
-    const out = this.#out
-    this.#out = ''
+    if (this.#outLength === 0 || this.#destroyed) return
+    const out = this.#out.subarray(0, this.#outLength)
+    // The written Buffer belongs to the socket until it is sent: start a new one.
+    this.#out = Buffer.allocUnsafe(OUT_BYTES)
+    this.#outLength = 0
     this.#socket.write(out)
   }
 

@@ -32,10 +32,14 @@ export class NodeServer {
   #tcp: Server
   #http: ReturnType<typeof createHttpServer>
   #sockets = new Set<Socket>()
+  #abortListen: (() => void) | undefined
 
   constructor(options: NodeServerOptions) {
     this.#options = options
-    this.#http = createHttpServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, options.http)
+    this.#http = createHttpServer(options.http)
+    // This server never listens itself (it is handed sockets), so Node's request and headers
+    // timeouts never start; an idle timeout per socket bounds slow or silent clients instead.
+    this.#http.timeout = 30_000
     this.#tcp = createServer({ noDelay: true }, (socket) => this.#accept(socket))
   }
 
@@ -43,8 +47,11 @@ export class NodeServer {
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err)
+      // close() before the bind completes: Node then calls neither back, so settle here.
+      this.#abortListen = () => reject(new Error('the node closed while it was starting to listen'))
       this.#tcp.once('error', onError)
       this.#tcp.listen({ host, port }, () => {
+        this.#abortListen = undefined
         this.#tcp.off('error', onError)
         const address = this.#tcp.address()
         if (address === null || typeof address === 'string') return reject(new Error('no TCP address'))
@@ -55,6 +62,8 @@ export class NodeServer {
 
   /** Stops accepting, closes every open connection, and resolves once the port is free. */
   close(): Promise<void> {
+    this.#abortListen?.()
+    this.#abortListen = undefined
     return new Promise((resolve) => {
       this.#tcp.close(() => resolve())
       for (const socket of this.#sockets) socket.destroy()
@@ -94,7 +103,7 @@ export class NodeServer {
 function sniff(head: Buffer): 'http' | 'resp' | undefined {
   if (head[0] === 0x2a) return 'resp' // '*'
   const eol = head.indexOf(0x0a)
-  if (eol === -1) return undefined
+  if (eol === -1 || eol > SNIFF_BYTES) return undefined
   return HTTP_REQUEST_LINE.test(head.toString('latin1', 0, eol)) ? 'http' : 'resp'
 }
 
