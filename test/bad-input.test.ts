@@ -1,20 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Burrow, BurrowError } from '../src/index.ts'
-import { closeAll, node } from './helpers.ts'
+import { closeAll, node, thrownBy } from './helpers.ts'
 
 afterEach(closeAll)
 
 /** Asserts that `fn` throws a BurrowError with `code` whose message contains every one of `words`. */
 function expectCode(fn: () => unknown, code: string, ...words: string[]): void {
-  let thrown: unknown
-  try {
-    fn()
-  } catch (err) {
-    thrown = err
-  }
-  expect(thrown).toBeInstanceOf(BurrowError)
-  expect((thrown as BurrowError).code).toBe(code)
-  for (const word of words) expect((thrown as BurrowError).message).toContain(word)
+  const err = thrownBy(fn)
+  expect(err.code).toBe(code)
+  for (const word of words) expect(err.message).toContain(word)
 }
 
 describe('bad input gets a coded error and the node keeps working', () => {

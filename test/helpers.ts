@@ -1,5 +1,6 @@
 /** Small helpers shared by the tests. */
-import { Burrow, type BurrowOptions } from '../src/index.ts'
+import { expect } from 'vitest'
+import { Burrow, BurrowError, type BurrowOptions } from '../src/index.ts'
 
 /** A promise with its resolve and reject exposed. */
 export function deferred<T>(): {
@@ -39,4 +40,16 @@ export function sleep(ms: number): Promise<void> {
 /** The settled states of `promises`, in order. */
 export function settled<T>(promises: Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
   return Promise.allSettled(promises)
+}
+
+/** The BurrowError that `fn` throws; fails the test when it throws nothing or something else. */
+export function thrownBy(fn: () => unknown): BurrowError {
+  let thrown: unknown
+  try {
+    fn()
+  } catch (err) {
+    thrown = err
+  }
+  expect(thrown).toBeInstanceOf(BurrowError)
+  return thrown as BurrowError
 }

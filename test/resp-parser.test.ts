@@ -16,6 +16,7 @@ import {
   type RespValue,
   RespWriter,
 } from '../src/transport/resp.ts'
+import { thrownBy } from './helpers.ts'
 
 /** Every value the parser yields for `chunks`, fed in order to one parser. */
 function parse(chunks: Buffer | readonly Buffer[], options?: RespParserOptions): RespValue[] {
@@ -43,14 +44,7 @@ function bytewise(bytes: Buffer): Buffer[] {
 
 /** The error `run` throws, which must be a BurrowError. */
 function burrowErrorOf(run: () => unknown): BurrowError {
-  let thrown: unknown
-  try {
-    run()
-  } catch (err) {
-    thrown = err
-  }
-  expect(thrown).toBeInstanceOf(BurrowError)
-  return thrown as BurrowError
+  return thrownBy(run)
 }
 
 function write(writer: RespWriter, value: RespValue): void {

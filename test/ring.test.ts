@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { BurrowError } from '../src/errors.ts'
 import { crc32, Ring } from '../src/ring.ts'
 import fixture from './fixtures/groupcache-ring-fixture.json' with { type: 'json' }
+import { thrownBy } from './helpers.ts'
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `k${i}`)
 const THREE = ['http://10.0.0.1:5001', 'http://10.0.0.2:5001', 'http://10.0.0.3:5001']
@@ -12,15 +12,9 @@ function ownersOf(ring: Ring): string[] {
 }
 
 function expectBadOption(build: () => unknown, option: string): void {
-  let thrown: unknown
-  try {
-    build()
-  } catch (err) {
-    thrown = err
-  }
-  expect(thrown).toBeInstanceOf(BurrowError)
-  expect((thrown as BurrowError).code).toBe('BURROW_ERR_BAD_OPTION')
-  expect((thrown as BurrowError).message).toContain(option)
+  const err = thrownBy(build)
+  expect(err.code).toBe('BURROW_ERR_BAD_OPTION')
+  expect(err.message).toContain(option)
 }
 
 describe('Ring', () => {
