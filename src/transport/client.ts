@@ -9,6 +9,7 @@
 import { connect, type Socket } from 'node:net'
 import type { StoredValue } from '../codec.ts'
 import { BurrowError, type ErrorCode, isErrorCode } from '../errors.ts'
+import { PendingTable } from './pending.ts'
 import { ReplyReader, type ReplyStatus } from './reply.ts'
 
 /** The peer command: `BURROW.FETCH id namespace key`; see docs/protocol.md. */
@@ -41,6 +42,8 @@ export interface PeerClientStats {
 }
 
 interface Pending {
+  /** Given by the connection's PendingTable when the request is sent. */
+  id: number
   resolve: (value: StoredValue | undefined) => void
   reject: (err: BurrowError) => void
   deadline: number
@@ -133,6 +136,7 @@ export class PeerClient {
         key,
         signal: undefined,
         onAbort: undefined,
+        id: 0,
       }
       const conn = this.#pick(peer)
       // The node's own signal is handled by close(); a per-request listener on it would pile up.
@@ -238,8 +242,7 @@ class Connection {
   readonly peer: string
   #socket: Socket
   #reader: ReplyReader
-  #pending = new Map<number, Pending>()
-  #nextId = 1
+  #pending = new PendingTable<Pending>()
   /** Commands not yet written, encoded in place; a new Buffer after each flush. */
   #out = Buffer.allocUnsafe(OUT_BYTES)
   #outLength = 0
@@ -274,11 +277,11 @@ class Connection {
 
   send(pending: Pending): void {
     if (this.#destroyed) {
+      settle(pending)
       pending.reject(unavailable(pending.peer, pending.namespace, pending.key, 'the connection closed'))
       return
     }
-    const id = this.#nextId++
-    this.#pending.set(id, pending)
+    const id = this.#pending.add(pending)
     this.#encode(id, pending.namespace, pending.key)
     if (!this.#flushScheduled && this.#connected) {
       this.#flushScheduled = true
@@ -288,21 +291,16 @@ class Connection {
 
   /** Rejects `pending` with `reason`; its reply, if it ever comes, is dropped. */
   cancel(pending: Pending, reason: unknown): void {
-    for (const [id, p] of this.#pending) {
-      if (p !== pending) continue
-      this.#pending.delete(id)
-      settle(p)
-      p.reject(reason as BurrowError)
-      return
-    }
+    if (this.#pending.take(pending.id) !== pending) return
+    settle(pending)
+    pending.reject(reason as BurrowError)
   }
 
   /** Rejects the requests past their deadline; returns how many. Pending ids ascend with deadlines. */
   expire(now: number): number {
     let expired = 0
-    for (const [id, p] of this.#pending) {
-      if (p.deadline > now) break
-      this.#pending.delete(id)
+    for (let p = this.#pending.oldest(); p !== undefined && p.deadline <= now; p = this.#pending.oldest()) {
+      this.#pending.take(p.id)
       settle(p)
       expired++
       p.reject(
@@ -324,8 +322,7 @@ class Connection {
     this.#destroyed = true
     this.#socket.destroy()
     this.#events.closed(this, refused)
-    const pending = [...this.#pending.values()]
-    this.#pending.clear()
+    const pending = this.#pending.drain()
     if (pending.length > 0 && err.code !== 'BURROW_ERR_CLOSED') this.#events.failed(pending.length)
     for (const p of pending) {
       settle(p)
@@ -395,9 +392,8 @@ class Connection {
   }
 
   readonly #onReply = (id: number, status: ReplyStatus, value: string | Buffer | undefined): void => {
-    const pending = this.#pending.get(id)
+    const pending = this.#pending.take(id)
     if (pending === undefined) return // cancelled or expired: its late reply is dropped
-    this.#pending.delete(id)
     settle(pending)
     if (status === 'e') pending.reject(remoteError(pending, value as string))
     else pending.resolve(value)
