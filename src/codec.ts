@@ -56,7 +56,7 @@ export function checkStored(value: unknown, namespace: string, key: string): Sto
   if (typeof value === 'string' || value instanceof Uint8Array) return value
   throw new BurrowError(
     'BURROW_ERR_BAD_VALUE',
-    `the loader of namespace ${namespace} returned ${describe(value)} for key ${JSON.stringify(key)}; ` +
+    `the loader of namespace ${namespace} returned ${describe(value)} for key ${JSON.stringify(key.slice(0, 64))}; ` +
       'return a string, a Uint8Array or undefined, or give the namespace a codec',
     { namespace, key },
   )
@@ -69,7 +69,7 @@ export function runCodec<T>(step: () => T, what: 'encode' | 'decode', namespace:
   } catch (err) {
     throw new BurrowError(
       'BURROW_ERR_CODEC',
-      `the codec of namespace ${namespace} failed to ${what} key ${JSON.stringify(key)}`,
+      `the codec of namespace ${namespace} failed to ${what} key ${JSON.stringify(key.slice(0, 64))}`,
       {
         cause: err,
         namespace,

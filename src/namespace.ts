@@ -140,6 +140,7 @@ export function checkNamespaceName(name: unknown): string {
 
 /** Peer errors that mean "the owner could not answer", as opposed to "the owner's loader failed". */
 const UNREACHABLE = new Set([
+  'BURROW_ERR_FRAME_TOO_LARGE',
   'BURROW_ERR_PEER_TIMEOUT',
   'BURROW_ERR_PEER_UNAVAILABLE',
   'BURROW_ERR_PROTOCOL',
@@ -405,7 +406,7 @@ export class Namespace<V = StoredValue> {
       this.#counters.localLoadErrors++
       throw new BurrowError(
         'BURROW_ERR_LOADER',
-        `the loader of namespace ${this.name} failed for key ${JSON.stringify(key)}`,
+        `the loader of namespace ${this.name} failed for key ${JSON.stringify(key.slice(0, 64))}`,
         {
           cause: err,
           namespace: this.name,
@@ -432,7 +433,7 @@ export class Namespace<V = StoredValue> {
     if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) {
       throw new BurrowError(
         'BURROW_ERR_CODEC',
-        `the codec of namespace ${this.name} encoded key ${JSON.stringify(key)} as ${describe(encoded)}`,
+        `the codec of namespace ${this.name} encoded key ${JSON.stringify(key.slice(0, 64))} as ${describe(encoded)}`,
         {
           namespace: this.name,
           key,

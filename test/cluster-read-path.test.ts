@@ -137,3 +137,29 @@ describe('the peer protocol under load', () => {
     expect(loads.every((l) => l.self === nodes[1]!.self)).toBe(true)
   })
 })
+
+describe('values larger than the asking node accepts', () => {
+  it('fail alone, by fallback: the other requests on the connection are answered by the owner', async () => {
+    const { nodes, namespaces, loads } = await cluster(2, {
+      node: { maxFrameBytes: 4096 },
+      namespace: { hot: false },
+      load: (key) => (key.startsWith('big') ? 'x'.repeat(5000) : `small ${key}`),
+    })
+    const remote = (prefix: string, count: number) =>
+      Array.from({ length: 400 }, (_, i) => `${prefix}${i}`)
+        .filter((k) => nodes[0]!.ownerOf(k) === nodes[1]!.self)
+        .slice(0, count)
+    const [big] = remote('big', 1)
+    const small = remote('s', 6)
+    const values = await Promise.all([namespaces[0]!.get(big!), ...small.map((k) => namespaces[0]!.get(k))])
+    expect(values).toEqual(['x'.repeat(5000), ...small.map((k) => `small ${k}`)])
+    // The big one was loaded by the owner, refused by the asker, then loaded by the asker itself.
+    expect(loads.filter((l) => l.key === big)).toHaveLength(2)
+    expect(nodes[0]!.stats().namespaces['test']).toMatchObject({
+      peerErrors: 1,
+      fallbackLoads: 1,
+      peerLoads: 6,
+    })
+    expect(nodes[0]!.stats().peerClient.failures).toBe(0)
+  })
+})

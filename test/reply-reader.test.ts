@@ -92,10 +92,20 @@ describe('ReplyReader', () => {
     expect([...(got!.value as Buffer)]).toEqual([1, 2, 3])
   })
 
-  it('refuses a value over maxFrameBytes before it arrives', () => {
-    expect(() => readAll([Buffer.from('*3\r\n:1\r\n+s\r\n$999999\r\n')], 1000)).toThrow(
-      expect.objectContaining({ code: 'BURROW_ERR_FRAME_TOO_LARGE' }),
-    )
+  it('fails only the reply whose value is over maxFrameBytes, skips its bytes, and reads on', () => {
+    const big = encode({ id: 1, status: 'b', value: Buffer.alloc(5000, 1) })
+    const next = encode({ id: 2, status: 's', value: 'after' })
+    const stream = Buffer.concat([big, next])
+    for (const chunks of [
+      [stream],
+      [stream.subarray(0, 30), stream.subarray(30, 3000), stream.subarray(3000)],
+    ]) {
+      const replies = readAll(chunks, 1000)
+      expect(replies).toHaveLength(2)
+      expect(replies[0]).toMatchObject({ id: 1, status: 'e' })
+      expect(String(replies[0]!.value)).toMatch(/^BURROW_ERR_FRAME_TOO_LARGE /)
+      expect(replies[1]).toEqual({ id: 2, status: 's', value: 'after' })
+    }
   })
 
   it.each([

@@ -125,6 +125,63 @@ describe('the RESP server', () => {
     await c.closed
   })
 
+  it('pipelined commands cut at any points, mixed with inline ones, are all answered in order (property)', async () => {
+    const n = node()
+    await n.listen()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        async (messages, cuts) => {
+          const c = await talk(n.self)
+          const stream = Buffer.concat(
+            messages.map(([m, inline]) =>
+              Buffer.from(inline && /^[!-~]+$/.test(m) ? `PING ${m}\r\n` : command('PING', m)),
+            ),
+          )
+          const points = [...new Set(cuts.map((x) => x % stream.length))].sort((a, b) => a - b)
+          let from = 0
+          for (const p of [...points, stream.length]) {
+            if (p > from) c.write(stream.subarray(from, p))
+            from = p
+            await new Promise((resolve) => setImmediate(resolve))
+          }
+          const replies = await c.replies(messages.length)
+          expect(replies.map((r) => (r as Buffer).toString())).toEqual(messages.map(([m]) => m))
+          c.socket.destroy()
+        },
+      ),
+      { numRuns: 40 },
+    )
+  })
+
+  it('QUIT answers +OK after the replies owed before it, and closes once every owed reply is written', async () => {
+    const slow = deferred<void>()
+    const { nodes } = await cluster(1, {
+      load: async (key) => {
+        await slow.promise
+        return key
+      },
+    })
+    const c = await talk(nodes[0]!.self)
+    c.write(
+      command('BURROW.GET', 'test', 'a') +
+        command('BURROW.FETCH', '9', 'test', 'b') +
+        command('QUIT') +
+        command('PING'),
+    )
+    setTimeout(() => slow.resolve(), 50)
+    const replies = await c.replies(3)
+    await c.closed
+    // Untagged replies keep their order (a, then OK); the tagged one may come anywhere, but before the close.
+    expect(replies.filter((r) => !Array.isArray(r))).toEqual([Buffer.from('a'), 'OK'])
+    expect(replies).toContainEqual([9, 's', Buffer.from('b')])
+    expect(c.received()).toBe(0) // and nothing after QUIT was run
+  })
+
   it('a first line longer than 8 KiB is refused by closing the connection', async () => {
     const n = node()
     await n.listen()

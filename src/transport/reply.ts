@@ -33,6 +33,8 @@ interface Partial {
 export class ReplyReader {
   #rest: Buffer | null = null
   #partial: Partial | null = null
+  /** Bytes of a value too large to accept, still to be skipped (payload and CRLF). */
+  #skip = 0
   #maxFrameBytes: number
 
   constructor(maxFrameBytes: number) {
@@ -42,6 +44,11 @@ export class ReplyReader {
   feed(chunk: Buffer, onReply: OnReply): void {
     let buf = chunk
     let pos = 0
+    if (this.#skip > 0) {
+      pos = Math.min(this.#skip, buf.length)
+      this.#skip -= pos
+      if (this.#skip > 0) return
+    }
     if (this.#partial !== null) {
       pos = this.#fill(buf, onReply)
       if (this.#partial !== null) return
@@ -60,7 +67,7 @@ export class ReplyReader {
         return
       }
       pos = next
-      if (this.#partial !== null) return
+      if (this.#partial !== null || this.#skip > 0) return
     }
   }
 
@@ -102,13 +109,14 @@ export class ReplyReader {
     if (status !== 's' && status !== 'b') throw protocol(`a reply with status ${JSON.stringify(status)}`)
     const length = digits(buf, p + 1, lenEnd)
     if (length < 0) throw protocol('a reply with a malformed length')
-    if (length > this.#maxFrameBytes) {
-      throw new BurrowError(
-        'BURROW_ERR_FRAME_TOO_LARGE',
-        `a peer sent a value of ${length} bytes, over maxFrameBytes`,
-      )
-    }
     const start = lenEnd + 2
+    if (length > this.#maxFrameBytes) {
+      // Refuse this value alone: its request fails, the connection and the others go on.
+      onReply(id, 'e', `BURROW_ERR_FRAME_TOO_LARGE the value is ${length} bytes, over maxFrameBytes`)
+      const skipped = Math.min(length + 2, end - start)
+      this.#skip = length + 2 - skipped
+      return start + skipped
+    }
     const stop = start + length
     if (stop + 2 <= end) {
       if (buf[stop] !== CR || buf[stop + 1] !== LF) throw protocol('a value not followed by CRLF')
@@ -152,10 +160,9 @@ export class ReplyReader {
 /** The index of the CR of the line starting at `from`, or -1 if it has not arrived. */
 function lineEnd(buf: Buffer, from: number, end: number): number {
   const cr = buf.indexOf(CR, from)
-  if (cr === -1 || cr + 1 >= end) {
-    if (end - from > MAX_LINE) throw protocol('a reply line that does not end')
-    return -1
-  }
+  // The same limit whether the line came in one chunk or several.
+  if (cr - from > MAX_LINE || (cr === -1 && end - from > MAX_LINE)) throw protocol('a reply line over 64 KiB')
+  if (cr === -1 || cr + 1 >= end) return -1
   if (buf[cr + 1] !== LF) throw protocol('a CR not followed by LF')
   return cr
 }

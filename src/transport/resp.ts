@@ -93,7 +93,7 @@ export interface RespParserOptions {
  * once per complete top-level value, in order. A value split across chunks is resumed where it
  * stopped: arrays being filled stay on a stack, a bulk payload is copied straight into its final
  * Buffer, and only an incomplete header line (at most 64 KiB) is held back as bytes. The parser
- * never keeps a reference to a chunk after `feed` returns, so a caller may reuse its read buffer.
+ * never keeps a reference to a chunk after `feed` returns (unless `views` is on), so a caller may reuse its read buffer.
  *
  * After it throws, the parser is poisoned: the stream position is lost, every later `feed` throws
  * the same error, and the caller should close the connection.

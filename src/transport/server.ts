@@ -127,8 +127,12 @@ class RespConnection {
   #text = ''
   #flushScheduled = false
   #paused = false
+  #quitting = false
+  #maxFrameBytes: number
+  readonly #onCommand = (command: RespValue): void => this.#run(command)
 
   constructor(socket: Socket, options: NodeServerOptions) {
+    this.#maxFrameBytes = options.maxFrameBytes
     this.#socket = socket
     this.#options = options
     this.#parser = new RespParser({ maxFrameBytes: options.maxFrameBytes, inline: true, strings: true })
@@ -138,7 +142,11 @@ class RespConnection {
 
   feed(chunk: Buffer): void {
     try {
-      this.#parser.feed(chunk, (command) => this.#run(command))
+      // Whole commands go through the fast path; the general parser takes over from the first
+      // frame it cannot read (inline, split, unusual or malformed) until it is idle again.
+      const pos =
+        this.#parser.bufferedBytes === 0 ? readCommands(chunk, this.#maxFrameBytes, this.#onCommand) : 0
+      if (pos < chunk.length) this.#parser.feed(pos === 0 ? chunk : chunk.subarray(pos), this.#onCommand)
     } catch (err) {
       const message = err instanceof BurrowError ? `${err.code} ${err.message}` : 'ERR protocol error'
       this.#send(errorReply(message))
@@ -149,6 +157,7 @@ class RespConnection {
   }
 
   #run(command: RespValue): void {
+    if (this.#quitting) return // nothing after QUIT is run
     if (!Array.isArray(command) || command.length === 0 || !command.every(isText)) {
       return this.#reply(errorReply('ERR a command is an array of bulk strings'))
     }
@@ -168,10 +177,11 @@ class RespConnection {
         // redis-cli and redis-benchmark ask these on connect; an empty answer is enough for them.
         return this.#reply('*0\r\n')
       case 'QUIT':
+        // +OK goes after every reply still owed; the connection ends once they are written.
         this.#reply('+OK\r\n')
-        this.#flush()
-        this.#socket.end()
-        return
+        this.#quitting = true
+        this.#socket.pause()
+        return this.#maybeEnd()
       default:
         return this.#reply(errorReply(`ERR unknown command '${name.slice(0, 64)}'`))
     }
@@ -220,6 +230,7 @@ class RespConnection {
     this.#owed--
     this.#send(reply)
     this.#maybeResume()
+    this.#maybeEnd()
   }
 
   #settleSlot(slot: Slot, reply: Reply): void {
@@ -228,6 +239,14 @@ class RespConnection {
     while (this.#ordered.length > 0 && this.#ordered[0]!.reply !== undefined)
       this.#send(this.#ordered.shift()!.reply!)
     this.#maybeResume()
+    this.#maybeEnd()
+  }
+
+  /** After QUIT: once nothing is owed, write what is left and end the connection. */
+  #maybeEnd(): void {
+    if (!this.#quitting || this.#owed > 0 || this.#ordered.length > 0) return
+    this.#flush()
+    this.#socket.end()
   }
 
   #send(reply: Reply): void {
@@ -277,11 +296,66 @@ class RespConnection {
   }
 
   #maybeResume(): void {
+    if (this.#quitting) return
     if (this.#paused && this.#owed < MAX_OWED / 2 && !this.#socket.writableNeedDrain) {
       this.#paused = false
       this.#socket.resume()
     }
   }
+}
+
+/** The most arguments the fast path reads; longer commands go to the general parser. */
+const FAST_MAX_ARGS = 16
+
+/**
+ * Reads the complete commands (`*N` arrays of `$len` bulk strings) at the start of `buf` and hands
+ * each to `onCommand` as strings. Returns where it stopped: the end, or the first frame it does
+ * not read itself (incomplete, inline, another type, too large or malformed), which the general
+ * parser then reads — and, if it is bad, refuses.
+ */
+function readCommands(buf: Buffer, maxFrameBytes: number, onCommand: (command: string[]) => void): number {
+  const end = buf.length
+  let pos = 0
+  while (pos < end) {
+    if (buf[pos] !== 0x2a) return pos
+    let p = pos + 1
+    const count = readNumber(buf, p, end)
+    if (count <= 0 || count > FAST_MAX_ARGS) return pos
+    p = skipLine(buf, p, end)
+    const args: string[] = new Array(count)
+    for (let i = 0; i < count; i++) {
+      if (p >= end || buf[p] !== 0x24) return pos
+      const length = readNumber(buf, p + 1, end)
+      if (length < 0 || length > maxFrameBytes) return pos
+      const start = skipLine(buf, p + 1, end)
+      const stop = start + length
+      if (stop + 2 > end || buf[stop] !== 13 || buf[stop + 1] !== 10) return pos
+      args[i] = buf.toString('utf8', start, stop)
+      p = stop + 2
+    }
+    onCommand(args)
+    pos = p
+  }
+  return pos
+}
+
+/** The decimal number (1 to 9 digits) at `p` that ends in CRLF, or -1. */
+function readNumber(buf: Buffer, p: number, end: number): number {
+  let n = 0
+  let digits = 0
+  for (; p < end && digits <= 9; p++, digits++) {
+    const c = buf[p]!
+    if (c === 13) return digits > 0 && p + 1 < end && buf[p + 1] === 10 ? n : -1
+    if (c < 48 || c > 57) return -1
+    n = n * 10 + (c - 48)
+  }
+  return -1
+}
+
+/** The position after the CRLF that ends the number at `p` (which readNumber accepted). */
+function skipLine(buf: Buffer, p: number, end: number): number {
+  while (p < end && buf[p] !== 13) p++
+  return p + 2
 }
 
 function isText(arg: unknown): arg is string {
@@ -312,7 +386,8 @@ function bulkReply(value: StoredValue): Reply {
 
 /** `-text\r\n`, with any CR or LF in the text turned into spaces so the line cannot end early. */
 function errorReply(text: string): string {
-  return `-${text.replace(/[\r\n]/g, ' ')}\r\n`
+  const line = text.length > 1024 ? `${text.slice(0, 1021)}...` : text
+  return `-${line.replace(/[\r\n]/g, ' ')}\r\n`
 }
 
 function errorText(err: unknown): string {
