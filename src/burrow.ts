@@ -84,7 +84,6 @@ const DEFAULT_SELF = 'http://127.0.0.1:0'
  */
 export class Burrow {
   #self: string
-  #peers: string[]
   #ring: Ring
   #ringOptions: { replicas?: number; hash?: HashFunction }
   #namespaces = new Map<string, Namespace<unknown>>()
@@ -103,8 +102,7 @@ export class Burrow {
     // Every running flight and many loaders listen on this signal; listeners leave when they settle.
     setMaxListeners(0, this.#closing.signal)
     this.#ringOptions = { replicas: opts.replicas, hash: opts.hash }
-    this.#peers = withSelf(this.#self, opts.peers)
-    this.#ring = new Ring(this.#peers, this.#ringOptions)
+    this.#ring = new Ring(withSelf(this.#self, opts.peers), this.#ringOptions)
     this.clock = opts.clock ?? { now: Date.now }
     functionOption('clock.now', objectOption<Clock>('clock', this.clock).now)
     const random = functionOption<() => number>('random', opts.random, Math.random)
@@ -180,7 +178,6 @@ export class Burrow {
   setPeers(peers: readonly string[]): void {
     const next = withSelf(this.#self, peers)
     const ring = new Ring(next, this.#ringOptions)
-    this.#peers = next
     this.#ring = ring
     this.#client.retain(new Set(ring.peers))
   }
@@ -225,7 +222,7 @@ export class Burrow {
       const old = this.#self
       url.port = String(address.port)
       this.#self = url.origin
-      this.setPeers(this.#peers.filter((p) => p !== old))
+      this.setPeers(this.#ring.peers.filter((p) => p !== old))
     }
     return address
   }
