@@ -8,18 +8,16 @@ import { setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
-import {
-  checkNamespaceName,
-  Namespace,
-  type NamespaceHost,
-  type NamespaceOptions,
-  type NamespaceStats,
-} from './namespace.ts'
-import { functionOption, integerOption, objectOption } from './options.ts'
+import type { NamespaceHost } from './namespace/host.ts'
+import { createNamespace, type Namespace } from './namespace/namespace.ts'
+import { checkNamespaceName, type NamespaceOptions } from './namespace/options.ts'
+import type { NamespaceStats } from './namespace/stats.ts'
+import { functionOption, integerOption, objectOption, onlyKnownOptions } from './options.ts'
 import { type HashFunction, Ring } from './ring.ts'
-import { PeerClient, type PeerClientStats } from './transport/client.ts'
-import { createHttpHandler } from './transport/http.ts'
-import { NodeServer } from './transport/server.ts'
+import { PeerClient, type PeerClientStats } from './transport/client/peer-client.ts'
+import { createHttpHandler } from './transport/http/route.ts'
+import type { ServedNamespace } from './transport/served.ts'
+import { NodeServer } from './transport/server/node-server.ts'
 
 /** A source of time, in milliseconds since the epoch. Injectable so TTLs can be tested without sleeping. */
 export interface Clock {
@@ -48,11 +46,24 @@ export interface BurrowOptions {
   connectionsPerPeer?: number
   /** The largest frame accepted on the wire, in bytes (values larger than this cannot travel). @default 33554432 (32 MiB) */
   maxFrameBytes?: number
-  /** Time source. @default `{ now: Date.now }` */
+  /** Time source for TTLs and expiry; inject one to test expiry without sleeping. @default `{ now: Date.now }` */
   clock?: Clock
   /** Random numbers in [0, 1), used for hot-cache promotion and jitter. @default Math.random */
   random?: () => number
 }
+
+const KNOWN_OPTIONS = [
+  'self',
+  'peers',
+  'replicas',
+  'hash',
+  'maxKeyBytes',
+  'peerTimeoutMs',
+  'connectionsPerPeer',
+  'maxFrameBytes',
+  'clock',
+  'random',
+] as const
 
 /** Where `listen()` binds. */
 export interface ListenOptions {
@@ -86,7 +97,7 @@ export class Burrow {
   #self: string
   #ring: Ring
   #ringOptions: { replicas?: number; hash?: HashFunction }
-  #namespaces = new Map<string, Namespace<unknown>>()
+  #namespaces = new Map<string, { namespace: Namespace<unknown>; served: ServedNamespace }>()
   #closing = new AbortController()
   #client: PeerClient
   #server: NodeServer | undefined
@@ -98,6 +109,7 @@ export class Burrow {
 
   constructor(options: BurrowOptions = {}) {
     const opts = objectOption<BurrowOptions>('options', options)
+    onlyKnownOptions('options', opts, KNOWN_OPTIONS)
     this.#self = checkPeerId('self', opts.self ?? DEFAULT_SELF)
     // Every running flight and many loaders listen on this signal; listeners leave when they settle.
     setMaxListeners(0, this.#closing.signal)
@@ -115,17 +127,27 @@ export class Burrow {
       signal: this.#closing.signal,
     })
     this.#maxFrameBytes = maxFrameBytes
+    const clock = this.clock
+    const node = this
     this.#host = {
       signal: this.#closing.signal,
       random,
+      now: () => clock.now(),
       maxKeyBytes,
+      get self() {
+        return node.#self
+      },
+      otherPeers: () => this.#ring.peers.filter((peer) => peer !== this.#self),
       remoteOwner: (key) => {
         const ring = this.#ring
         if (ring.peers.length === 1) return undefined
         const owner = ring.owner(key)
         return owner === this.#self ? undefined : owner
       },
-      fetch: (peer, namespace, key, signal) => this.#client.get(peer, namespace, key, signal),
+      fetch: (peer, namespace, key, signal) => this.#client.fetch(peer, namespace, key, signal),
+      store: (peer, namespace, key, value, ttl, signal) =>
+        this.#client.store(peer, namespace, key, value, ttl, signal),
+      purge: (peer, namespace, key, signal) => this.#client.purge(peer, namespace, key, signal),
     }
   }
 
@@ -161,14 +183,14 @@ export class Burrow {
       )
     }
     if (this.#closing.signal.aborted) throw this.#closedError()
-    const ns = new Namespace<V>(this.#host, name, options)
-    this.#namespaces.set(name, ns as Namespace<unknown>)
-    return ns
+    const made = createNamespace<V>(this.#host, name, options)
+    this.#namespaces.set(name, made as { namespace: Namespace<unknown>; served: ServedNamespace })
+    return made.namespace
   }
 
   /** The namespace `name`, or `undefined`. */
   getNamespace(name: string): Namespace<unknown> | undefined {
-    return this.#namespaces.get(name)
+    return this.#namespaces.get(name)?.namespace
   }
 
   /**
@@ -195,7 +217,7 @@ export class Burrow {
     const host = opts.host ?? url.hostname.replace(/^\[(.*)\]$/, '$1')
     const port = integerOption('port', opts.port, Number(url.port || 80), 0, 65535)
     const server = new NodeServer({
-      namespace: (name) => this.#namespaces.get(name),
+      namespace: (name) => this.#namespaces.get(name)?.served,
       http: this.handler,
       maxFrameBytes: this.#maxFrameBytes,
       stats: () => this.stats(),
@@ -237,14 +259,14 @@ export class Burrow {
    * app.use(node.handler)  // Express
    */
   get handler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
-    this.#handler ??= createHttpHandler((name) => this.#namespaces.get(name))
+    this.#handler ??= createHttpHandler((name) => this.#namespaces.get(name)?.served)
     return this.#handler
   }
 
   /** Counters and sizes of every namespace, and of the peer client: a fresh plain object. */
   stats(): BurrowStats {
     const namespaces: Record<string, NamespaceStats> = {}
-    for (const [name, ns] of this.#namespaces) namespaces[name] = ns.stats()
+    for (const [name, { namespace }] of this.#namespaces) namespaces[name] = namespace.stats()
     return {
       self: this.#self,
       peers: [...this.#ring.peers],

@@ -22,8 +22,13 @@ export const ErrorCodes = {
   BURROW_ERR_BAD_OPTION: 'BURROW_ERR_BAD_OPTION',
   /** The loader threw or rejected (here or on the owner); `cause` holds what it threw. */
   BURROW_ERR_LOADER: 'BURROW_ERR_LOADER',
-  /** The loader returned something other than a string, a Uint8Array or undefined. */
+  /**
+   * A value of the wrong kind: the loader returned, or `set` was given, something other than a
+   * string or a Uint8Array (or `undefined`, from a loader) in a namespace without a codec.
+   */
   BURROW_ERR_BAD_VALUE: 'BURROW_ERR_BAD_VALUE',
+  /** A TTL given at run time (`set(k, v, { ttl })`, a loader's `ctx.ttl`) is negative or not finite. */
+  BURROW_ERR_BAD_TTL: 'BURROW_ERR_BAD_TTL',
   /** A codec's `encode` or `decode` threw, or returned the wrong type. */
   BURROW_ERR_CODEC: 'BURROW_ERR_CODEC',
   /** The node is closed (or closing): it takes no new gets. */

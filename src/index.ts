@@ -6,16 +6,17 @@
 export { Burrow, type BurrowOptions, type BurrowStats, type Clock, type ListenOptions } from './burrow.ts'
 export { type Codec, jsonCodec, type StoredValue, type ValueKind } from './codec.ts'
 export { BurrowError, type BurrowErrorDetails, type ErrorCode, ErrorCodes } from './errors.ts'
+export type { DeleteOptions, GetOptions, Namespace, SetOptions } from './namespace/namespace.ts'
 export type {
-  GetOptions,
+  BaseNamespaceOptions,
   HotCacheOptions,
   LoadContext,
   Loader,
-  Namespace,
   NamespaceOptions,
-  NamespaceStats,
-} from './namespace.ts'
+} from './namespace/options.ts'
+export type { NamespaceCounters, NamespaceStats } from './namespace/stats.ts'
 export { crc32, type HashFunction, Ring, type RingOptions } from './ring.ts'
 export type { LruStats } from './store/lru.ts'
 export { ENTRY_OVERHEAD_BYTES } from './store/store.ts'
-export type { PeerClientStats } from './transport/client.ts'
+export type { PeerClientStats } from './transport/client/peer-client.ts'
+export type { WriteResult } from './transport/served.ts'

@@ -68,3 +68,30 @@ export function objectOption<T extends object>(name: string, value: unknown): Pa
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(name, 'an object', value)
   return value as Partial<T>
 }
+
+/**
+ * A duration in milliseconds: a finite number >= 0 (0 usually means "off" or "never expires");
+ * `undefined` gives `fallback`.
+ */
+export function durationOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw bad(name, 'a number of milliseconds >= 0', value)
+  }
+  return value
+}
+
+/**
+ * Refuses option names that are not in `known`: a typo (`ttl` where the option is `ttlMs`, say)
+ * would otherwise be silently ignored.
+ */
+export function onlyKnownOptions(name: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new BurrowError(
+        'BURROW_ERR_BAD_OPTION',
+        `unknown option ${name}.${key}; the known options are ${known.join(', ')}`,
+      )
+    }
+  }
+}

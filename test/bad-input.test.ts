@@ -118,6 +118,38 @@ describe('bad input gets a coded error and the node keeps working', () => {
     expectCode(() => n.namespace('f', null as never), 'BURROW_ERR_BAD_OPTION', 'options')
   })
 
+  it('freshness options are checked eagerly: TTLs are milliseconds >= 0, jitter is in [0, 1)', () => {
+    const n = node()
+    const load = () => 'v'
+    for (const option of ['ttl', 'notFoundTtl', 'staleTtl', 'refreshBackoffMs'] as const) {
+      for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '100']) {
+        expectCode(
+          () => n.namespace(`t-${option}`, { load, [option]: bad }),
+          'BURROW_ERR_BAD_OPTION',
+          `.${option}`,
+        )
+      }
+    }
+    for (const bad of [-0.1, 1, 2, Number.NaN]) {
+      expectCode(() => n.namespace('j', { load, ttlJitter: bad }), 'BURROW_ERR_BAD_OPTION', 'j.ttlJitter')
+    }
+    expectCode(() => n.namespace('h', { load, hot: { maxTtl: -5 } }), 'BURROW_ERR_BAD_OPTION', 'h.hot.maxTtl')
+    const ok = n.namespace('ok', { load, ttl: 60_000, ttlJitter: 0.99, notFoundTtl: 0, staleTtl: 1 })
+    expect(ok.name).toBe('ok')
+  })
+
+  it('an unknown option is refused, naming it, instead of being silently ignored', () => {
+    const n = node()
+    const load = () => 'v'
+    expectCode(() => n.namespace('a', { load, ttlMs: 60_000 } as never), 'BURROW_ERR_BAD_OPTION', 'a.ttlMs')
+    expectCode(
+      () => n.namespace('b', { load, hot: { fracton: 0.1 } } as never),
+      'BURROW_ERR_BAD_OPTION',
+      'b.hot.fracton',
+    )
+    expectCode(() => new Burrow({ peerTimeout: 10 } as never), 'BURROW_ERR_BAD_OPTION', 'options.peerTimeout')
+  })
+
   it('node options are checked eagerly', () => {
     expectCode(() => new Burrow({ self: 'not a url' }), 'BURROW_ERR_BAD_OPTION', 'self')
     expectCode(() => new Burrow({ self: 'ftp://127.0.0.1:1' }), 'BURROW_ERR_BAD_OPTION', 'self')

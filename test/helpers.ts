@@ -53,3 +53,22 @@ export function thrownBy(fn: () => unknown): BurrowError {
   expect(thrown).toBeInstanceOf(BurrowError)
   return thrown as BurrowError
 }
+
+/** A clock that moves only when a test moves it: `clock.t += 1000`. */
+export function manualClock(start = 1_000_000): { t: number; now: () => number } {
+  const clock = { t: start, now: () => clock.t }
+  return clock
+}
+
+/** A loader that counts its calls per key and answers `${key}@${n}` for the n-th call. */
+export function versioned(): { calls: Map<string, number>; load: (key: string) => string } {
+  const calls = new Map<string, number>()
+  return {
+    calls,
+    load: (key) => {
+      const n = (calls.get(key) ?? 0) + 1
+      calls.set(key, n)
+      return `${key}@${n}`
+    },
+  }
+}

@@ -1,9 +1,23 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Lru } from '../src/store/lru.ts'
+import { Lru, NONE } from '../src/store/lru.ts'
 
-const sizeOf = (key: string, value: string | Uint8Array) =>
-  key.length + (typeof value === 'string' ? value.length : value.length)
+/** A get through the slot API, as the store does it: find, use, read. */
+function get(lru: Lru, key: string) {
+  const slot = lru.find(key)
+  if (slot === NONE) return undefined
+  lru.use(slot)
+  return lru.valueAt(slot)
+}
+
+/** The value without touching recency. */
+function peek(lru: Lru, key: string) {
+  const slot = lru.find(key)
+  return slot === NONE ? undefined : lru.valueAt(slot)
+}
+
+const sizeOf = (key: string, value: unknown) =>
+  key.length + (typeof value === 'string' ? value.length : (value as Uint8Array).length)
 
 /** The obviously correct model: an array of keys from newest to oldest, and a Map of values. */
 class Model {
@@ -47,8 +61,8 @@ describe('Lru against a model', () => {
         const lru = new Lru(sizeOf)
         let model = new Model()
         for (const o of ops) {
-          if (o.op === 'get') expect(lru.get(o.key)).toBe(model.get(o.key))
-          else if (o.op === 'peek') expect(lru.peek(o.key)).toBe(model.values.get(o.key))
+          if (o.op === 'get') expect(get(lru, o.key)).toBe(model.get(o.key))
+          else if (o.op === 'peek') expect(peek(lru, o.key)).toBe(model.values.get(o.key))
           else if (o.op === 'set') {
             lru.set(o.key, o.value, sizeOf(o.key, o.value))
             model.set(o.key, o.value)
@@ -67,14 +81,29 @@ describe('Lru against a model', () => {
     )
   })
 
+  it("keeps each entry's deadline through replacement, slot reuse and growth, and none for entries without one", () => {
+    const lru = new Lru(sizeOf)
+    lru.set('plain', 'v', sizeOf('plain', 'v'))
+    expect(lru.deadlineAt(lru.find('plain'))).toBe(0)
+    for (let i = 0; i < 3000; i++) lru.set(`k${i}`, 'v', sizeOf(`k${i}`, 'v'), 1000 + i)
+    for (let i = 0; i < 3000; i += 3) lru.delete(`k${i}`)
+    for (let i = 0; i < 3000; i += 3) lru.set(`n${i}`, 'v', sizeOf(`n${i}`, 'v'), i % 2 === 0 ? 0 : 5000 + i)
+    lru.set('k1', 'w', sizeOf('k1', 'w'), 42)
+    expect(lru.deadlineAt(lru.find('plain'))).toBe(0)
+    expect(lru.deadlineAt(lru.find('k1'))).toBe(42)
+    for (let i = 2; i < 3000; i += 3) expect(lru.deadlineAt(lru.find(`k${i}`))).toBe(1000 + i)
+    for (let i = 0; i < 3000; i += 3)
+      expect(lru.deadlineAt(lru.find(`n${i}`))).toBe(i % 2 === 0 ? 0 : 5000 + i)
+  })
+
   it('holds thousands of entries through growth and gives every one back', () => {
     const lru = new Lru(sizeOf)
     for (let i = 0; i < 5000; i++) lru.set(`k${i}`, `v${i}`, sizeOf(`k${i}`, `v${i}`))
     for (let i = 0; i < 5000; i += 2) lru.delete(`k${i}`)
     for (let i = 5000; i < 7500; i++) lru.set(`k${i}`, `v${i}`, sizeOf(`k${i}`, `v${i}`))
     expect(lru.items).toBe(5000)
-    for (let i = 1; i < 5000; i += 2) expect(lru.peek(`k${i}`)).toBe(`v${i}`)
-    for (let i = 5000; i < 7500; i++) expect(lru.peek(`k${i}`)).toBe(`v${i}`)
+    for (let i = 1; i < 5000; i += 2) expect(peek(lru, `k${i}`)).toBe(`v${i}`)
+    for (let i = 5000; i < 7500; i++) expect(peek(lru, `k${i}`)).toBe(`v${i}`)
     expect(lru.bytes).toBe(lru.recount())
   })
 })

@@ -1,31 +1,72 @@
+import { Buffer } from 'node:buffer'
 import { createServer, type Server, type Socket } from 'node:net'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PeerClient } from '../src/transport/client.ts'
-import { RespParser } from '../src/transport/resp.ts'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BurrowError } from '../src/errors.ts'
+import { PeerClient, type PeerClientOptions } from '../src/transport/client/peer-client.ts'
+import { type CommandArgs, CommandReader } from '../src/transport/resp/command-reader.ts'
 
-/** A fake owner that parses every command with the general RESP parser and answers it with its key. */
+/** How the fake owner answers one command: the raw bytes to write back, or nothing (yet). */
+type Handler = (args: CommandArgs, socket: Socket) => string | Buffer | undefined
+
+/** The fake owner's default: a fetch answers its key with ttl 1000, a store or purge is done. */
+const echo: Handler = (args) => {
+  const id = args[1] as string
+  if (args[0] === 'BURROW.FETCH') {
+    const key = args[3] as string
+    return `*4\r\n:${id}\r\n+s\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n:1000\r\n`
+  }
+  return `*3\r\n:${id}\r\n+k\r\n$-1\r\n`
+}
+
+/** A fake owner that reads every command with burrow's own command reader and answers through `handler`. */
 let server: Server
 let peer = ''
-let received: string[][] = []
+let handler: Handler = echo
+let received: CommandArgs[] = []
+/** Called with each command the fake owner receives. */
+let onReceive: (() => void) | undefined
 const sockets = new Set<Socket>()
+const clients: PeerClient[] = []
 
 beforeAll(async () => {
   server = createServer((socket) => {
     sockets.add(socket)
-    const parser = new RespParser({ strings: true })
-    socket.on('data', (chunk: Buffer) => {
-      let out = ''
-      parser.feed(chunk, (command) => {
-        const args = command as string[]
+    socket.on('error', () => {})
+    socket.on('close', () => sockets.delete(socket))
+    const out: (string | Buffer)[] = []
+    const reader = new CommandReader<{ binaryFrom: number }>({
+      maxFrameBytes: 1 << 24,
+      lookup: (name) => ({ binaryFrom: name === 'BURROW.STORE' ? 5 : Number.POSITIVE_INFINITY }),
+      onCommand: (_, args) => {
         received.push(args)
-        out += `*3\r\n:${args[1]}\r\n+s\r\n$${Buffer.byteLength(args[3]!)}\r\n${args[3]}\r\n`
-      })
-      socket.write(out)
+        onReceive?.()
+        const reply = handler(args, socket)
+        if (reply !== undefined) out.push(reply)
+      },
+      onInvalid: () => socket.destroy(),
+    })
+    socket.on('data', (chunk: Buffer) => {
+      reader.feed(chunk)
+      if (out.length > 0) socket.write(Buffer.concat(out.splice(0).map((r) => Buffer.from(r))))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   peer = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+})
+
+/** Resolves once the fake owner has received its next command. */
+function arrival(): Promise<void> {
+  return new Promise((resolve) => {
+    onReceive = resolve
+  })
+}
+
+afterEach(() => {
+  onReceive = undefined
+  handler = echo
+  received = []
+  for (const client of clients.splice(0)) client.close()
 })
 
 afterAll(() => {
@@ -33,54 +74,257 @@ afterAll(() => {
   server.close()
 })
 
-describe('the peer client', () => {
+function client(options: Partial<PeerClientOptions> = {}): PeerClient {
+  const c = new PeerClient({
+    timeoutMs: 2000,
+    connections: 2,
+    maxFrameBytes: 1 << 20,
+    signal: new AbortController().signal,
+    ...options,
+  })
+  clients.push(c)
+  return c
+}
+
+/** The BurrowError `promise` rejects with. */
+async function failure(promise: Promise<unknown>): Promise<BurrowError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(BurrowError)
+  return err as BurrowError
+}
+
+describe('the peer client: fetch', () => {
   it('encodes every request exactly, whatever the batch size and key lengths (property)', async () => {
-    const signal = new AbortController().signal
-    const client = new PeerClient({ timeoutMs: 2000, connections: 2, maxFrameBytes: 1 << 20, signal })
-    try {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.oneof(
-              fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }),
-              fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 }),
-            ),
-            { minLength: 1, maxLength: 1500 },
+    const c = client()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }),
+            fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 }),
           ),
-          fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 64 }),
-          async (keys, namespace) => {
-            received = []
-            const values = await Promise.all(keys.map((key) => client.get(peer, namespace, key)))
-            expect(values).toEqual(keys)
-            expect(received.map((c) => [c[0], c[2], c[3]])).toEqual(
-              expect.arrayContaining(keys.map((k) => ['BURROW.FETCH', namespace, k])),
-            )
-            expect(received).toHaveLength(keys.length)
-          },
+          { minLength: 1, maxLength: 1500 },
         ),
-        { numRuns: 60 },
-      )
-      expect(client.stats()).toMatchObject({ timeouts: 0, failures: 0 })
-    } finally {
-      client.close()
+        fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 64 }),
+        async (keys, namespace) => {
+          received = []
+          const answers = await Promise.all(keys.map((key) => c.fetch(peer, namespace, key)))
+          expect(answers).toEqual(keys.map((key) => ({ value: key, ttlMs: 1000 })))
+          expect(received.map((args) => [args[0], args[2], args[3]])).toEqual(
+            expect.arrayContaining(keys.map((k) => ['BURROW.FETCH', namespace, k])),
+          )
+          expect(received).toHaveLength(keys.length)
+        },
+      ),
+      { numRuns: 60 },
+    )
+    expect(c.stats()).toMatchObject({ timeouts: 0, failures: 0 })
+  })
+
+  it('encodes rounds of thousands of short keys exactly, with ids of every width', async () => {
+    const c = client({ timeoutMs: 5000 })
+    for (let round = 0; round < 6; round++) {
+      const keys = Array.from({ length: 3000 }, (_, i) => `key-${i + round}-ü`)
+      received = []
+      const answers = await Promise.all(keys.map((key) => c.fetch(peer, 'test', key)))
+      expect(answers.map((a) => a.value)).toEqual(keys)
+      expect(received).toHaveLength(keys.length)
     }
+    expect(c.stats()).toMatchObject({ timeouts: 0, failures: 0 })
+  })
+
+  it('resolves a string for +s, a Buffer for +b, undefined for +n, each with its ttl, -1 when the reply has none', async () => {
+    handler = (args) => {
+      const id = args[1] as string
+      const key = args[3] as string
+      if (key === 'str') return `*4\r\n:${id}\r\n+s\r\n$5\r\nhé!!\r\n:0\r\n`
+      if (key === 'bytes') return `*4\r\n:${id}\r\n+b\r\n$3\r\n\x00\r\n\r\n:60000\r\n`
+      if (key === 'missing') return `*4\r\n:${id}\r\n+n\r\n$-1\r\n:5000\r\n`
+      if (key === 'old') return `*3\r\n:${id}\r\n+s\r\n$3\r\nold\r\n`
+      return `*6\r\n:${id}\r\n+s\r\n$5\r\nlater\r\n:7\r\n+a field from a later version\r\n*1\r\n:1\r\n`
+    }
+    const c = client()
+    expect(await c.fetch(peer, 'ns', 'str')).toEqual({ value: 'hé!!', ttlMs: 0 })
+    expect(await c.fetch(peer, 'ns', 'bytes')).toEqual({ value: Buffer.from([0, 13, 10]), ttlMs: 60000 })
+    expect(await c.fetch(peer, 'ns', 'missing')).toEqual({ value: undefined, ttlMs: 5000 })
+    expect(await c.fetch(peer, 'ns', 'old')).toEqual({ value: 'old', ttlMs: -1 })
+    expect(await c.fetch(peer, 'ns', 'later')).toEqual({ value: 'later', ttlMs: 7 })
+  })
+
+  it('matches replies that come in any order to their own requests', async () => {
+    const held: { id: string; key: string; socket: Socket }[] = []
+    handler = (args, socket) => {
+      held.push({ id: args[1] as string, key: args[3] as string, socket })
+      if (held.length < 20) return undefined
+      // Answer all twenty at once, last first.
+      for (const { id, key, socket: s } of held.reverse()) {
+        s.write(`*4\r\n:${id}\r\n+s\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n:-1\r\n`)
+      }
+      return undefined
+    }
+    const c = client({ connections: 1 })
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`)
+    const answers = await Promise.all(keys.map((key) => c.fetch(peer, 'ns', key)))
+    expect(answers.map((a) => a.value)).toEqual(keys)
+  })
+
+  it("rejects with the owner's error code, or BURROW_ERR_PROTOCOL for a code it does not know", async () => {
+    handler = (args) => {
+      const text = args[3] === 'loader' ? 'BURROW_ERR_LOADER the loader failed' : 'WHATEVER no idea'
+      return `*3\r\n:${args[1]}\r\n+e\r\n-${text}\r\n`
+    }
+    const c = client()
+    const loader = await failure(c.fetch(peer, 'ns', 'loader'))
+    expect(loader).toMatchObject({ code: 'BURROW_ERR_LOADER', peer, namespace: 'ns', key: 'loader' })
+    expect(loader.message).toContain('the loader failed')
+    expect((await failure(c.fetch(peer, 'ns', 'other'))).code).toBe('BURROW_ERR_PROTOCOL')
+  })
+
+  it('fails only the request whose value is over maxFrameBytes; the connection goes on', async () => {
+    handler = (args) => {
+      const value = args[3] === 'big' ? 'x'.repeat(5000) : 'small'
+      return `*4\r\n:${args[1]}\r\n+s\r\n$${value.length}\r\n${value}\r\n:-1\r\n`
+    }
+    const c = client({ connections: 1, maxFrameBytes: 1000 })
+    const [big, small] = await Promise.allSettled([c.fetch(peer, 'ns', 'big'), c.fetch(peer, 'ns', 'small')])
+    expect(big).toMatchObject({ status: 'rejected', reason: { code: 'BURROW_ERR_FRAME_TOO_LARGE' } })
+    expect(small).toEqual({ status: 'fulfilled', value: { value: 'small', ttlMs: -1 } })
+    expect(await c.fetch(peer, 'ns', 'after')).toEqual({ value: 'small', ttlMs: -1 })
+    expect(c.stats()).toMatchObject({ failures: 0, connectionsOpened: 1 })
+  })
+
+  it('fails every request of a connection that sends a malformed reply, with BURROW_ERR_PROTOCOL', async () => {
+    handler = (args) => (args[3] === 'bad' ? '+OK\r\n' : undefined)
+    const c = client({ connections: 1 })
+    const results = await Promise.allSettled([c.fetch(peer, 'ns', 'waiting'), c.fetch(peer, 'ns', 'bad')])
+    for (const result of results) {
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'BURROW_ERR_PROTOCOL' } })
+    }
+    expect(c.stats().failures).toBe(2)
+  })
+
+  it('rejects a reply whose status does not answer its command with BURROW_ERR_PROTOCOL', async () => {
+    handler = (args) =>
+      args[0] === 'BURROW.FETCH'
+        ? `*3\r\n:${args[1]}\r\n+k\r\n$-1\r\n`
+        : `*4\r\n:${args[1]}\r\n+s\r\n$1\r\nv\r\n:-1\r\n`
+    const c = client()
+    expect((await failure(c.fetch(peer, 'ns', 'k'))).code).toBe('BURROW_ERR_PROTOCOL')
+    expect((await failure(c.purge(peer, 'ns', 'k'))).code).toBe('BURROW_ERR_PROTOCOL')
   })
 })
 
-describe('the peer client in steady state', () => {
-  it('rounds of thousands of short keys, with ids of every width, are all encoded exactly', async () => {
-    const signal = new AbortController().signal
-    const client = new PeerClient({ timeoutMs: 5000, connections: 2, maxFrameBytes: 1 << 20, signal })
-    try {
-      for (let round = 0; round < 6; round++) {
-        const keys = Array.from({ length: 3000 }, (_, i) => `key-${i + round}-ü`)
-        received = []
-        expect(await Promise.all(keys.map((key) => client.get(peer, 'test', key)))).toEqual(keys)
-        expect(received).toHaveLength(keys.length)
-      }
-      expect(client.stats()).toMatchObject({ timeouts: 0, failures: 0 })
-    } finally {
-      client.close()
+describe('the peer client: store and purge', () => {
+  it('stores bytes exactly (invalid UTF-8, CR, LF, NUL) and strings as text, with their TTL', async () => {
+    const c = client({ connections: 1 })
+    const bytes = new Uint8Array([0xff, 0xfe, 13, 10, 0, 0xc3, 0x28])
+    await expect(c.store(peer, 'ns', 'b-key', bytes, 0)).resolves.toBeUndefined()
+    await expect(c.store(peer, 'ns', 's-key', 'héllo\r\n', 60_000)).resolves.toBeUndefined()
+    await expect(c.store(peer, 'ns', 'd-key', '', -1)).resolves.toBeUndefined()
+    expect(received).toEqual([
+      ['BURROW.STORE', '1', 'ns', 'b-key', 'b', Buffer.from(bytes), Buffer.from('0')],
+      ['BURROW.STORE', '2', 'ns', 's-key', 's', Buffer.from('héllo\r\n'), Buffer.from('60000')],
+      ['BURROW.STORE', '3', 'ns', 'd-key', 's', Buffer.alloc(0), Buffer.from('-1')],
+    ])
+  })
+
+  it('purges with BURROW.PURGE id namespace key, and resolves once done', async () => {
+    const c = client()
+    await expect(c.purge(peer, 'ns', 'ключ')).resolves.toBeUndefined()
+    expect(received).toEqual([['BURROW.PURGE', '1', 'ns', 'ключ']])
+  })
+
+  it("rejects a store or purge with the owner's error code", async () => {
+    handler = (args) => `*3\r\n:${args[1]}\r\n+e\r\n-BURROW_ERR_BAD_KEY the key is too long\r\n`
+    const c = client()
+    expect((await failure(c.store(peer, 'ns', 'k', 'v', -1))).code).toBe('BURROW_ERR_BAD_KEY')
+    expect((await failure(c.purge(peer, 'ns', 'k'))).code).toBe('BURROW_ERR_BAD_KEY')
+  })
+
+  it('refuses a value or TTL it cannot send, before anything is written', async () => {
+    const c = client()
+    expect((await failure(c.store(peer, 'ns', 'k', 42 as unknown as string, -1))).code).toBe(
+      'BURROW_ERR_BAD_VALUE',
+    )
+    for (const ttl of [-2, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect((await failure(c.store(peer, 'ns', 'k', 'v', ttl))).code).toBe('BURROW_ERR_BAD_TTL')
     }
+    await c.store(peer, 'ns', 'k', 'v', -1)
+    expect(received).toHaveLength(1)
+  })
+})
+
+describe('the peer client: deadlines, aborts, failures', () => {
+  it('rejects a request the owner never answers with BURROW_ERR_PEER_TIMEOUT, and counts it', async () => {
+    handler = () => undefined
+    const c = client({ timeoutMs: 100 })
+    for (const request of [
+      c.fetch(peer, 'ns', 'k'),
+      c.store(peer, 'ns', 'k', 'v', -1),
+      c.purge(peer, 'ns', 'k'),
+    ]) {
+      expect(await failure(request)).toMatchObject({ code: 'BURROW_ERR_PEER_TIMEOUT', peer, key: 'k' })
+    }
+    expect(c.stats().timeouts).toBe(3)
+  })
+
+  it("rejects one request with its signal's reason when it aborts; the others go on", async () => {
+    let release: (() => void) | undefined
+    handler = (args, socket) => {
+      release = () => socket.write(echo(args, socket) as string)
+      return undefined
+    }
+    const c = client({ connections: 1 })
+    const controller = new AbortController()
+    const aborted = c.fetch(peer, 'ns', 'a', controller.signal)
+    const reason = new Error('caller gave up')
+    controller.abort(reason)
+    await expect(aborted).rejects.toBe(reason)
+    await expect(c.fetch(peer, 'ns', 'b', AbortSignal.abort(reason))).rejects.toBe(reason)
+    const arrived = arrival()
+    const other = c.fetch(peer, 'ns', 'c')
+    await arrived
+    release!()
+    expect(await other).toEqual({ value: 'c', ttlMs: 1000 })
+  })
+
+  it('fails fast with BURROW_ERR_PEER_UNAVAILABLE when the peer refuses, and does not redial for 250 ms', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const down = `http://127.0.0.1:${(closed.address() as { port: number }).port}`
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const c = client()
+    expect((await failure(c.fetch(down, 'ns', 'k'))).code).toBe('BURROW_ERR_PEER_UNAVAILABLE')
+    const again = await failure(c.store(down, 'ns', 'k', 'v', -1))
+    expect(again.code).toBe('BURROW_ERR_PEER_UNAVAILABLE')
+    expect(again.message).toContain('recently refused')
+    expect(c.stats().connectionsOpened).toBe(0)
+  })
+
+  it('rejects pending and later requests with BURROW_ERR_CLOSED once the node closes', async () => {
+    handler = () => undefined
+    const controller = new AbortController()
+    const c = client({ signal: controller.signal })
+    const arrived = arrival()
+    const pending = c.fetch(peer, 'ns', 'k')
+    await arrived
+    controller.abort()
+    c.close()
+    expect((await failure(pending)).code).toBe('BURROW_ERR_CLOSED')
+    expect((await failure(c.purge(peer, 'ns', 'k'))).code).toBe('BURROW_ERR_CLOSED')
+  })
+
+  it('closes the connections of peers it no longer retains; their requests fail', async () => {
+    handler = () => undefined
+    const c = client()
+    const arrived = arrival()
+    const pending = c.fetch(peer, 'ns', 'k')
+    await arrived
+    c.retain(new Set())
+    expect((await failure(pending)).code).toBe('BURROW_ERR_PEER_UNAVAILABLE')
+    expect(c.stats().connectionsOpen).toBe(0)
   })
 })

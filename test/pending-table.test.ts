@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { PendingTable } from '../src/transport/pending.ts'
+import { PendingTable } from '../src/transport/client/pending.ts'
 
 describe('PendingTable', () => {
   it('behaves like a Map of ids in order, through growth and wrap-around (property)', () => {

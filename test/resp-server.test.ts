@@ -1,10 +1,10 @@
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { RespParser, type RespValue } from '../src/transport/resp.ts'
 import { closeAll, deferred, node } from './helpers.ts'
 import { cluster } from './support/cluster.ts'
+import { command, type Talk, talk, writeInPieces } from './support/resp-talk.ts'
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
@@ -12,53 +12,30 @@ afterEach(async () => {
   await closeAll()
 })
 
-/** A raw TCP conversation with a node: write bytes, read parsed replies. */
-async function talk(base: string): Promise<{
-  socket: Socket
-  write: (data: string | Buffer) => void
-  received: () => number
-  replies: (n: number) => Promise<RespValue[]>
-  closed: Promise<void>
-}> {
-  const { hostname, port } = new URL(base)
-  const socket = connect({ host: hostname, port: Number(port) })
-  cleanups.push(() => socket.destroy())
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
-  const parser = new RespParser()
-  const got: RespValue[] = []
-  let wake: (() => void) | undefined
-  socket.on('data', (chunk: Buffer) => {
-    parser.feed(chunk, (v) => got.push(v))
-    wake?.()
-  })
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
-  socket.on('error', () => {})
-  return {
-    socket,
-    write: (data) => socket.write(data),
-    received: () => got.length,
-    closed,
-    replies: async (n) => {
-      const deadline = Date.now() + 5000
-      while (got.length < n && Date.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          wake = resolve
-          setTimeout(resolve, 50)
-        })
-      }
-      return got.splice(0, n)
-    },
-  }
+async function open(base: string): Promise<Talk> {
+  const c = await talk(base)
+  cleanups.push(() => c.socket.destroy())
+  return c
 }
 
-const command = (...args: string[]) =>
-  `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`
+/** An ioredis client of `base`, disconnected after the test. */
+function redisTo(base: string): Redis {
+  const { hostname, port } = new URL(base)
+  const redis = new Redis({
+    host: hostname,
+    port: Number(port),
+    maxRetriesPerRequest: 0,
+    enableReadyCheck: false,
+  })
+  cleanups.push(() => redis.disconnect())
+  return redis
+}
 
 describe('the RESP server', () => {
   it('answers PING, in RESP and as an inline command', async () => {
     const n = node()
     await n.listen()
-    const c = await talk(n.self)
+    const c = await open(n.self)
     c.write(command('PING'))
     c.write('PING\r\n')
     c.write(command('PING', 'hello'))
@@ -85,9 +62,42 @@ describe('the RESP server', () => {
     expect(await redis.ping()).toBe('PONG')
   })
 
+  it('any Redis client sets and deletes through any node, and every node sees the write', async () => {
+    const { nodes, namespaces } = await cluster(3, {
+      node: { random: () => 0 },
+      namespace: { hot: { probability: 1 } },
+    })
+    const clients = nodes.map((n) => redisTo(n.self))
+    for (const ns of namespaces) await ns.get('6.824') // a copy everywhere
+    expect(await clients[1]!.call('BURROW.SET', 'test', '6.824', 'Distributed Systems')).toBe('OK')
+    for (const redis of clients)
+      expect(await redis.call('BURROW.GET', 'test', '6.824')).toBe('Distributed Systems')
+    // BYTES keeps the exact bytes (here not valid UTF-8) and the kind.
+    const raw = Buffer.from([0xff, 0x00, 0x0d, 0x0a, 0xfe])
+    expect(await clients[2]!.call('BURROW.SET', 'test', 'raw', raw, 'BYTES')).toBe('OK')
+    const got = await namespaces[0]!.get('raw')
+    expect(got).toBeInstanceOf(Uint8Array)
+    expect(Buffer.from(got as Uint8Array).equals(raw)).toBe(true)
+    expect(await clients[0]!.call('BURROW.DEL', 'test', '6.824')).toBe('OK')
+    for (const ns of namespaces) expect(ns.peek('6.824')).toBeUndefined()
+    expect(await clients[2]!.call('BURROW.GET', 'test', '6.824')).toBe('value of 6.824')
+  })
+
+  it('BURROW.SET with PX sets the TTL on the owner', async () => {
+    let now = 1_000_000
+    const { nodes, namespaces } = await cluster(2, { node: { clock: { now: () => now } } })
+    const redis = redisTo(nodes[0]!.self)
+    expect(await redis.call('BURROW.SET', 'test', 'k', 'v', 'PX', '1000')).toBe('OK')
+    const owner = nodes.findIndex((n) => n.self === nodes[0]!.ownerOf('k'))
+    expect(namespaces[owner]!.peek('k')).toBe('v')
+    now += 1000
+    expect(namespaces[owner]!.peek('k')).toBeUndefined()
+    await expect(redis.call('BURROW.SET', 'test', 'k', 'v', 'PX', '-5')).rejects.toThrow(/ERR/)
+  })
+
   it('a command split into 1-byte writes is still understood', async () => {
     const { nodes } = await cluster(1)
-    const c = await talk(nodes[0]!.self)
+    const c = await open(nodes[0]!.self)
     c.socket.setNoDelay(true)
     for (const byte of Buffer.from(command('BURROW.GET', 'test', 'k1'))) {
       c.write(Buffer.from([byte]))
@@ -104,21 +114,26 @@ describe('the RESP server', () => {
         return key
       },
     })
-    const c = await talk(nodes[0]!.self)
-    c.write(command('BURROW.GET', 'test', 'slow') + command('BURROW.GET', 'test', 'fast'))
-    c.write(command('BURROW.FETCH', '7', 'test', 'slow') + command('BURROW.FETCH', '8', 'test', 'quick'))
+    const c = await open(nodes[0]!.self)
+    c.write(Buffer.concat([command('BURROW.GET', 'test', 'slow'), command('BURROW.GET', 'test', 'fast')]))
+    c.write(
+      Buffer.concat([
+        command('BURROW.FETCH', '7', 'test', 'slow'),
+        command('BURROW.FETCH', '8', 'test', 'quick'),
+      ]),
+    )
     const first = await c.replies(1)
-    expect(first).toEqual([[8, 's', Buffer.from('quick')]]) // the tagged fast one, first of all
+    expect(first).toEqual([[8, 's', Buffer.from('quick'), -1]]) // the tagged fast one, first of all
     slow.resolve()
     const rest = await c.replies(3)
     expect(rest.filter((r) => !Array.isArray(r))).toEqual([Buffer.from('slow'), Buffer.from('fast')])
-    expect(rest.filter(Array.isArray)).toEqual([[7, 's', Buffer.from('slow')]])
+    expect(rest.filter(Array.isArray)).toEqual([[7, 's', Buffer.from('slow'), -1]])
   })
 
   it('a frame larger than maxFrameBytes gets an error reply and the connection is closed', async () => {
     const n = node({ maxFrameBytes: 4096 })
     await n.listen()
-    const c = await talk(n.self)
+    const c = await open(n.self)
     c.write('*2\r\n$4\r\nPING\r\n$99999\r\n')
     const [reply] = await c.replies(1)
     expect(String((reply as { message: string }).message)).toMatch(/BURROW_ERR_FRAME_TOO_LARGE/)
@@ -136,19 +151,13 @@ describe('the RESP server', () => {
         }),
         fc.array(fc.nat(), { maxLength: 8 }),
         async (messages, cuts) => {
-          const c = await talk(n.self)
+          const c = await open(n.self)
           const stream = Buffer.concat(
             messages.map(([m, inline]) =>
               Buffer.from(inline && /^[!-~]+$/.test(m) ? `PING ${m}\r\n` : command('PING', m)),
             ),
           )
-          const points = [...new Set(cuts.map((x) => x % stream.length))].sort((a, b) => a - b)
-          let from = 0
-          for (const p of [...points, stream.length]) {
-            if (p > from) c.write(stream.subarray(from, p))
-            from = p
-            await new Promise((resolve) => setImmediate(resolve))
-          }
+          await writeInPieces(c, stream, cuts)
           const replies = await c.replies(messages.length)
           expect(replies.map((r) => (r as Buffer).toString())).toEqual(messages.map(([m]) => m))
           c.socket.destroy()
@@ -166,26 +175,28 @@ describe('the RESP server', () => {
         return key
       },
     })
-    const c = await talk(nodes[0]!.self)
+    const c = await open(nodes[0]!.self)
     c.write(
-      command('BURROW.GET', 'test', 'a') +
-        command('BURROW.FETCH', '9', 'test', 'b') +
-        command('QUIT') +
+      Buffer.concat([
+        command('BURROW.GET', 'test', 'a'),
+        command('BURROW.FETCH', '9', 'test', 'b'),
+        command('QUIT'),
         command('PING'),
+      ]),
     )
     setTimeout(() => slow.resolve(), 50)
     const replies = await c.replies(3)
     await c.closed
     // Untagged replies keep their order (a, then OK); the tagged one may come anywhere, but before the close.
     expect(replies.filter((r) => !Array.isArray(r))).toEqual([Buffer.from('a'), 'OK'])
-    expect(replies).toContainEqual([9, 's', Buffer.from('b')])
+    expect(replies).toContainEqual([9, 's', Buffer.from('b'), -1])
     expect(c.received()).toBe(0) // and nothing after QUIT was run
   })
 
   it('a first line longer than 8 KiB is refused by closing the connection', async () => {
     const n = node()
     await n.listen()
-    const c = await talk(n.self)
+    const c = await open(n.self)
     c.write(`PING ${'x'.repeat(20_000)}\r\n`)
     await c.closed
     expect(c.received()).toBe(0)
@@ -196,7 +207,7 @@ describe('the RESP server', () => {
     const target = nodes[1]!
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (garbage) => {
-        const c = await talk(target.self)
+        const c = await open(target.self)
         c.write(Buffer.from(garbage))
         c.socket.end()
         await Promise.race([c.closed, new Promise((resolve) => setTimeout(resolve, 100))])
@@ -204,7 +215,7 @@ describe('the RESP server', () => {
       }),
       { numRuns: 60 },
     )
-    const c = await talk(target.self)
+    const c = await open(target.self)
     c.write(command('PING'))
     expect(await c.replies(1)).toEqual(['PONG'])
     const key = Array.from({ length: 100 }, (_, i) => `g${i}`).find(
@@ -244,8 +255,7 @@ describe('the peer client against a peer that speaks garbage', () => {
         fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { maxLength: 4 }),
         async (chunks) => {
           replies = chunks
-          const key = keys[next++ % keys.length]!
-          ns.delete(key)
+          const key = keys[next++]! // a key not asked before, so not cached
           const started = performance.now()
           expect(await ns.get(key)).toMatch(/^(local |value of )/)
           expect(performance.now() - started).toBeLessThan(200 + 1000)

@@ -5,11 +5,13 @@
  * Entries live in slots: a Map from key to slot number, the keys and values in two arrays, and the
  * recency list as two typed arrays of slot numbers. A hit is one Map lookup and a few integer
  * writes, and an entry costs 24 bytes beyond its Map slot — no object per entry. Sizes are not
- * stored: they are recomputed (by `sizeOf`) when an entry leaves.
+ * stored: they are recomputed (by `sizeOf`) when an entry leaves. Deadlines (absolute clock times
+ * after which an entry is expired) live in a third typed array that exists only once an entry
+ * with a deadline has been stored, so a cache without TTLs pays nothing for them.
  *
  * @module
  */
-import type { StoredValue } from '../codec.ts'
+import type { Cached } from './cached.ts'
 
 /** Counters of one part of the store, as reported by `stats()`. */
 export interface LruStats {
@@ -21,26 +23,28 @@ export interface LruStats {
   evictions: number
 }
 
-/** "No slot": the end of a list. */
-const NONE = 0xffffffff
+/** "No slot": the end of a list, and what {@link Lru.find} returns for a missing key. */
+export const NONE = 0xffffffff
 
 /** A doubly linked recency list over slots: every hit moves its entry to the newest end. */
 export class Lru {
   #index = new Map<string, number>()
   #keys: (string | undefined)[] = []
-  #values: (StoredValue | undefined)[] = []
+  #values: (Cached | undefined)[] = []
   /** For each slot, the next newer and the next older slot; free slots chain through `#older`. */
   #newer = new Uint32Array(16)
   #older = new Uint32Array(16)
+  /** Each slot's deadline (0: none); allocated with the first deadline. */
+  #deadlines: Float64Array | undefined
   #newest = NONE
   #oldest = NONE
   #free = NONE
   #bytes = 0
   #evictions = 0
-  #sizeOf: (key: string, value: StoredValue) => number
+  #sizeOf: (key: string, value: Cached) => number
 
   /** `sizeOf` must give the size that `set` was given for the same key and value. */
-  constructor(sizeOf: (key: string, value: StoredValue) => number) {
+  constructor(sizeOf: (key: string, value: Cached) => number) {
     this.#sizeOf = sizeOf
   }
 
@@ -54,34 +58,51 @@ export class Lru {
     return this.#index.size
   }
 
-  /** The value of `key`, refreshed as the most recently used, or `undefined`. */
-  get(key: string): StoredValue | undefined {
+  /** The slot of `key`, or {@link NONE}. Does not touch recency. */
+  find(key: string): number {
     const slot = this.#index.get(key)
-    if (slot === undefined) return undefined
-    if (slot !== this.#newest) this.#touch(slot)
-    return this.#values[slot]
+    return slot === undefined ? NONE : slot
   }
 
-  /** The value of `key` without touching its recency. */
-  peek(key: string): StoredValue | undefined {
-    const slot = this.#index.get(key)
-    return slot === undefined ? undefined : this.#values[slot]
+  /** The value in `slot` (a slot that {@link find} returned). */
+  valueAt(slot: number): Cached {
+    return this.#values[slot]!
+  }
+
+  /** The deadline of the entry in `slot`; 0 when it has none. */
+  deadlineAt(slot: number): number {
+    return this.#deadlines === undefined ? 0 : this.#deadlines[slot]!
+  }
+
+  /** Marks the entry in `slot` as the most recently used. */
+  use(slot: number): void {
+    if (slot !== this.#newest) this.#touch(slot)
+  }
+
+  /** Removes the entry in `slot` (not counted as an eviction). */
+  removeAt(slot: number): void {
+    this.#remove(slot)
   }
 
   has(key: string): boolean {
     return this.#index.has(key)
   }
 
-  /** Stores `value` (of `size` bytes) as the newest entry; replacing a key frees its old size first. */
-  set(key: string, value: StoredValue, size: number): void {
+  /**
+   * Stores `value` (of `size` bytes) as the newest entry, expiring at `deadline` (0: never);
+   * replacing a key frees its old size first.
+   */
+  set(key: string, value: Cached, size: number, deadline = 0): void {
     const old = this.#index.get(key)
     if (old !== undefined) {
       this.#bytes += size - this.#sizeOf(key, this.#values[old]!)
       this.#values[old] = value
+      this.#setDeadline(old, deadline)
       if (old !== this.#newest) this.#touch(old)
       return
     }
     const slot = this.#allocate(key, value)
+    this.#setDeadline(slot, deadline)
     this.#older[slot] = this.#newest
     this.#newer[slot] = NONE
     if (this.#newest === NONE) this.#oldest = slot
@@ -114,6 +135,7 @@ export class Lru {
     this.#values = []
     this.#newer = new Uint32Array(16)
     this.#older = new Uint32Array(16)
+    this.#deadlines = undefined
     this.#newest = NONE
     this.#oldest = NONE
     this.#free = NONE
@@ -136,8 +158,16 @@ export class Lru {
     return { bytes: this.#bytes, items: this.#index.size, evictions: this.#evictions }
   }
 
+  #setDeadline(slot: number, deadline: number): void {
+    if (this.#deadlines === undefined) {
+      if (deadline === 0) return
+      this.#deadlines = new Float64Array(this.#newer.length)
+    }
+    this.#deadlines[slot] = deadline
+  }
+
   /** A free slot holding `key` and `value`; the arrays grow by half when every slot is used. */
-  #allocate(key: string, value: StoredValue): number {
+  #allocate(key: string, value: Cached): number {
     let slot = this.#free
     if (slot !== NONE) {
       this.#free = this.#older[slot]!
@@ -155,6 +185,11 @@ export class Lru {
       older.set(this.#older)
       this.#newer = newer
       this.#older = older
+      if (this.#deadlines !== undefined) {
+        const deadlines = new Float64Array(capacity)
+        deadlines.set(this.#deadlines)
+        this.#deadlines = deadlines
+      }
     }
     // push keeps the arrays packed (no holes), which keeps element access fast.
     this.#keys.push(key)

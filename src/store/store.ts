@@ -1,20 +1,24 @@
 /**
  * A namespace's store: the main cache (values this node owns or loaded itself) and the hot cache
- * (copies of values owned elsewhere) sharing one byte budget.
+ * (copies of values owned elsewhere) sharing one byte budget. Entries may carry a deadline: past
+ * it, an entry is never returned as fresh. A main entry stays for `staleMs` more, so that it can
+ * be served stale while one refresh runs; any other expired entry is dropped when it is found.
  *
  * @module
  */
-import { byteLength, type StoredValue } from '../codec.ts'
-import { Lru, type LruStats } from './lru.ts'
+import { byteLength } from '../codec.ts'
+import { type Cached, NEVER, NOT_FOUND } from './cached.ts'
+import { Lru, type LruStats, NONE } from './lru.ts'
 
 /**
  * What an entry costs beyond its key's and value's bytes: a fixed allowance for the entry object,
  * its Map slot and the value's header. An entry's size is
- * `UTF-8 bytes of the key + bytes of the value + ENTRY_OVERHEAD_BYTES`.
+ * `UTF-8 bytes of the key + bytes of the value + ENTRY_OVERHEAD_BYTES`; a cached not-found has
+ * no value bytes.
  */
 export const ENTRY_OVERHEAD_BYTES = 64
 
-/** Sizes of a store, fixed at construction. */
+/** Sizes and windows of a store, fixed at construction. */
 export interface StoreLimits {
   /** The budget shared by main and hot. */
   maxBytes: number
@@ -22,14 +26,17 @@ export interface StoreLimits {
   maxHotBytes: number
   /** The largest entry stored; a larger value is returned to its caller but not kept. */
   maxEntryBytes: number
+  /** How long past its deadline a main entry is kept to be served stale (0: not at all). */
+  staleMs: number
 }
 
 /** Which part of the store a value goes to. */
 export type StorePart = 'main' | 'hot'
 
 /** The size an entry of `key` and `value` costs against the budget. */
-export function entrySize(key: string, value: StoredValue): number {
-  return Buffer.byteLength(key, 'utf8') + byteLength(value) + ENTRY_OVERHEAD_BYTES
+export function entrySize(key: string, value: Cached): number {
+  const bytes = value === NOT_FOUND ? 0 : byteLength(value)
+  return Buffer.byteLength(key, 'utf8') + bytes + ENTRY_OVERHEAD_BYTES
 }
 
 /** Main and hot caches under one budget; a key lives in at most one of them. */
@@ -37,9 +44,18 @@ export class Store {
   readonly main = new Lru(entrySize)
   readonly hot = new Lru(entrySize)
   readonly limits: StoreLimits
+  /**
+   * The deadline of the entry that the last {@link get} or {@link stale} returned (0: none). A
+   * field rather than a returned object, so that a hit allocates nothing.
+   */
+  lastDeadline = NEVER
+  /** Entries found past their deadline (and past the stale window) and dropped. */
+  expired = 0
+  #now: () => number
 
-  constructor(limits: StoreLimits) {
+  constructor(limits: StoreLimits, now: () => number) {
     this.limits = limits
+    this.#now = now
   }
 
   /** Bytes held by both parts. */
@@ -47,24 +63,52 @@ export class Store {
     return this.main.bytes + this.hot.bytes
   }
 
-  /** The cached value of `key` from either part, refreshing its recency. */
-  get(key: string): StoredValue | undefined {
-    const value = this.main.get(key)
-    return value !== undefined ? value : this.hot.get(key)
+  /**
+   * The fresh value of `key` from either part, refreshed as recently used, or `undefined`. The
+   * clock is read only for entries that have a deadline.
+   */
+  get(key: string): Cached | undefined {
+    let part = this.main
+    let slot = part.find(key)
+    if (slot === NONE) {
+      part = this.hot
+      slot = part.find(key)
+      if (slot === NONE) return undefined
+    }
+    const deadline = part.deadlineAt(slot)
+    if (deadline !== NEVER && this.#now() >= deadline) {
+      this.#expire(part, slot, deadline)
+      return undefined
+    }
+    part.use(slot)
+    this.lastDeadline = deadline
+    return part.valueAt(slot)
   }
 
-  /** The cached value of `key` without touching recency. */
-  peek(key: string): StoredValue | undefined {
-    const value = this.main.peek(key)
-    return value !== undefined ? value : this.hot.peek(key)
+  /** The value of a main entry past its deadline but within the stale window, or `undefined`. */
+  stale(key: string): Cached | undefined {
+    const slot = this.main.find(key)
+    if (slot === NONE) return undefined
+    const deadline = this.main.deadlineAt(slot)
+    if (deadline === NEVER) return undefined
+    const now = this.#now()
+    if (now < deadline || now >= deadline + this.limits.staleMs) return undefined
+    this.main.use(slot)
+    this.lastDeadline = deadline
+    return this.main.valueAt(slot)
+  }
+
+  /** Whether the main part holds `key`, fresh or not. */
+  holdsMain(key: string): boolean {
+    return this.main.has(key)
   }
 
   /**
-   * Stores `value` in `part`, evicting least recently used entries until the budget holds.
-   * Returns false, and stores nothing, when the entry is larger than `maxEntryBytes` (or than the
-   * hot part's whole share, for hot).
+   * Stores `value` in `part` until `deadline` (0: no deadline), evicting least recently used
+   * entries until the budget holds. Returns false, and stores nothing (dropping any older copy),
+   * when the entry is larger than `maxEntryBytes` (or than the hot part's whole share, for hot).
    */
-  set(part: StorePart, key: string, value: StoredValue): boolean {
+  set(part: StorePart, key: string, value: Cached, deadline = NEVER): boolean {
     const size = entrySize(key, value)
     const { maxBytes, maxHotBytes, maxEntryBytes } = this.limits
     if (size > maxEntryBytes || size > maxBytes || (part === 'hot' && size > maxHotBytes)) {
@@ -74,7 +118,7 @@ export class Store {
     const target = part === 'main' ? this.main : this.hot
     const other = part === 'main' ? this.hot : this.main
     other.delete(key)
-    target.set(key, value, size)
+    target.set(key, value, size, deadline)
     if (part === 'hot') {
       while (this.hot.bytes > maxHotBytes && this.hot.evictOldest()) {}
     }
@@ -95,6 +139,13 @@ export class Store {
 
   stats(): { main: LruStats; hot: LruStats } {
     return { main: this.main.stats(), hot: this.hot.stats() }
+  }
+
+  #expire(part: Lru, slot: number, deadline: number): void {
+    // A main entry within its stale window stays for `stale()`; the rest go now.
+    if (part === this.main && this.limits.staleMs > 0 && this.#now() < deadline + this.limits.staleMs) return
+    part.removeAt(slot)
+    this.expired++
   }
 
   #evictOne(added: Lru): void {

@@ -18,12 +18,16 @@ export async function cluster(
   count: number,
   options: {
     node?: BurrowOptions
+    /** Options for node `index` alone (a clock of its own, say), over `node`. */
+    nodeOptions?: (index: number) => BurrowOptions
     namespace?: Partial<NamespaceOptions<StoredValue>>
     load?: (key: string) => StoredValue | undefined | Promise<StoredValue | undefined>
   } = {},
 ): Promise<{ nodes: Burrow[]; namespaces: Namespace<StoredValue>[]; loads: LoadRecord[] }> {
   const loads: LoadRecord[] = []
-  const nodes = Array.from({ length: count }, () => node({ peerTimeoutMs: 1000, ...options.node }))
+  const nodes = Array.from({ length: count }, (_, i) =>
+    node({ peerTimeoutMs: 1000, ...options.node, ...options.nodeOptions?.(i) }),
+  )
   const namespaces = nodes.map((n) =>
     n.namespace('test', {
       ...options.namespace,
@@ -58,8 +62,18 @@ export class ChildNode {
     })
   }
 
-  /** Forks a node process and resolves once it listens. */
-  static start(options: { peerTimeoutMs?: number } = {}): Promise<ChildNode> {
+  /**
+   * Forks a node process and resolves once it listens. `now` gives it a clock that only moves by
+   * {@link setClock}; `certainHot` makes its hot-cache draws always succeed.
+   */
+  static start(
+    options: {
+      peerTimeoutMs?: number
+      now?: number
+      certainHot?: boolean
+      namespace?: Record<string, unknown>
+    } = {},
+  ): Promise<ChildNode> {
     const script = fileURLToPath(new URL('./node-process.mjs', import.meta.url))
     const child = fork(script, [], {
       env: { ...process.env, BURROW_NODE: JSON.stringify(options) },
@@ -85,6 +99,30 @@ export class ChildNode {
   /** A get through the child's node: its value, or `{ code }` when it failed. */
   get(key: string): Promise<{ type: string; value?: string | null; code?: string }> {
     return this.#ask({ type: 'get', key })
+  }
+
+  /** `ns.peek(key)` in the child. */
+  peek(key: string): Promise<{ type: string; value?: string | null; code?: string }> {
+    return this.#ask({ type: 'peek', key })
+  }
+
+  /** `ns.set(key, value, options)` in the child; the value is the WriteResult as JSON. */
+  set(
+    key: string,
+    value: string,
+    options?: { ttl?: number },
+  ): Promise<{ type: string; value?: string | null; code?: string }> {
+    return this.#ask({ type: 'set', key, value, options })
+  }
+
+  /** `ns.delete(key)` in the child; the value is the WriteResult as JSON. */
+  delete(key: string): Promise<{ type: string; value?: string | null; code?: string }> {
+    return this.#ask({ type: 'delete', key })
+  }
+
+  /** Sets the child's clock (started with `now`). */
+  setClock(now: number): Promise<unknown> {
+    return this.#ask({ type: 'clock', now })
   }
 
   /** Ends the process at once, like a crash. */

@@ -3,25 +3,49 @@
 import { Burrow } from '../../dist/index.js'
 
 const options = JSON.parse(process.env.BURROW_NODE ?? '{}')
-const node = new Burrow({ self: 'http://127.0.0.1:0', peerTimeoutMs: options.peerTimeoutMs ?? 1000 })
+// The parent moves this clock (a 'clock' message), so TTLs are tested without sleeping.
+const clock = { t: options.now ?? Date.now(), now: () => (options.now === undefined ? Date.now() : clock.t) }
+const node = new Burrow({
+  self: 'http://127.0.0.1:0',
+  peerTimeoutMs: options.peerTimeoutMs ?? 1000,
+  clock,
+  ...(options.certainHot ? { random: () => 0 } : {}),
+})
 const ns = node.namespace('test', {
   hot: false,
+  ...options.namespace,
   load: async (key) => {
     process.send?.({ type: 'load', self: node.self, key })
     return key === 'missing' ? undefined : `value of ${key}`
   },
 })
 
+/** Runs `work` and answers the parent with its value, or with the error's code. */
+async function answer(id, work) {
+  try {
+    const value = await work()
+    process.send?.({ type: 'value', id, value: value ?? null })
+  } catch (err) {
+    process.send?.({ type: 'error', id, code: err.code, message: err.message })
+  }
+}
+
 process.on('message', async (message) => {
+  const { id } = message
   if (message.type === 'peers') {
     node.setPeers(message.peers)
-    process.send?.({ type: 'ack', id: message.id })
+    process.send?.({ type: 'ack', id })
+  } else if (message.type === 'clock') {
+    clock.t = message.now
+    process.send?.({ type: 'ack', id })
   } else if (message.type === 'get') {
-    try {
-      process.send?.({ type: 'value', id: message.id, value: (await ns.get(message.key)) ?? null })
-    } catch (err) {
-      process.send?.({ type: 'error', id: message.id, code: err.code, message: err.message })
-    }
+    await answer(id, () => ns.get(message.key))
+  } else if (message.type === 'peek') {
+    await answer(id, () => ns.peek(message.key))
+  } else if (message.type === 'set') {
+    await answer(id, async () => JSON.stringify(await ns.set(message.key, message.value, message.options)))
+  } else if (message.type === 'delete') {
+    await answer(id, async () => JSON.stringify(await ns.delete(message.key)))
   } else if (message.type === 'close') {
     await node.close()
     process.exit(0)

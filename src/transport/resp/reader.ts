@@ -1,30 +1,30 @@
 /**
- * RESP2, the Redis serialization protocol, as burrow's peers speak it over pipelined TCP
- * connections (so redis-cli and redis-benchmark can talk to a node): an incremental
- * {@link RespParser} used by both ends (the server parses commands, the client parses replies),
- * one-shot encoders, and a {@link RespWriter} that builds a reply of several parts into one Buffer.
+ * The general incremental reader of RESP2, the Redis serialization protocol, as burrow's peers
+ * speak it over pipelined TCP connections (so redis-cli and redis-benchmark can talk to a node).
+ * Both ends read through it: the server's {@link CommandReader} and the client's
+ * {@link ReplyReader} decode what lies whole in a chunk themselves and hand everything else
+ * (frames split across chunks, inline commands, unusual or malformed frames) to this parser.
  *
  * @module
  */
 import { Buffer, constants } from 'node:buffer'
-import { BurrowError, describe, type ErrorCode } from '../errors.ts'
-
-const LF = 10
-const CR = 13
-const TAB = 9
-const SPACE = 32
-const DOLLAR = 36
-const STAR = 42
-const PLUS = 43
-const MINUS = 45
-const COLON = 58
-const ZERO = 48
-const NINE = 57
-
-/** The longest header (or inline) line, without its line ending, as Redis bounds inline commands. */
-const MAX_LINE_BYTES = 64 * 1024
-/** Arrays announced longer than this grow as elements arrive rather than being allocated up front. */
-const PREALLOCATE_MAX = 4096
+import { BurrowError, describe, type ErrorCode } from '../../errors.ts'
+import { copyOf, snippet } from './bytes.ts'
+import {
+  COLON,
+  CR,
+  DEFAULT_MAX_FRAME_BYTES,
+  DOLLAR,
+  LF,
+  MAX_LINE_BYTES,
+  MINUS,
+  NINE,
+  PLUS,
+  SPACE,
+  STAR,
+  TAB,
+  ZERO,
+} from './constants.ts'
 
 /**
  * An error reply (`-message\r\n`) as a value. It is what the other side answered, not something
@@ -40,11 +40,25 @@ export class RespError {
 }
 
 /**
- * One parsed RESP2 value: a simple string (`string`), an integer (`number`), a bulk string
- * (`Buffer`, a copy that owns its memory), a null bulk string or null array (`null`), an error
- * reply ({@link RespError}), or an array of values.
+ * A bulk string that did not fit in `maxFrameBytes` and was skipped, in a parser whose
+ * `oversized` option is `'skip'`: its bytes were read past and dropped.
  */
-export type RespValue = string | number | Buffer | null | RespError | RespValue[]
+export class OversizedBulk {
+  /** The length the bulk string announced. */
+  readonly length: number
+
+  constructor(length: number) {
+    this.length = length
+  }
+}
+
+/**
+ * One parsed RESP2 value: a simple string (`string`), an integer (`number`), a bulk string
+ * (`Buffer` in memory of its own, or a `string` where command mode says so), a nil bulk string or
+ * nil array (`null`), an error reply ({@link RespError}), a skipped bulk string
+ * ({@link OversizedBulk}), or an array of values.
+ */
+export type RespValue = string | number | Buffer | null | RespError | OversizedBulk | RespValue[]
 
 /** Limits and modes of a {@link RespParser}; every limit is checked as bytes arrive. */
 export interface RespParserOptions {
@@ -52,7 +66,7 @@ export interface RespParserOptions {
    * The largest frame (one top-level value, headers included) and so also the largest bulk
    * string. A bulk header announcing more is refused at once, before its payload arrives, which
    * also bounds the memory one connection can make the parser allocate.
-   * Over: `BURROW_ERR_FRAME_TOO_LARGE`.
+   * Over: `BURROW_ERR_FRAME_TOO_LARGE` (see `oversized`).
    * @default 33554432 (32 MiB)
    */
   maxFrameBytes?: number
@@ -67,25 +81,25 @@ export interface RespParserOptions {
   /**
    * Accept inline commands, as Redis does from telnet: a top-level frame that does not start with
    * a RESP type byte (`+ - : $ *`) is a line ending in CRLF or LF, split on runs of spaces and tabs
-   * into an array of Buffers. Empty lines are skipped. A line is at most 64 KiB, else
+   * into an array of words. Empty lines are skipped. A line is at most 64 KiB, else
    * `BURROW_ERR_FRAME_TOO_LARGE`. Servers turn this on; clients leave it off.
    * @default false
    */
   inline?: boolean
   /**
-   * When true, a bulk string that lies whole inside the chunk being fed is handed over as a view
-   * of that chunk (no copy), valid only until `onValue` returns; the caller copies what it keeps.
-   * A bulk split across chunks is always its own Buffer.
-   * @default false
+   * Command mode. Given, the bulk strings of a top-level array (and the words of an inline
+   * command) are JS strings decoded from UTF-8 up to the index this returns for the first one,
+   * the command's name, and Buffers from that index on. It is called once per command.
+   * Without it, every bulk string is a Buffer.
    */
-  views?: boolean
+  binaryFrom?: (name: string) => number
   /**
-   * When true, every bulk string (and inline argument) is handed over as a JS string decoded from
-   * UTF-8, with no Buffer in between: what a server wants for commands whose arguments are text.
-   * Takes precedence over `views`.
-   * @default false
+   * What a bulk string that does not fit in `maxFrameBytes` does: `'fail'` the stream with
+   * `BURROW_ERR_FRAME_TOO_LARGE`, or `'skip'` its bytes and stand in the frame as an
+   * {@link OversizedBulk}, so that a client fails only the reply that holds it.
+   * @default 'fail'
    */
-  strings?: boolean
+  oversized?: 'fail' | 'skip'
 }
 
 /**
@@ -93,7 +107,7 @@ export interface RespParserOptions {
  * once per complete top-level value, in order. A value split across chunks is resumed where it
  * stopped: arrays being filled stay on a stack, a bulk payload is copied straight into its final
  * Buffer, and only an incomplete header line (at most 64 KiB) is held back as bytes. The parser
- * never keeps a reference to a chunk after `feed` returns (unless `views` is on), so a caller may reuse its read buffer.
+ * never keeps a reference to a chunk after `feed` returns, so a caller may reuse its read buffer.
  *
  * After it throws, the parser is poisoned: the stream position is lost, every later `feed` throws
  * the same error, and the caller should close the connection.
@@ -113,22 +127,27 @@ export class RespParser {
   readonly #maxArrayLength: number
   readonly #maxDepth: number
   readonly #inline: boolean
-  readonly #views: boolean
-  readonly #strings: boolean
+  readonly #binaryFrom: ((name: string) => number) | undefined
+  readonly #skipOversized: boolean
   readonly #maxLineBytes: number
 
   /** Arrays being filled, outermost first, with how many elements each holds and expects. */
   readonly #arrays: RespValue[][] = []
   readonly #filled: number[] = []
   readonly #lengths: number[] = []
+  /** In command mode: elements of the top-level array below this index are text. */
+  #textUntil = 1
   /** A bulk payload being received, and how many of its bytes (then of its CRLF) arrived. */
   #bulk: Buffer | null = null
   #bulkFilled = 0
+  /** Bytes still to skip of an oversized bulk (payload, then CRLF), and its announced length. */
+  #skipLeft = 0
+  #skipLength = 0
   /** The start of a header line whose end has not arrived yet (a copy, never the caller's chunk). */
   #partial: Buffer | null = null
   /** Bytes after a value whose `onValue` threw, parsed first by the next `feed`. */
   #backlog: Buffer | null = null
-  /** Bytes of the current frame consumed in earlier chunks, and array elements it announced. */
+  /** Bytes of the current frame consumed in earlier chunks (skipped bytes not counted), and array elements it announced. */
   #frameBytes = 0
   #frameElements = 0
   /** Where `#readInt` stopped: just past the CRLF, or -1 when the line is incomplete. */
@@ -136,11 +155,11 @@ export class RespParser {
   #failure: BurrowError | null = null
 
   /**
-   * @throws BurrowError `BURROW_ERR_BAD_OPTION` if an option is not a positive integer (or, for
-   * `inline`, not a boolean).
+   * @throws BurrowError `BURROW_ERR_BAD_OPTION` if a limit is not a positive integer, `inline`
+   * not a boolean or `oversized` neither `'fail'` nor `'skip'`.
    */
   constructor(options: RespParserOptions = {}) {
-    this.#maxFrameBytes = positiveInteger('maxFrameBytes', options.maxFrameBytes, 32 * 1024 * 1024)
+    this.#maxFrameBytes = positiveInteger('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES)
     if (this.#maxFrameBytes > constants.MAX_LENGTH) {
       throw new BurrowError(
         'BURROW_ERR_BAD_OPTION',
@@ -154,17 +173,27 @@ export class RespParser {
       throw new BurrowError('BURROW_ERR_BAD_OPTION', `inline must be a boolean, received ${describe(inline)}`)
     }
     this.#inline = inline
-    this.#views = options.views === true
-    this.#strings = options.strings === true
+    const oversized = options.oversized ?? 'fail'
+    if (oversized !== 'fail' && oversized !== 'skip') {
+      throw new BurrowError(
+        'BURROW_ERR_BAD_OPTION',
+        `oversized must be 'fail' or 'skip', received ${describe(oversized)}`,
+      )
+    }
+    this.#skipOversized = oversized === 'skip'
+    this.#binaryFrom = options.binaryFrom
     this.#maxLineBytes = Math.min(MAX_LINE_BYTES, this.#maxFrameBytes)
   }
 
-  /**
-   * Bytes of the current, incomplete frame received so far (0 between frames), plus any bytes
-   * left unparsed because an `onValue` threw.
-   */
-  get bufferedBytes(): number {
-    return this.#frameBytes + (this.#partial?.length ?? 0) + (this.#backlog?.length ?? 0)
+  /** True between frames: nothing is held back, so the next byte fed starts a new frame. */
+  get idle(): boolean {
+    return (
+      this.#arrays.length === 0 &&
+      this.#bulk === null &&
+      this.#skipLeft === 0 &&
+      this.#partial === null &&
+      this.#backlog === null
+    )
   }
 
   /**
@@ -216,7 +245,14 @@ export class RespParser {
         const bulk = this.#bulk
         pos = this.#resumeBulk(buf, pos, end)
         if (this.#bulk !== null) break
-        value = this.#strings ? bulk.toString('utf8') : bulk
+        value = this.#isText() ? bulk.toString('utf8') : bulk
+      } else if (this.#skipLeft > 0) {
+        const from = pos
+        pos = this.#resumeSkip(buf, pos, end)
+        // Skipped bytes do not count toward the frame: only what is kept does.
+        this.#frameBytes -= pos - from
+        if (this.#skipLeft > 0) break
+        value = new OversizedBulk(this.#skipLength)
       } else {
         const type = buf[pos]!
         if (type === DOLLAR) {
@@ -231,27 +267,30 @@ export class RespParser {
             value = null
             pos = payload
           } else {
+            const frame = this.#frameBytes + (payload - frameStart) + length + 2
+            if (this.#skipOversized && (length > this.#maxFrameBytes || frame > this.#maxFrameBytes)) {
+              this.#skipLeft = length + 2
+              this.#skipLength = length
+              pos = payload
+              continue
+            }
             if (length > this.#maxFrameBytes) {
               throw this.#fail(
                 'BURROW_ERR_FRAME_TOO_LARGE',
                 `bulk string of ${length} bytes is over maxFrameBytes (${this.#maxFrameBytes})`,
               )
             }
-            this.#checkFrameSize(this.#frameBytes + (payload - frameStart) + length + 2)
+            this.#checkFrameSize(frame)
             const after = payload + length
             if (after + 2 <= end) {
               if (buf[after] !== CR || buf[after + 1] !== LF) {
                 throw this.#protocol(`bulk string of ${length} bytes is not followed by CRLF`)
               }
-              value = this.#strings
-                ? buf.toString('utf8', payload, after)
-                : this.#views
-                  ? buf.subarray(payload, after)
-                  : copyOf(buf, payload, after)
+              value = this.#isText() ? buf.toString('utf8', payload, after) : copyOf(buf, payload, after)
               pos = after + 2
             } else {
               // The payload continues in later chunks: collect it straight into its own Buffer.
-              this.#bulk = Buffer.allocUnsafe(length)
+              this.#bulk = Buffer.allocUnsafeSlow(length)
               this.#bulkFilled = 0
               pos = payload
               continue
@@ -272,29 +311,31 @@ export class RespParser {
             if (arrays.length >= this.#maxDepth) {
               throw this.#protocol(`arrays are nested deeper than maxDepth (${this.#maxDepth})`)
             }
-            if (length === 0) {
-              value = []
-            } else {
-              this.#frameElements += length
-              if (this.#frameElements > this.#maxArrayLength) {
-                throw this.#fail(
-                  'BURROW_ERR_FRAME_TOO_LARGE',
-                  `frame announces ${this.#frameElements} array elements, over maxArrayLength (${this.#maxArrayLength})`,
-                )
-              }
+            this.#frameElements += length
+            if (this.#frameElements > this.#maxArrayLength) {
+              throw this.#fail(
+                'BURROW_ERR_FRAME_TOO_LARGE',
+                `array of ${length} elements takes the frame over maxArrayLength (${this.#maxArrayLength})`,
+              )
+            }
+            if (length > 0) {
+              if (arrays.length === 0) this.#textUntil = 1
+              // A huge announced length grows as elements arrive rather than being allocated up front.
               arrays.push(length <= PREALLOCATE_MAX ? new Array(length) : [])
               this.#filled.push(0)
               this.#lengths.push(length)
               continue
             }
+            value = []
           }
         } else if (type === COLON) {
-          value = this.#readInt(buf, pos + 1, end)
+          const n = this.#readInt(buf, pos + 1, end)
           const next = this.#next
           if (next === -1) {
             this.#suspendLine(buf, pos, end, frameStart)
             return
           }
+          value = n
           pos = next
         } else if (type === PLUS || type === MINUS) {
           const cr = this.#lineEnd(buf, pos + 1, end)
@@ -312,13 +353,13 @@ export class RespParser {
             return
           }
           if (lf - pos > this.#maxLineBytes + 1) throw this.#lineTooLong()
-          const args = splitInline(buf, pos, buf[lf - 1] === CR && lf > pos ? lf - 1 : lf)
+          const args = this.#splitInline(buf, pos, buf[lf - 1] === CR && lf > pos ? lf - 1 : lf)
           pos = lf + 1
           if (args.length === 0) {
             frameStart = pos
             continue
           }
-          value = this.#strings ? args.map((arg) => arg.toString('utf8')) : args
+          value = args
         } else {
           throw this.#protocol(
             `unexpected byte 0x${type.toString(16).padStart(2, '0')} ${snippet(buf, pos, end)}`,
@@ -344,6 +385,10 @@ export class RespParser {
         const array = arrays[depth - 1]!
         const index = this.#filled[depth - 1]!
         array[index] = value
+        // In command mode the name, once known, says which arguments after it are text.
+        if (index === 0 && depth === 1 && this.#binaryFrom !== undefined && typeof value === 'string') {
+          this.#textUntil = this.#binaryFrom(value)
+        }
         if (index + 1 < this.#lengths[depth - 1]!) {
           this.#filled[depth - 1] = index + 1
           break
@@ -354,10 +399,15 @@ export class RespParser {
         value = array
       }
     }
-    if (arrays.length > 0 || this.#bulk !== null) {
+    if (!this.idle) {
       this.#frameBytes += end - frameStart
       this.#checkFrameSize(this.#frameBytes)
     }
+  }
+
+  /** In command mode, is the bulk string being read an argument that is text? */
+  #isText(): boolean {
+    return this.#binaryFrom !== undefined && this.#arrays.length === 1 && this.#filled[0]! < this.#textUntil
   }
 
   /** Copy what this chunk holds of the pending bulk payload, then check its CRLF; the new position. */
@@ -382,6 +432,25 @@ export class RespParser {
       }
     }
     this.#bulkFilled = filled
+    return pos
+  }
+
+  /** Read past what this chunk holds of an oversized bulk payload, then check its CRLF; the new position. */
+  #resumeSkip(buf: Buffer, pos: number, end: number): number {
+    let left = this.#skipLeft
+    if (left > 2) {
+      const n = Math.min(left - 2, end - pos)
+      pos += n
+      left -= n
+    }
+    while (left <= 2 && left > 0 && pos < end) {
+      if (buf[pos] !== (left === 2 ? CR : LF)) {
+        throw this.#protocol(`bulk string of ${this.#skipLength} bytes is not followed by CRLF`)
+      }
+      pos++
+      left--
+    }
+    this.#skipLeft = left
     return pos
   }
 
@@ -433,6 +502,33 @@ export class RespParser {
     return -1
   }
 
+  /**
+   * The words of an inline command in `buf[start, end)`, split on runs of spaces and tabs: in
+   * command mode text up to the command's first binary argument, otherwise Buffers.
+   */
+  #splitInline(buf: Buffer, start: number, end: number): (string | Buffer)[] {
+    const words: (string | Buffer)[] = []
+    let textUntil = this.#binaryFrom === undefined ? 0 : 1
+    let word = -1
+    for (let i = start; i <= end; i++) {
+      const c = i < end ? buf[i] : SPACE
+      if (c === SPACE || c === TAB) {
+        if (word === -1) continue
+        if (words.length < textUntil) {
+          const text = buf.toString('utf8', word, i)
+          if (words.length === 0) textUntil = this.#binaryFrom!(text)
+          words.push(text)
+        } else {
+          words.push(copyOf(buf, word, i))
+        }
+        word = -1
+      } else if (word === -1) {
+        word = i
+      }
+    }
+    return words
+  }
+
   /** Keep the incomplete line that starts at `lineStart` for the next chunk, counting what precedes it. */
   #suspendLine(buf: Buffer, lineStart: number, end: number, frameStart: number): void {
     // +2: the type byte, and the CR of a line whose LF has not arrived yet.
@@ -467,208 +563,13 @@ export class RespParser {
     this.#partial = null
     this.#backlog = null
     this.#bulk = null
+    this.#skipLeft = 0
     return this.#failure
   }
 }
 
-/**
- * Encode a command as an array of bulk strings, the form Redis servers expect. Strings are
- * encoded as UTF-8.
- *
- * @example
- * socket.write(encodeCommand(['BURROW.GET', 'users', 'u:42']))
- * // *3\r\n$10\r\nBURROW.GET\r\n$5\r\nusers\r\n$4\r\nu:42\r\n
- * @throws BurrowError `BURROW_ERR_PROTOCOL` if an argument is not a string or a Uint8Array.
- */
-export function encodeCommand(args: readonly (string | Uint8Array)[]): Buffer {
-  // Check every argument first so that a bad one leaves nothing half-written in the shared writer.
-  for (const arg of args) checkBulk(arg)
-  shared.arrayHeader(args.length)
-  for (const arg of args) shared.bulk(arg)
-  return shared.take()
-}
-
-/**
- * Encode a simple string: `+s\r\n`.
- *
- * @throws BurrowError `BURROW_ERR_PROTOCOL` if `s` contains CR or LF, which would end it early.
- */
-export function encodeSimple(s: string): Buffer {
-  return shared.simple(s).take()
-}
-
-/** Encode an error reply: `-message\r\n`. CR and LF in `message` become spaces. */
-export function encodeError(message: string): Buffer {
-  return shared.error(message).take()
-}
-
-/**
- * Encode an integer: `:n\r\n`.
- *
- * @throws BurrowError `BURROW_ERR_PROTOCOL` if `n` is not a safe integer.
- */
-export function encodeInteger(n: number): Buffer {
-  return shared.integer(n).take()
-}
-
-/**
- * Encode a bulk string: `$length\r\n` then the bytes (a string as UTF-8) then `\r\n`.
- *
- * @throws BurrowError `BURROW_ERR_PROTOCOL` if `value` is not a string or a Uint8Array.
- */
-export function encodeBulk(value: string | Uint8Array): Buffer {
-  return shared.bulk(value).take()
-}
-
-/** The null bulk string, `$-1\r\n`: "no value". Shared; do not modify it. */
-export const NULL_BULK: Buffer = Buffer.from('$-1\r\n', 'latin1')
-
-/**
- * Encode the header of an array of `length` elements, `*length\r\n`, to be followed by the
- * elements. `-1` encodes the null array, `*-1\r\n`.
- *
- * @throws BurrowError `BURROW_ERR_PROTOCOL` if `length` is not a safe integer of at least -1.
- */
-export function encodeArrayHeader(length: number): Buffer {
-  return shared.arrayHeader(length).take()
-}
-
-/**
- * What a {@link RespWriter} allocates at a time, from a first slab of 1 KiB (taken from Node's
- * Buffer pool, so a writer made for one reply costs little) doubling to 16 KiB as it is reused.
- */
-const FIRST_SLAB_BYTES = 1024
-const SLAB_BYTES = 16 * 1024
-const EMPTY = Buffer.alloc(0)
-
-/**
- * Builds one Buffer out of the parts of a reply, without an intermediate Buffer per part. Parts
- * are written into a slab that `take()` hands out piece by piece (as Node's Buffer pool does):
- * a taken Buffer is never written again, so the caller owns it, but it may keep the slab alive.
- *
- * @example
- * const writer = new RespWriter()
- * socket.write(writer.arrayHeader(2).simple('v').bulk(value).take())
- */
-export class RespWriter {
-  #buf: Buffer = EMPTY
-  /** The first byte not yet taken, and the next byte to write. */
-  #start = 0
-  #end = 0
-  #slabBytes = FIRST_SLAB_BYTES
-
-  /** Bytes written since the last `take()`. */
-  get length(): number {
-    return this.#end - this.#start
-  }
-
-  /**
-   * Append `*n\r\n`; `-1` is the null array.
-   *
-   * @throws BurrowError `BURROW_ERR_PROTOCOL` if `n` is not a safe integer of at least -1.
-   */
-  arrayHeader(n: number): this {
-    if (!Number.isSafeInteger(n) || n < -1) throw unencodable(n, 'an array length')
-    this.#reserve(24)
-    this.#end = writeHeader(this.#buf, this.#end, STAR, n)
-    return this
-  }
-
-  /**
-   * Append `+s\r\n`.
-   *
-   * @throws BurrowError `BURROW_ERR_PROTOCOL` if `s` contains CR or LF.
-   */
-  simple(s: string): this {
-    if (typeof s !== 'string' || /[\r\n]/.test(s)) throw unencodable(s, 'a simple string (no CR or LF)')
-    this.#line(PLUS, s)
-    return this
-  }
-
-  /** Append `-msg\r\n`, with CR and LF in `msg` replaced by spaces. */
-  error(msg: string): this {
-    this.#line(MINUS, String(msg).replace(/[\r\n]/g, ' '))
-    return this
-  }
-
-  /**
-   * Append `:n\r\n`.
-   *
-   * @throws BurrowError `BURROW_ERR_PROTOCOL` if `n` is not a safe integer.
-   */
-  integer(n: number): this {
-    if (!Number.isSafeInteger(n)) throw unencodable(n, 'an integer (a safe integer)')
-    this.#reserve(24)
-    this.#end = writeHeader(this.#buf, this.#end, COLON, n)
-    return this
-  }
-
-  /**
-   * Append a bulk string; a string is encoded as UTF-8.
-   *
-   * @throws BurrowError `BURROW_ERR_PROTOCOL` if `value` is not a string or a Uint8Array.
-   */
-  bulk(value: string | Uint8Array): this {
-    checkBulk(value)
-    if (typeof value === 'string') {
-      const length = Buffer.byteLength(value, 'utf8')
-      this.#reserve(length + 24)
-      const at = writeHeader(this.#buf, this.#end, DOLLAR, length)
-      this.#end = writeCrlf(this.#buf, at + this.#buf.write(value, at, length, 'utf8'))
-    } else {
-      this.#reserve(value.length + 24)
-      const at = writeHeader(this.#buf, this.#end, DOLLAR, value.length)
-      this.#buf.set(value, at)
-      this.#end = writeCrlf(this.#buf, at + value.length)
-    }
-    return this
-  }
-
-  /** Append the null bulk string, `$-1\r\n`. */
-  nullBulk(): this {
-    this.#reserve(NULL_BULK.length)
-    this.#buf.set(NULL_BULK, this.#end)
-    this.#end += NULL_BULK.length
-    return this
-  }
-
-  /** The bytes written since the last `take()`, which the caller now owns; the writer starts over. */
-  take(): Buffer {
-    const out = this.#buf.subarray(this.#start, this.#end)
-    this.#start = this.#end
-    // A slab grown for one big reply is left to that reply rather than kept for small ones.
-    if (this.#buf.length > SLAB_BYTES) {
-      this.#buf = EMPTY
-      this.#start = 0
-      this.#end = 0
-    }
-    return out
-  }
-
-  #line(type: number, text: string): void {
-    const length = Buffer.byteLength(text, 'utf8')
-    this.#reserve(length + 3)
-    const buf = this.#buf
-    buf[this.#end] = type
-    this.#end = writeCrlf(buf, this.#end + 1 + buf.write(text, this.#end + 1, length, 'utf8'))
-  }
-
-  /** Make room for `n` more bytes, moving the bytes not yet taken to a new slab if needed. */
-  #reserve(n: number): void {
-    if (this.#end + n <= this.#buf.length) return
-    const pending = this.#end - this.#start
-    // Grow by half of what is pending so a long reply is amortized, yet one big part fits tightly.
-    const next = Buffer.allocUnsafe(Math.max(this.#slabBytes, pending + n + (pending >> 1)))
-    this.#slabBytes = Math.min(SLAB_BYTES, this.#slabBytes * 2)
-    this.#buf.copy(next, 0, this.#start, this.#end)
-    this.#buf = next
-    this.#start = 0
-    this.#end = pending
-  }
-}
-
-/** The writer behind the one-shot encoders; each of them leaves it empty. */
-const shared = new RespWriter()
+/** Arrays announced longer than this grow as elements arrive rather than being allocated up front. */
+const PREALLOCATE_MAX = 4096
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
@@ -679,72 +580,4 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
     )
   }
   return value
-}
-
-function checkBulk(value: unknown): void {
-  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-    throw unencodable(value, 'a bulk string (a string or a Uint8Array)')
-  }
-}
-
-function unencodable(value: unknown, as: string): BurrowError {
-  return new BurrowError('BURROW_ERR_PROTOCOL', `cannot encode ${describe(value)} as ${as}`)
-}
-
-/** Write `<type><n>\r\n` at `at`; the position after it. */
-function writeHeader(buf: Buffer, at: number, type: number, n: number): number {
-  buf[at++] = type
-  if (n < 0) {
-    buf[at++] = MINUS
-    n = -n
-  }
-  let digits = 1
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++
-  let i = at + digits
-  do {
-    buf[--i] = ZERO + (n % 10)
-    n = Math.floor(n / 10)
-  } while (n > 0)
-  return writeCrlf(buf, at + digits)
-}
-
-function writeCrlf(buf: Buffer, at: number): number {
-  buf[at] = CR
-  buf[at + 1] = LF
-  return at + 2
-}
-
-/**
- * A copy of `buf[start, end)` that does not keep `buf` alive. Up to 64 bytes it is a Buffer of its
- * own (V8 keeps it on the heap, as cheap as the pool) so a small cached value pins no shared slab;
- * up to 4 KiB it comes from Node's Buffer pool, like `Buffer.from`; above, it is its own too.
- */
-function copyOf(buf: Buffer, start: number, end: number): Buffer {
-  const length = end - start
-  const out = length <= 64 ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length)
-  // Below a few dozen bytes a loop beats the native copy's call overhead.
-  if (length <= 32) for (let i = 0; i < length; i++) out[i] = buf[start + i]!
-  else buf.copy(out, 0, start, end)
-  return out
-}
-
-/** The words of an inline command in `buf[start, end)`, split on runs of spaces and tabs. */
-function splitInline(buf: Buffer, start: number, end: number): Buffer[] {
-  const args: Buffer[] = []
-  let word = -1
-  for (let i = start; i <= end; i++) {
-    const c = i < end ? buf[i] : SPACE
-    if (c === SPACE || c === TAB) {
-      if (word !== -1) args.push(copyOf(buf, word, i))
-      word = -1
-    } else if (word === -1) {
-      word = i
-    }
-  }
-  return args
-}
-
-/** Up to 32 bytes from `start`, quoted, for an error message. */
-function snippet(buf: Buffer, start: number, end: number): string {
-  return JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 32)))
 }

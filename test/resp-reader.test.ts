@@ -2,21 +2,15 @@ import { Buffer } from 'node:buffer'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { BurrowError } from '../src/errors.ts'
+import { type CommandArgs, CommandReader } from '../src/transport/resp/command-reader.ts'
 import {
-  encodeArrayHeader,
-  encodeBulk,
-  encodeCommand,
-  encodeError,
-  encodeInteger,
-  encodeSimple,
-  NULL_BULK,
+  OversizedBulk,
   RespError,
   RespParser,
   type RespParserOptions,
   type RespValue,
-  RespWriter,
-} from '../src/transport/resp.ts'
-import { thrownBy } from './helpers.ts'
+} from '../src/transport/resp/reader.ts'
+import { RespWriter } from '../src/transport/resp/writer.ts'
 
 /** Every value the parser yields for `chunks`, fed in order to one parser. */
 function parse(chunks: Buffer | readonly Buffer[], options?: RespParserOptions): RespValue[] {
@@ -44,14 +38,22 @@ function bytewise(bytes: Buffer): Buffer[] {
 
 /** The error `run` throws, which must be a BurrowError. */
 function burrowErrorOf(run: () => unknown): BurrowError {
-  return thrownBy(run)
+  let thrown: unknown
+  try {
+    run()
+  } catch (err) {
+    thrown = err
+  }
+  expect(thrown).toBeInstanceOf(BurrowError)
+  return thrown as BurrowError
 }
 
 function write(writer: RespWriter, value: RespValue): void {
-  if (value === null) writer.nullBulk()
+  if (value === null) writer.nil()
   else if (typeof value === 'string') writer.simple(value)
   else if (typeof value === 'number') writer.integer(value)
   else if (value instanceof RespError) writer.error(value.message)
+  else if (value instanceof OversizedBulk) throw new Error('not written')
   else if (Buffer.isBuffer(value)) writer.bulk(value)
   else {
     writer.arrayHeader(value.length)
@@ -64,6 +66,15 @@ function encodeAll(values: readonly RespValue[]): Buffer {
   for (const value of values) write(writer, value)
   return writer.take()
 }
+
+/** A command as RESP: an array of bulk strings. */
+function command(...args: (string | Uint8Array)[]): Buffer {
+  const writer = new RespWriter().arrayHeader(args.length)
+  for (const arg of args) writer.bulk(arg)
+  return writer.take()
+}
+
+const writer = (): RespWriter => new RespWriter()
 
 const line = fc.string({ unit: 'grapheme', maxLength: 20 }).map((s) => s.replace(/[\r\n]/g, ' '))
 const leaf: fc.Arbitrary<RespValue> = fc.oneof(
@@ -78,33 +89,45 @@ const { value: respValue } = fc.letrec<{ value: RespValue }>((tie) => ({
   value: fc.oneof({ maxDepth: 5, depthIdentifier: 'resp' }, leaf, fc.array(tie('value'), { maxLength: 5 })),
 }))
 
-describe('RespParser and the encoders', () => {
-  describe('round trip: what the encoders write parses back to equal values', () => {
+describe('RespParser', () => {
+  describe('round trip: what the writer writes parses back to equal values', () => {
     const cases: [string, Buffer, RespValue][] = [
-      ['a simple string', encodeSimple('OK'), 'OK'],
-      ['an empty simple string', encodeSimple(''), ''],
-      ['a unicode simple string', encodeSimple('héllo 🦫 世界'), 'héllo 🦫 世界'],
-      ['an error reply', encodeError('ERR no such key'), new RespError('ERR no such key')],
-      ['a positive integer', encodeInteger(17), 17],
-      ['zero', encodeInteger(0), 0],
-      ['a negative integer', encodeInteger(-42), -42],
-      ['the largest safe integer', encodeInteger(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER],
-      ['the smallest safe integer', encodeInteger(Number.MIN_SAFE_INTEGER), Number.MIN_SAFE_INTEGER],
-      ['a bulk string', encodeBulk('value'), Buffer.from('value')],
-      ['an empty bulk string', encodeBulk(''), Buffer.alloc(0)],
+      ['a simple string', writer().simple('OK').take(), 'OK'],
+      ['an empty simple string', writer().simple('').take(), ''],
+      ['a unicode simple string', writer().simple('héllo 🦫 世界').take(), 'héllo 🦫 世界'],
+      ['an error reply', writer().error('ERR no such key').take(), new RespError('ERR no such key')],
+      ['a positive integer', writer().integer(17).take(), 17],
+      ['zero', writer().integer(0).take(), 0],
+      ['a negative integer', writer().integer(-42).take(), -42],
+      ['the largest safe integer', writer().integer(Number.MAX_SAFE_INTEGER).take(), Number.MAX_SAFE_INTEGER],
+      [
+        'the smallest safe integer',
+        writer().integer(Number.MIN_SAFE_INTEGER).take(),
+        Number.MIN_SAFE_INTEGER,
+      ],
+      ['a bulk string', writer().bulk('value').take(), Buffer.from('value')],
+      ['an empty bulk string', writer().bulk('').take(), Buffer.alloc(0)],
       [
         'a binary bulk string with CRLF inside',
-        encodeBulk(Buffer.from([0, 13, 10, 255, 13])),
+        writer()
+          .bulk(Buffer.from([0, 13, 10, 255, 13]))
+          .take(),
         Buffer.from([0, 13, 10, 255, 13]),
       ],
-      ['a unicode bulk string, as UTF-8', encodeBulk('6.824 🦫'), Buffer.from('6.824 🦫', 'utf8')],
-      ['a bulk string from a Uint8Array', encodeBulk(new Uint8Array([1, 2, 3])), Buffer.from([1, 2, 3])],
-      ['the null bulk string', NULL_BULK, null],
-      ['the null array', encodeArrayHeader(-1), null],
-      ['an empty array', encodeArrayHeader(0), []],
+      ['a unicode bulk string, as UTF-8', writer().bulk('6.824 🦫').take(), Buffer.from('6.824 🦫', 'utf8')],
+      [
+        'a bulk string from a Uint8Array',
+        writer()
+          .bulk(new Uint8Array([1, 2, 3]))
+          .take(),
+        Buffer.from([1, 2, 3]),
+      ],
+      ['the null bulk string', writer().nil().take(), null],
+      ['the null array', writer().arrayHeader(-1).take(), null],
+      ['an empty array', writer().arrayHeader(0).take(), []],
       [
         'a command',
-        encodeCommand(['BURROW.GET', 'users', new Uint8Array([0x75, 0x3a, 0x34, 0x32])]),
+        command('BURROW.GET', 'users', new Uint8Array([0x75, 0x3a, 0x34, 0x32])),
         [Buffer.from('BURROW.GET'), Buffer.from('users'), Buffer.from('u:42')],
       ],
       [
@@ -115,7 +138,7 @@ describe('RespParser and the encoders', () => {
           .integer(1)
           .arrayHeader(1)
           .simple('deep')
-          .nullBulk()
+          .nil()
           .arrayHeader(3)
           .error('E')
           .bulk('')
@@ -130,17 +153,6 @@ describe('RespParser and the encoders', () => {
         expect(parse(bytewise(bytes))).toEqual([expected])
       })
     }
-
-    it('encodes commands and replies in the exact bytes redis-cli expects', () => {
-      expect(encodeCommand(['SET', 'k', 'é']).toString('latin1')).toBe(
-        '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n\xc3\xa9\r\n',
-      )
-      expect(encodeSimple('PONG').toString()).toBe('+PONG\r\n')
-      expect(encodeInteger(-7).toString()).toBe(':-7\r\n')
-      expect(encodeBulk('').toString()).toBe('$0\r\n\r\n')
-      expect(NULL_BULK.toString()).toBe('$-1\r\n')
-      expect(encodeArrayHeader(12).toString()).toBe('*12\r\n')
-    })
 
     it('round-trips arbitrary values, whatever their nesting', () => {
       fc.assert(
@@ -166,7 +178,7 @@ describe('RespParser and the encoders', () => {
             const chunked: RespValue[] = []
             for (const chunk of cut(stream, cuts)) parser.feed(chunk, (v) => chunked.push(v))
             expect(chunked).toEqual(whole)
-            expect(parser.bufferedBytes).toBe(0)
+            expect(parser.idle).toBe(true)
             expect(parse(bytewise(stream))).toEqual(whole)
           },
         ),
@@ -181,24 +193,27 @@ describe('RespParser and the encoders', () => {
           const seen: RespValue[] = []
           parser.feed(encodeAll(values), (v) => seen.push(v))
           expect(seen).toEqual(values)
-          expect(parser.bufferedBytes).toBe(0)
+          expect(parser.idle).toBe(true)
         }),
         { numRuns: 50 },
       )
     })
 
-    it('yields a frame only once its last byte has arrived, and counts the bytes held meanwhile', () => {
+    it('yields a frame only once its last byte has arrived, and is idle only between frames', () => {
       const parser = new RespParser()
       const seen: RespValue[] = []
+      expect(parser.idle).toBe(true)
       parser.feed(Buffer.from('*2\r\n$5\r\nhel'), (v) => seen.push(v))
       expect(seen).toEqual([])
-      expect(parser.bufferedBytes).toBe(11)
+      expect(parser.idle).toBe(false)
       parser.feed(Buffer.from('lo\r\n:4'), (v) => seen.push(v))
       expect(seen).toEqual([])
-      expect(parser.bufferedBytes).toBe(17)
-      parser.feed(Buffer.from('2\r\n+'), (v) => seen.push(v))
+      expect(parser.idle).toBe(false)
+      parser.feed(Buffer.from('2\r\n'), (v) => seen.push(v))
       expect(seen).toEqual([[Buffer.from('hello'), 42]])
-      expect(parser.bufferedBytes).toBe(1)
+      expect(parser.idle).toBe(true)
+      parser.feed(Buffer.from('+'), (v) => seen.push(v))
+      expect(parser.idle).toBe(false)
     })
 
     it('does not depend on the fed chunk after feed returns, so a read buffer can be reused', () => {
@@ -284,14 +299,14 @@ describe('RespParser and the encoders', () => {
       const big = burrowErrorOf(() => parse(Buffer.from(`$${32 * 1024 * 1024 + 1}\r\n`)))
       expect(big.code).toBe('BURROW_ERR_FRAME_TOO_LARGE')
       const payload = Buffer.alloc(1024 * 1024, 7)
-      const stream = encodeBulk(payload)
+      const stream = writer().bulk(payload).take()
       const values = parse(cut(stream, [1, 9, 65_536, 500_000]))
       expect(values).toHaveLength(1)
       expect(payload.equals(values[0] as Buffer)).toBe(true)
     })
 
     it('refuses a frame whose parts add up to more than maxFrameBytes', () => {
-      const stream = encodeCommand(['SET', 'a'.repeat(400), 'b'.repeat(400), 'c'.repeat(400)])
+      const stream = command('SET', 'a'.repeat(400), 'b'.repeat(400), 'c'.repeat(400))
       expect(burrowErrorOf(() => parse(stream, { maxFrameBytes: 1024 })).code).toBe(
         'BURROW_ERR_FRAME_TOO_LARGE',
       )
@@ -331,7 +346,7 @@ describe('RespParser and the encoders', () => {
       expect(burrowErrorOf(() => parse(Buffer.from('*5\r\n*6\r\n'), { maxArrayLength: 10 })).code).toBe(
         'BURROW_ERR_FRAME_TOO_LARGE',
       )
-      const ten = encodeCommand(Array.from({ length: 10 }, String))
+      const ten = command(...Array.from({ length: 10 }, String))
       expect(parse(Buffer.concat([ten, ten]), { maxArrayLength: 10 })).toHaveLength(2)
       expect(burrowErrorOf(() => parse(Buffer.from(`*${1_048_577}\r\n`))).code).toBe(
         'BURROW_ERR_FRAME_TOO_LARGE',
@@ -422,72 +437,239 @@ describe('RespParser and the encoders', () => {
       })
     }
   })
-
-  describe('encoders', () => {
-    it('refuses a simple string containing CR or LF', () => {
-      expect(burrowErrorOf(() => encodeSimple('a\r\nb')).code).toBe('BURROW_ERR_PROTOCOL')
-      expect(burrowErrorOf(() => new RespWriter().simple('a\nb')).code).toBe('BURROW_ERR_PROTOCOL')
-    })
-
-    it('replaces CR and LF in an error message by spaces', () => {
-      expect(encodeError('ERR bad\r\nthing').toString()).toBe('-ERR bad  thing\r\n')
-    })
-
-    it('refuses integers that are not safe integers, and bulk values that are neither strings nor bytes', () => {
-      for (const n of [1.5, Number.NaN, 2 ** 53]) {
-        expect(burrowErrorOf(() => encodeInteger(n)).code).toBe('BURROW_ERR_PROTOCOL')
-      }
-      expect(burrowErrorOf(() => encodeArrayHeader(-2)).code).toBe('BURROW_ERR_PROTOCOL')
-      expect(burrowErrorOf(() => encodeCommand(['GET', 42 as unknown as string])).code).toBe(
-        'BURROW_ERR_PROTOCOL',
-      )
-      // A refused argument leaves nothing behind in the next encoding.
-      expect(encodeSimple('OK').toString()).toBe('+OK\r\n')
-    })
-
-    it('hands out Buffers that later writes never change', () => {
-      const writer = new RespWriter()
-      const first = writer.arrayHeader(2).simple('a').integer(1).take()
-      expect(writer.length).toBe(0)
-      const big = Buffer.alloc(100_000, 1)
-      const second = writer.bulk('x').bulk(big).take()
-      const third = writer.simple('z').take()
-      expect(first.toString()).toBe('*2\r\n+a\r\n:1\r\n')
-      const [a, x, b, z] = parse(Buffer.concat([first, second, third]))
-      expect([a, x, z]).toEqual([['a', 1], Buffer.from('x'), 'z'])
-      expect(big.equals(b as Buffer)).toBe(true)
-    })
-  })
 })
 
-describe('views', () => {
-  it('hands over a bulk lying whole in the chunk as a view of it, and a split bulk as its own Buffer', () => {
-    const parser = new RespParser({ views: true })
-    const chunk = Buffer.from('$5\r\nhello\r\n$5\r\nwor')
-    const seen: Buffer[] = []
-    parser.feed(chunk, (v) => seen.push(v as Buffer))
-    expect(seen).toHaveLength(1)
-    expect(seen[0]!.toString()).toBe('hello')
-    chunk[4] = 0x6a // 'j': the view shares the chunk's memory
-    expect(seen[0]!.toString()).toBe('jello')
-    const rest = Buffer.from('ld\r\n')
-    parser.feed(rest, (v) => seen.push(v as Buffer))
-    expect(seen[1]!.toString()).toBe('world')
-    rest[0] = 0x78
-    chunk[chunk.length - 1] = 0x78
-    expect(seen[1]!.toString()).toBe('world') // its own memory
-  })
-})
+describe('RespParser, skipping oversized bulk strings', () => {
+  const skip = { maxFrameBytes: 1000, oversized: 'skip' } as const
 
-describe('strings', () => {
-  it('hands over every bulk and inline argument as a decoded string, also when split across chunks', () => {
-    const parser = new RespParser({ strings: true, inline: true })
-    const seen: RespValue[] = []
-    const stream = Buffer.concat([encodeCommand(['BURROW.GET', 'ns', 'ключ 😀']), Buffer.from('PING hi\r\n')])
-    for (let i = 0; i < stream.length; i += 3) parser.feed(stream.subarray(i, i + 3), (v) => seen.push(v))
-    expect(seen).toEqual([
-      ['BURROW.GET', 'ns', 'ключ 😀'],
-      ['PING', 'hi'],
+  it('skips a bulk string over maxFrameBytes, stands an OversizedBulk in its place, and reads on, however cut', () => {
+    const stream = Buffer.concat([
+      writer().arrayHeader(3).integer(1).bulk(Buffer.alloc(5000, 1)).integer(-1).take(),
+      writer().arrayHeader(2).integer(2).bulk('after').take(),
     ])
+    const expected = [
+      [1, new OversizedBulk(5000), -1],
+      [2, Buffer.from('after')],
+    ]
+    expect(parse(stream, skip)).toEqual(expected)
+    expect(parse(bytewise(stream), skip)).toEqual(expected)
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 12 }), (cuts) => {
+        expect(parse(cut(stream, cuts), skip)).toEqual(expected)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('skips a bulk string that fits alone but would take its frame over maxFrameBytes', () => {
+    const stream = writer().arrayHeader(2).bulk(Buffer.alloc(600, 1)).bulk(Buffer.alloc(600, 2)).take()
+    expect(parse(stream, skip)).toEqual([[Buffer.alloc(600, 1), new OversizedBulk(600)]])
+    expect(burrowErrorOf(() => parse(stream, { maxFrameBytes: 1000 })).code).toBe(
+      'BURROW_ERR_FRAME_TOO_LARGE',
+    )
+  })
+
+  it('refuses a skipped bulk string that is not followed by CRLF', () => {
+    const stream = Buffer.concat([Buffer.from('$2000\r\n'), Buffer.alloc(2000), Buffer.from('XY')])
+    expect(burrowErrorOf(() => parse(stream, skip)).code).toBe('BURROW_ERR_PROTOCOL')
+    expect(burrowErrorOf(() => parse(cut(stream, [3, 500, 2007]), skip)).code).toBe('BURROW_ERR_PROTOCOL')
+  })
+
+  it('is off by default: an oversized bulk string fails the stream', () => {
+    expect(burrowErrorOf(() => parse(Buffer.from('$2000\r\n'), { maxFrameBytes: 1000 })).code).toBe(
+      'BURROW_ERR_FRAME_TOO_LARGE',
+    )
+    expect(burrowErrorOf(() => new RespParser({ oversized: 'maybe' as 'skip' })).code).toBe(
+      'BURROW_ERR_BAD_OPTION',
+    )
+  })
+})
+
+describe('RespParser in command mode', () => {
+  /** Arguments from index 2 on are bytes for SET, every argument is text otherwise. */
+  const binaryFrom = (name: string) => (name === 'SET' ? 2 : Number.POSITIVE_INFINITY)
+
+  it('decodes the arguments before the first binary one as text, the rest as Buffers, also split across chunks', () => {
+    const stream = Buffer.concat([
+      command('SET', 'ключ 😀', Buffer.from([0xff, 0, 13, 10]), 'PX'),
+      command('GET', 'ns', 'ключ 😀'),
+      Buffer.from('SET k v\r\nPING hi\r\n'),
+    ])
+    const expected = [
+      ['SET', 'ключ 😀', Buffer.from([0xff, 0, 13, 10]), Buffer.from('PX')],
+      ['GET', 'ns', 'ключ 😀'],
+      ['SET', 'k', Buffer.from('v')],
+      ['PING', 'hi'],
+    ]
+    expect(parse(stream, { binaryFrom, inline: true })).toEqual(expected)
+    expect(parse(bytewise(stream), { binaryFrom, inline: true })).toEqual(expected)
+  })
+
+  it('looks each command up once, by its name', () => {
+    const names: string[] = []
+    const lookup = (name: string) => {
+      names.push(name)
+      return 1
+    }
+    parse(bytewise(Buffer.concat([command('A', 'x', 'y'), command('B'), Buffer.from('C z\r\n')])), {
+      binaryFrom: lookup,
+      inline: true,
+    })
+    expect(names).toEqual(['A', 'B', 'C'])
+  })
+
+  it('leaves bulk strings outside a command as Buffers', () => {
+    const stream = Buffer.from('$2\r\nhi\r\n*2\r\n$3\r\nGET\r\n*1\r\n$1\r\nx\r\n')
+    expect(parse(stream, { binaryFrom })).toEqual([Buffer.from('hi'), ['GET', [Buffer.from('x')]]])
+  })
+})
+
+describe('CommandReader', () => {
+  interface Shape {
+    name: string
+    binaryFrom: number
+  }
+  const table = new Map<string, Shape>([
+    ['SET', { name: 'SET', binaryFrom: 3 }],
+    ['GET', { name: 'GET', binaryFrom: Number.POSITIVE_INFINITY }],
+  ])
+  type Seen = { command: string | undefined; args: CommandArgs } | 'invalid'
+
+  function reader(maxFrameBytes = 1 << 20) {
+    const seen: Seen[] = []
+    let lookups = 0
+    const commands = new CommandReader<Shape>({
+      maxFrameBytes,
+      lookup: (name) => {
+        lookups++
+        return table.get(name)
+      },
+      onCommand: (shape, args) => seen.push({ command: shape?.name, args }),
+      onInvalid: () => seen.push('invalid'),
+    })
+    return { commands, seen, lookups: () => lookups }
+  }
+
+  function read(chunks: readonly Buffer[], maxFrameBytes?: number): Seen[] {
+    const { commands, seen } = reader(maxFrameBytes)
+    for (const chunk of chunks) commands.feed(chunk)
+    return seen
+  }
+
+  const arg = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 30 }),
+    fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+  )
+  const frame = fc.oneof(
+    fc.tuple(fc.constantFrom('SET', 'GET', 'NOPE'), fc.array(arg, { maxLength: 6 })).map(([name, args]) => ({
+      name,
+      args,
+      bytes: command(name, ...args),
+    })),
+    fc
+      .tuple(fc.constantFrom('SET', 'GET'), fc.array(fc.stringMatching(/^[a-z0-9]{1,8}$/), { maxLength: 4 }))
+      .map(([name, args]) => ({ name, args, bytes: Buffer.from(`${[name, ...args].join(' ')}\r\n`) })),
+  )
+  /** What a command must arrive as: text before its first binary argument, bytes after. */
+  function expectedOf(name: string, args: readonly (string | Buffer)[]): Seen {
+    const binaryFrom = table.get(name)?.binaryFrom ?? Number.POSITIVE_INFINITY
+    const all = [name, ...args]
+    return {
+      command: table.get(name)?.name,
+      args: all.map((a, i) =>
+        i < binaryFrom ? Buffer.from(a).toString('utf8') : typeof a === 'string' ? Buffer.from(a) : a,
+      ),
+    }
+  }
+
+  it('delivers the same commands, text and bytes where the table says, however the stream is cut (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(frame, { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (frames, cuts) => {
+          const stream = Buffer.concat(frames.map((f) => f.bytes))
+          const expected = frames.map((f) => expectedOf(f.name, f.args))
+          expect(read([stream])).toEqual(expected)
+          expect(read(cut(stream, cuts))).toEqual(expected)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('delivers a command split at every byte', () => {
+    const stream = command('SET', 'ns', 'k', Buffer.from([0xc3, 0x28, 13, 10, 0]), 'PX', '10')
+    const expected = expectedOf('SET', ['ns', 'k', Buffer.from([0xc3, 0x28, 13, 10, 0]), 'PX', '10'])
+    for (let at = 0; at <= stream.length; at++) {
+      expect(read([stream.subarray(0, at), stream.subarray(at)])).toEqual([expected])
+    }
+    expect(read(bytewise(stream))).toEqual([expected])
+  })
+
+  it('keeps the exact bytes of binary arguments (invalid UTF-8, CR, LF, NUL) in memory of their own', () => {
+    const value = Buffer.from([0xff, 0xfe, 13, 10, 0, 0xc3])
+    const chunk = command('SET', 'ns', 'k', value)
+    const [seen] = read([chunk])
+    chunk.fill(0)
+    expect((seen as { args: CommandArgs }).args[3]).toEqual(value)
+  })
+
+  it('looks a command up once when it arrives whole', () => {
+    const { commands, lookups } = reader()
+    commands.feed(Buffer.concat([command('GET', 'a', 'b'), command('SET', 'a', 'b', 'c'), command('NOPE')]))
+    expect(lookups()).toBe(3)
+  })
+
+  it('delivers an unknown command with every argument as text, and frames that are not commands as invalid', () => {
+    const stream = Buffer.concat([
+      command('NOPE', 'x'),
+      Buffer.from('*0\r\n:1\r\n+OK\r\n*2\r\n$3\r\nGET\r\n:5\r\n*1\r\n*0\r\n'),
+      command('GET', 'k'),
+    ])
+    const expected: Seen[] = [
+      { command: undefined, args: ['NOPE', 'x'] },
+      'invalid',
+      'invalid',
+      'invalid',
+      'invalid',
+      'invalid',
+      { command: 'GET', args: ['GET', 'k'] },
+    ]
+    expect(read([stream])).toEqual(expected)
+    expect(read(bytewise(stream))).toEqual(expected)
+  })
+
+  it('refuses a command over maxFrameBytes, also when it lies whole in one chunk', () => {
+    const big = command('SET', 'ns', 'k', Buffer.alloc(2000))
+    for (const chunks of [[big], cut(big, [10, 1000])]) {
+      const { commands } = reader(1024)
+      const feedAll = () => {
+        for (const chunk of chunks) commands.feed(chunk)
+      }
+      expect(burrowErrorOf(feedAll).code).toBe('BURROW_ERR_FRAME_TOO_LARGE')
+    }
+  })
+
+  it('random bytes give commands or a protocol or frame-size BurrowError, never another exception (property)', () => {
+    const respLike = fc
+      .array(fc.constantFrom(...Buffer.from('+-:$**\r\n\r\n0123456789-1-1 xa\tGETSET')), { maxLength: 200 })
+      .map((bytes) => new Uint8Array(bytes))
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 300 }), respLike),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (bytes, cuts) => {
+          const { commands } = reader(256)
+          try {
+            for (const chunk of cut(Buffer.from(bytes), cuts)) commands.feed(chunk)
+          } catch (err) {
+            expect(err).toBeInstanceOf(BurrowError)
+            expect(['BURROW_ERR_PROTOCOL', 'BURROW_ERR_FRAME_TOO_LARGE']).toContain((err as BurrowError).code)
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 })

@@ -6,21 +6,26 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { StoredValue } from '../codec.ts'
-import { BurrowError } from '../errors.ts'
-import { type Namespace, serveLocal } from '../namespace.ts'
+import type { StoredValue } from '../../codec.ts'
+import { BurrowError } from '../../errors.ts'
+import type { ServedNamespace } from '../served.ts'
 
 /** The path prefix of the seed route. */
-export const ROUTE_PREFIX = '/burrow/'
+const ROUTE_PREFIX = '/burrow/'
 
 /** Why a 404 was given, in the `x-burrow-status` header. */
-export const NOT_FOUND_STATUS = { key: 'not-found', namespace: 'no-namespace' } as const
+const NOT_FOUND_STATUS = { key: 'not-found', namespace: 'no-namespace' } as const
 
-type Lookup = (name: string) => Namespace<unknown> | undefined
-
-/** Builds the request listener behind `node.handler`. */
+/**
+ * Builds the request listener behind `node.handler`: `lookup` names this node's namespaces. Paths
+ * outside the route go to `next` when given, else get a 404.
+ *
+ * @example
+ * const handler = createHttpHandler((name) => namespaces.get(name))
+ * http.createServer(handler).listen(8080)
+ */
 export function createHttpHandler(
-  lookup: Lookup,
+  lookup: (name: string) => ServedNamespace | undefined,
 ): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
   return (req, res, next) => {
     const url = req.url ?? ''
@@ -38,20 +43,22 @@ export function createHttpHandler(
     const ns = lookup(route.namespace)
     if (ns === undefined)
       return text(res, 404, `no such namespace: ${route.namespace}\n`, NOT_FOUND_STATUS.namespace)
-    const answer = ns[serveLocal](route.key, false)
-    if (!(answer instanceof Promise)) return sendValue(req, res, answer)
+    let answer: StoredValue | undefined | Promise<StoredValue | undefined>
+    try {
+      answer = ns.read(route.key)
+    } catch (err) {
+      return sendError(res, err)
+    }
+    if (!(answer instanceof Promise)) return sendAnswer(req, res, answer)
     answer.then(
-      (value) =>
-        value === undefined
-          ? text(res, 404, 'not found\n', NOT_FOUND_STATUS.key)
-          : sendValue(req, res, value),
+      (value) => sendAnswer(req, res, value),
       (err: unknown) => sendError(res, err),
     )
   }
 }
 
 /** Splits and decodes `/burrow/{namespace}/{key}`; `undefined` when malformed. */
-export function parseRoute(url: string): { namespace: string; key: string } | undefined {
+function parseRoute(url: string): { namespace: string; key: string } | undefined {
   const query = url.indexOf('?')
   const path = url.slice(ROUTE_PREFIX.length, query === -1 ? undefined : query)
   const slash = path.indexOf('/')
@@ -66,7 +73,8 @@ export function parseRoute(url: string): { namespace: string; key: string } | un
   }
 }
 
-function sendValue(req: IncomingMessage, res: ServerResponse, value: StoredValue): void {
+function sendAnswer(req: IncomingMessage, res: ServerResponse, value: StoredValue | undefined): void {
+  if (value === undefined) return text(res, 404, 'not found\n', NOT_FOUND_STATUS.key)
   if (res.destroyed) return
   const body = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
   res.writeHead(200, {

@@ -1,0 +1,123 @@
+/**
+ * Flights: the one in-progress load of a key that every concurrent caller waits on. A flight that
+ * runs the loader here and one that asks the owner are kept apart, because a request from a peer
+ * may only join the former: joining a flight that asks a peer would be forwarding, and two nodes
+ * that disagree about the owner would then wait on each other until the deadline.
+ *
+ * A write of a key (`set`, `delete`, a purge from a peer) *detaches* its flights: they leave the
+ * table, so every get that starts afterwards starts a new flight, and a detached flight still
+ * answers its own waiters but caches nothing. The flight's identity is the token, not the time.
+ *
+ * @module
+ */
+import type { Answer } from '../transport/served.ts'
+
+export type Flight = Promise<Answer>
+
+/**
+ * Running flights by key, in an object without a prototype (so any string is a safe key). Not a
+ * Map: with one set and one delete per miss, a Map keyed by strings kept a third of each
+ * scavenge's young objects alive (measured with --trace-gc-nvp: 3.8 ms pauses and 31 % survival,
+ * against 0.2 ms and 1.6 % for an object), and those pauses were the remote p99.
+ */
+type FlightTable = Record<string, Flight | undefined>
+
+function flightTable(): FlightTable {
+  return Object.create(null)
+}
+
+/** The running flights of one namespace. */
+export class Flights {
+  /** Flights that run the loader on this node. */
+  local = flightTable()
+  /** Flights that ask the key's owner. */
+  remote = flightTable()
+  /** Rejecters of the local flights, for close: a loader may ignore its signal. */
+  #guards = new Set<{ key: string; reject: (err: unknown) => void }>()
+
+  /** The flight a request may join: for a peer's request, only one that runs the loader here. */
+  running(key: string, fromPeer: boolean): Flight | undefined {
+    return this.local[key] ?? (fromPeer ? undefined : this.remote[key])
+  }
+
+  /**
+   * Starts the local flight of `key`, running `load`. When it resolves while still current (not
+   * detached), `keep` is called to cache the answer. Closing rejects its waiters at once.
+   */
+  startLocal(
+    key: string,
+    load: () => Promise<Answer>,
+    keep: (answer: Answer, current: boolean) => void,
+  ): Flight {
+    const flight: Flight = new Promise<Answer>((resolve, reject) => {
+      const guard = { key, reject }
+      this.#guards.add(guard)
+      load().then(
+        (answer) => {
+          this.#guards.delete(guard)
+          const current = this.local[key] === flight
+          if (current) delete this.local[key]
+          keep(answer, current)
+          resolve(answer)
+        },
+        (err: unknown) => {
+          this.#guards.delete(guard)
+          if (this.local[key] === flight) delete this.local[key]
+          reject(err)
+        },
+      )
+    })
+    this.local[key] = flight
+    return flight
+  }
+
+  /** Registers `flight` as the remote flight of `key`. */
+  setRemote(key: string, flight: Flight): void {
+    this.remote[key] = flight
+  }
+
+  /** Ends `flight` as the remote flight of `key`; returns whether it was current (not detached). */
+  endRemote(key: string, flight: Flight): boolean {
+    if (this.remote[key] !== flight) return false
+    delete this.remote[key]
+    return true
+  }
+
+  /** Detaches the flights of `key` (a write came); returns whether any was running. */
+  detach(key: string): boolean {
+    const running = this.local[key] !== undefined || this.remote[key] !== undefined
+    delete this.local[key]
+    delete this.remote[key]
+    return running
+  }
+
+  /** Rejects the waiters of every local flight with `err` and forgets every flight; the node is closing. */
+  closeAll(err: (key: string) => unknown): void {
+    for (const { key, reject } of this.#guards) reject(err(key))
+    this.#guards.clear()
+    this.local = flightTable()
+    this.remote = flightTable()
+  }
+}
+
+/**
+ * Waits for `promise`, or rejects with `signal.reason` as soon as `signal` aborts. The promise
+ * itself goes on for its other waiters: a caller that gives up must not cancel a shared flight.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}

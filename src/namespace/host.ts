@@ -1,0 +1,40 @@
+/**
+ * What a namespace needs from its node: the node's lifetime, clock and randomness, the ring, and
+ * the peer client. Implemented by `Burrow`; a leaf interface, so nothing imports upward.
+ *
+ * @module
+ */
+import type { StoredValue } from '../codec.ts'
+import type { Answer, WriteTtl } from '../transport/served.ts'
+
+export interface NamespaceHost {
+  /** Aborts when the node closes. */
+  readonly signal: AbortSignal
+  /** Random numbers in [0, 1): hot-cache draws and TTL jitter. */
+  readonly random: () => number
+  /** Milliseconds since the epoch: deadlines and expiry. */
+  readonly now: () => number
+  readonly maxKeyBytes: number
+  /** This node's peer id. */
+  readonly self: string
+  /** Every peer on this node's ring but this one. */
+  otherPeers(): readonly string[]
+  /** The owner of `key` when it is another node; `undefined` when this node owns it. */
+  remoteOwner(key: string): string | undefined
+  /**
+   * Asks `peer` for `key`. Rejects with a BurrowError: `BURROW_ERR_LOADER` when the owner's loader
+   * failed, another code when the peer could not answer.
+   */
+  fetch(peer: string, namespace: string, key: string, signal: AbortSignal): Promise<Answer>
+  /** Stores a value on `peer`, as its owner. */
+  store(
+    peer: string,
+    namespace: string,
+    key: string,
+    value: StoredValue,
+    ttl: WriteTtl,
+    signal: AbortSignal,
+  ): Promise<void>
+  /** Drops `key` from `peer`'s caches. */
+  purge(peer: string, namespace: string, key: string, signal: AbortSignal): Promise<void>
+}

@@ -1,0 +1,113 @@
+/**
+ * Running the user's loader and codec: the load context (with its `ttl`), wrapping what the loader
+ * throws, checking or encoding what it returns, and turning a TTL into the time an answer stays
+ * fresh, jittered once, here on the owner.
+ *
+ * @module
+ */
+import { type Codec, checkStored, runCodec, type StoredValue } from '../codec.ts'
+import { BurrowError, describe } from '../errors.ts'
+import { type Answer, DO_NOT_KEEP, NO_EXPIRY } from '../transport/served.ts'
+import type { NamespaceHost } from './host.ts'
+import type { LoadContext, NamespaceConfig } from './options.ts'
+import type { NamespaceCounters } from './stats.ts'
+
+/** Runs one namespace's loader and codec. */
+export class LoadRunner<V> {
+  #config: NamespaceConfig<V>
+  #host: NamespaceHost
+  #counters: NamespaceCounters
+
+  constructor(config: NamespaceConfig<V>, host: NamespaceHost, counters: NamespaceCounters) {
+    this.#config = config
+    this.#host = host
+    this.#counters = counters
+  }
+
+  /**
+   * Calls the loader for `key`: resolves the stored value (or `undefined`) and how long it stays
+   * fresh; rejects with `BURROW_ERR_LOADER` (the loader's error as `cause`), `BURROW_ERR_BAD_VALUE`,
+   * `BURROW_ERR_CODEC` or `BURROW_ERR_BAD_TTL`.
+   */
+  async load(key: string): Promise<Answer> {
+    const config = this.#config
+    this.#counters.localLoads++
+    const context: LoadContext = { signal: this.#host.signal, namespace: config.name, ttl: undefined }
+    let loaded: V | undefined
+    try {
+      loaded = await config.load(key, context)
+    } catch (err) {
+      this.#counters.localLoadErrors++
+      throw new BurrowError(
+        'BURROW_ERR_LOADER',
+        `the loader of namespace ${config.name} failed for key ${quote(key)}`,
+        { cause: err, namespace: config.name, key },
+      )
+    }
+    try {
+      const ttl = context.ttl === undefined ? undefined : checkTtl(context.ttl, 'ctx.ttl', config.name, key)
+      if (loaded === undefined) return { value: undefined, ttlMs: this.notFoundTtl(ttl) }
+      return { value: this.encode(key, loaded), ttlMs: this.valueTtl(ttl) }
+    } catch (err) {
+      this.#counters.localLoadErrors++
+      throw err
+    }
+  }
+
+  /**
+   * How long a value stays fresh, as an answer's `ttlMs`: `ttl` (or the namespace's), jittered;
+   * `NO_EXPIRY` when it is 0.
+   */
+  valueTtl(ttl: number | undefined): number {
+    return this.#jitter(ttl ?? this.#config.ttl, NO_EXPIRY)
+  }
+
+  /** How long a not-found stays cached, as an answer's `ttlMs`; `DO_NOT_KEEP` when it is 0. */
+  notFoundTtl(ttl: number | undefined): number {
+    return this.#jitter(ttl ?? this.#config.notFoundTtl, DO_NOT_KEEP)
+  }
+
+  /** A value to store: checked to be a string or bytes, or encoded by the codec. */
+  encode(key: string, value: V): StoredValue {
+    const codec = this.#config.codec
+    if (codec === undefined) return checkStored(value, this.#config.name, key)
+    const encoded = runCodec(() => codec.encode(value), 'encode', this.#config.name, key)
+    if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) {
+      throw new BurrowError(
+        'BURROW_ERR_CODEC',
+        `the codec of namespace ${this.#config.name} encoded key ${quote(key)} as ${describe(encoded)}`,
+        { namespace: this.#config.name, key },
+      )
+    }
+    return encoded
+  }
+
+  /** A stored value turned back into a `V` by the codec (there must be one). */
+  decode(key: string, stored: StoredValue): V {
+    const codec = this.#config.codec as Codec<V>
+    return runCodec(() => codec.decode(stored), 'decode', this.#config.name, key)
+  }
+
+  /** `ms` shortened by a random fraction in [0, ttlJitter); `zero` when `ms` is 0. At least 1 ms. */
+  #jitter(ms: number, zero: number): number {
+    if (ms === 0) return zero
+    const jitter = this.#config.ttlJitter
+    const shortened = jitter === 0 ? ms : ms - ms * jitter * this.#host.random()
+    return Math.max(1, Math.round(shortened))
+  }
+}
+
+/** A TTL given at run time, checked: a finite number of ms >= 0, else `BURROW_ERR_BAD_TTL`. */
+export function checkTtl(ttl: unknown, what: string, namespace: string, key: string): number {
+  if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl >= 0) return ttl
+  throw new BurrowError(
+    'BURROW_ERR_BAD_TTL',
+    `${what} must be a number of milliseconds >= 0 (0: never expires), received ${describe(ttl)}`,
+    { namespace, key },
+  )
+}
+
+/** A key for an error message: quoted, and cut at 64 characters. */
+export function quote(key: string): string {
+  return JSON.stringify(key.slice(0, 64))
+}

@@ -1,0 +1,278 @@
+/**
+ * A namespace: a named cache with its own byte budget, loader and freshness rules. The public
+ * methods here check their arguments and hand over to the read path, the write path and the store.
+ *
+ * @module
+ */
+import type { StoredValue } from '../codec.ts'
+import { BurrowError, describe } from '../errors.ts'
+import { type Cached, NOT_FOUND } from '../store/cached.ts'
+import { Store } from '../store/store.ts'
+import { type Answer, DEFAULT_TTL, type ServedNamespace, type WriteResult } from '../transport/served.ts'
+import { untilAborted } from './flights.ts'
+import type { NamespaceHost } from './host.ts'
+import { Keys } from './keys.ts'
+import { checkTtl, LoadRunner, quote } from './loader.ts'
+import { type NamespaceConfig, resolveOptions } from './options.ts'
+import { ReadPath } from './read-path.ts'
+import { type NamespaceCounters, type NamespaceStats, newCounters } from './stats.ts'
+import { WritePath } from './write-path.ts'
+
+/** Options of a single get. */
+export interface GetOptions {
+  /** Aborting rejects this get at once with the signal's reason; the shared load goes on. */
+  signal?: AbortSignal
+}
+
+/** Options of `ns.set`. */
+export interface SetOptions {
+  /** How long the value stays fresh, in ms; 0: never expires. @default the namespace's `ttl` */
+  ttl?: number
+  /** Aborting rejects the set with the signal's reason (the owner may have applied it already). */
+  signal?: AbortSignal
+}
+
+/** Options of `ns.delete`. */
+export interface DeleteOptions {
+  /** Aborting rejects the delete with the signal's reason (some nodes may have applied it already). */
+  signal?: AbortSignal
+}
+
+/**
+ * A named cache. Made by `node.namespace(name, options)`; not constructed directly.
+ *
+ * @example
+ * const users = node.namespace<User>('users', { load: (id) => db.user(id), codec: 'json', ttl: 60_000 })
+ * const user = await users.get('42')
+ * await users.set('42', { ...user, name: 'Ada' })
+ */
+export class Namespace<V = StoredValue> {
+  /** The namespace's name. */
+  readonly name: string
+  #config: NamespaceConfig<V>
+  #store: Store
+  #read: ReadPath<V>
+  #write: WritePath<V>
+  #loads: LoadRunner<V>
+  #counters: NamespaceCounters
+  #keys: Keys
+
+  /** @internal Use `node.namespace(name, options)`. */
+  constructor(
+    config: NamespaceConfig<V>,
+    parts: {
+      store: Store
+      read: ReadPath<V>
+      write: WritePath<V>
+      loads: LoadRunner<V>
+      counters: NamespaceCounters
+      keys: Keys
+    },
+  ) {
+    this.name = config.name
+    this.#config = config
+    this.#store = parts.store
+    this.#read = parts.read
+    this.#write = parts.write
+    this.#loads = parts.loads
+    this.#counters = parts.counters
+    this.#keys = parts.keys
+  }
+
+  /**
+   * The value of `key`: from the local caches, else from its owner, else from the loader — once
+   * per key at a time however many callers ask. Resolves `undefined` for not found. Within the
+   * stale window (`staleTtl`) an expired value is returned at once while one refresh runs.
+   * Rejects with a BurrowError: `BURROW_ERR_BAD_KEY`, `BURROW_ERR_LOADER` (cause kept),
+   * `BURROW_ERR_BAD_VALUE`, `BURROW_ERR_CODEC`, `BURROW_ERR_CLOSED`; or with `signal.reason`
+   * when the caller's signal aborts.
+   *
+   * Bytes are returned as the cached `Uint8Array` itself, not a copy: do not modify them.
+   */
+  get(key: string, options?: GetOptions): Promise<V | undefined> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > this.#keys.fastChars) {
+      const bad = this.#keys.bad(key)
+      if (bad !== undefined) return Promise.reject(bad)
+    }
+    this.#counters.gets++
+    const hit = this.#store.get(key)
+    if (hit !== undefined) {
+      this.#counters.hits++
+      if (this.#config.codec === undefined) return Promise.resolve(hit === NOT_FOUND ? undefined : (hit as V))
+      return this.#settle(key, hit)
+    }
+    const signal = options?.signal
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const answer = this.#read.miss(key, false)
+    if (!(answer instanceof Promise)) return this.#settle(key, answer.value ?? NOT_FOUND)
+    const waited = signal === undefined ? answer : untilAborted(answer, signal)
+    if (this.#config.codec === undefined) return waited.then(answerValue) as Promise<V | undefined>
+    return waited.then((a) => (a.value === undefined ? undefined : this.#loads.decode(key, a.value)))
+  }
+
+  /**
+   * The locally cached value of `key` (main or hot cache) while it is fresh, or `undefined`.
+   * Synchronous; never loads and never asks a peer. Counts as a use for recency. Throws
+   * `BURROW_ERR_BAD_KEY`.
+   */
+  peek(key: string): V | undefined {
+    if (typeof key !== 'string' || key.length === 0 || key.length > this.#keys.fastChars) {
+      const bad = this.#keys.bad(key)
+      if (bad !== undefined) throw bad
+    }
+    const hit = this.#store.get(key)
+    if (hit === undefined || hit === NOT_FOUND) return undefined
+    return this.#config.codec === undefined ? (hit as V) : this.#loads.decode(key, hit)
+  }
+
+  /**
+   * Stores `value` for `key` on the key's owner, from any node, and purges every other copy:
+   * once it resolves, no get that starts afterwards, on any node that was reached, returns the
+   * old value. Resolves which peers could not be reached (`unreachable`). Rejects with
+   * `BURROW_ERR_BAD_KEY`, `BURROW_ERR_BAD_VALUE`, `BURROW_ERR_CODEC`, `BURROW_ERR_BAD_TTL`,
+   * `BURROW_ERR_CLOSED`, or the owner's error when the owner could not take the write.
+   *
+   * @example
+   * await users.set('42', row, { ttl: 10_000 })
+   */
+  async set(key: string, value: V, options?: SetOptions): Promise<WriteResult> {
+    this.#keys.check(key)
+    const ttl = options?.ttl === undefined ? DEFAULT_TTL : checkTtl(options.ttl, 'ttl', this.name, key)
+    return this.#write.set(key, this.#storable(key, value), ttl, options?.signal)
+  }
+
+  /**
+   * Removes `key` from every node's caches: its owner, earlier owners, and every hot copy. Resolves
+   * once every reachable node has applied it, with the peers that could not be reached.
+   *
+   * @example
+   * await users.delete('42')
+   */
+  async delete(key: string, options?: DeleteOptions): Promise<WriteResult> {
+    this.#keys.check(key)
+    return this.#write.delete(key, options?.signal)
+  }
+
+  /** Counters and sizes; a fresh plain object on every call. */
+  stats(): NamespaceStats {
+    return {
+      ...this.#counters,
+      expired: this.#store.expired,
+      ...this.#store.stats(),
+      maxBytes: this.#store.limits.maxBytes,
+    }
+  }
+
+  /** A cached value (or not-found) as the caller receives it, decoded by the codec if there is one. */
+  #settle(key: string, hit: Cached): Promise<V | undefined> {
+    if (hit === NOT_FOUND) return Promise.resolve(undefined)
+    if (this.#config.codec === undefined) return Promise.resolve(hit as V)
+    try {
+      return Promise.resolve(this.#loads.decode(key, hit))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /** What `set` stores: the value checked or encoded; bytes are copied, as the caller may reuse them. */
+  #storable(key: string, value: V): StoredValue {
+    if (this.#config.codec === undefined && typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      throw new BurrowError(
+        'BURROW_ERR_BAD_VALUE',
+        `set of namespace ${this.name} was given ${describe(value)} for key ${quote(key)}; ` +
+          'give a string or a Uint8Array, or give the namespace a codec',
+        { namespace: this.name, key },
+      )
+    }
+    const stored = this.#loads.encode(key, value)
+    return typeof stored === 'string' ? stored : new Uint8Array(stored)
+  }
+}
+
+function answerValue(answer: Answer): StoredValue | undefined {
+  return answer.value
+}
+
+/** Builds namespace `name` on `host`, checking every option. */
+export function createNamespace<V>(
+  host: NamespaceHost,
+  name: string,
+  options: unknown,
+): { namespace: Namespace<V>; served: ServedNamespace } {
+  const config = resolveOptions<V>(name, options)
+  const counters = newCounters()
+  const store = new Store(
+    {
+      maxBytes: config.maxBytes,
+      maxEntryBytes: config.maxEntryBytes,
+      maxHotBytes: Math.floor(config.maxBytes * config.hotFraction),
+      staleMs: config.staleTtl,
+    },
+    host.now,
+  )
+  const loads = new LoadRunner(config, host, counters)
+  const read = new ReadPath(config, host, store, loads, counters)
+  const write = new WritePath(config, host, store, read, loads, counters)
+  const keys = new Keys(config.name, host.maxKeyBytes)
+  // One listener for the node's close, not one per flight: waiters are rejected at once.
+  host.signal.addEventListener('abort', () => read.close(), { once: true })
+  return {
+    namespace: new Namespace(config, { store, read, write, loads, counters, keys }),
+    served: servedSide(config.name, { store, read, write, counters, keys }),
+  }
+}
+
+/** The side of a namespace that the node's servers call; see {@link ServedNamespace}. */
+function servedSide<V>(
+  name: string,
+  parts: { store: Store; read: ReadPath<V>; write: WritePath<V>; counters: NamespaceCounters; keys: Keys },
+): ServedNamespace {
+  const { store, read, write, counters, keys } = parts
+  /** Checks and counts a request; a bad key is a BurrowError the server answers with. */
+  const accept = (key: string): void => {
+    keys.check(key)
+    counters.serverRequests++
+  }
+  return {
+    name,
+    fetch: (key) => {
+      const bad = keys.badOrMalformed(key)
+      if (bad !== undefined) return Promise.reject(bad)
+      counters.serverRequests++
+      counters.gets++
+      const hit = store.get(key)
+      if (hit === undefined) return read.miss(key, true)
+      counters.hits++
+      return read.answerOfHit(hit)
+    },
+    read: (key) => {
+      const bad = keys.badOrMalformed(key)
+      if (bad !== undefined) return Promise.reject(bad)
+      counters.serverRequests++
+      counters.gets++
+      const hit = store.get(key)
+      if (hit !== undefined) {
+        counters.hits++
+        return hit === NOT_FOUND ? undefined : hit
+      }
+      const answer = read.miss(key, false)
+      return answer instanceof Promise ? answer.then(answerValue) : answer.value
+    },
+    store: (key, value, ttl) => {
+      accept(key)
+      write.store(key, value, ttl)
+    },
+    purge: (key) => {
+      accept(key)
+      write.purge(key)
+    },
+    set: async (key, value, ttl) => {
+      accept(key)
+      return write.set(key, value, ttl)
+    },
+    delete: async (key) => {
+      accept(key)
+      return write.delete(key)
+    },
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The read path of a namespace past its cache hit: serving a stale value while one refresh runs,
+ * joining or starting a flight, asking the owner or loading here, falling back when the owner
+ * cannot answer, and caching what comes back with the right deadline — unless a write of the key
+ * came first (see flights.ts).
+ *
+ * @module
+ */
+import { BurrowError } from '../errors.ts'
+import { type Cached, NEVER, NOT_FOUND } from '../store/cached.ts'
+import type { Store } from '../store/store.ts'
+import { type Answer, DO_NOT_KEEP, NO_EXPIRY } from '../transport/served.ts'
+import { type Flight, Flights } from './flights.ts'
+import type { NamespaceHost } from './host.ts'
+import type { LoadRunner } from './loader.ts'
+import type { NamespaceConfig } from './options.ts'
+import type { NamespaceCounters } from './stats.ts'
+
+/** Peer errors that mean "the owner could not answer", as opposed to "the owner's loader failed". */
+const UNREACHABLE = new Set([
+  'BURROW_ERR_FRAME_TOO_LARGE',
+  'BURROW_ERR_PEER_TIMEOUT',
+  'BURROW_ERR_PEER_UNAVAILABLE',
+  'BURROW_ERR_PROTOCOL',
+  'BURROW_ERR_UNKNOWN_NAMESPACE',
+])
+
+/** Keys whose refresh failed, remembered for their backoff; the oldest are forgotten past this. */
+const MAX_BACKOFFS = 4096
+/** A backoff grows to at most this many times `refreshBackoffMs`. */
+const MAX_BACKOFF_FACTOR = 64
+
+/** Whether `err` says that a peer could not answer (so a local load may stand in for it). */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof BurrowError && UNREACHABLE.has(err.code)
+}
+
+/** The misses of one namespace. */
+export class ReadPath<V> {
+  readonly flights = new Flights()
+  #config: NamespaceConfig<V>
+  #host: NamespaceHost
+  #store: Store
+  #loads: LoadRunner<V>
+  #counters: NamespaceCounters
+  /** When each key whose refresh failed may be refreshed again, and the delay that got it there. */
+  #backoffs = new Map<string, { until: number; delay: number }>()
+
+  constructor(
+    config: NamespaceConfig<V>,
+    host: NamespaceHost,
+    store: Store,
+    loads: LoadRunner<V>,
+    counters: NamespaceCounters,
+  ) {
+    this.#config = config
+    this.#host = host
+    this.#store = store
+    this.#loads = loads
+    this.#counters = counters
+  }
+
+  /**
+   * A get that missed the fresh cache: a stale value at once (and one refresh), else the running
+   * flight, else a new one. A peer's request (`fromPeer`) never asks another node.
+   */
+  miss(key: string, fromPeer: boolean): Answer | Promise<Answer> {
+    if (this.#host.signal.aborted) return Promise.reject(this.#closedError(key))
+    // A lone surrogate would reach the owner (or a data source) as U+FFFD: another key.
+    if (!key.isWellFormed()) {
+      return Promise.reject(
+        new BurrowError('BURROW_ERR_BAD_KEY', 'a key must be well-formed UTF-16 (it has a lone surrogate)', {
+          namespace: this.#config.name,
+        }),
+      )
+    }
+    if (this.#config.staleTtl > 0) {
+      const stale = this.#store.stale(key)
+      if (stale !== undefined) {
+        this.#counters.staleHits++
+        this.#refresh(key)
+        return { value: stale === NOT_FOUND ? undefined : stale, ttlMs: DO_NOT_KEEP }
+      }
+    }
+    this.#counters.loads++
+    const running = this.flights.running(key, fromPeer)
+    if (running !== undefined) {
+      this.#counters.loadsDeduped++
+      return running
+    }
+    // The caller checked the cache in this same tick, so no flight can have filled it since.
+    const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
+    return owner === undefined ? this.#localFlight(key, false) : this.#remoteFlight(owner, key)
+  }
+
+  /**
+   * The answer to a peer for the value the store's last `get` returned: the time it has left
+   * goes over the wire, not its deadline, so node clocks need not agree.
+   */
+  answerOfHit(value: Cached): Answer {
+    const deadline = this.#store.lastDeadline
+    const ttlMs = deadline === NEVER ? NO_EXPIRY : Math.max(1, deadline - this.#host.now())
+    return { value: value === NOT_FOUND ? undefined : value, ttlMs }
+  }
+
+  /**
+   * The deadline of an answer cached here. `bounded`: the value is a copy of another node's
+   * (or was loaded here because its owner was unreachable), so `hot.maxTtl` caps it.
+   */
+  deadline(ttlMs: number, bounded: boolean): number {
+    const cap = bounded ? this.#config.hotMaxTtl : 0
+    const ms = ttlMs === NO_EXPIRY ? cap : cap === 0 ? ttlMs : Math.min(ttlMs, cap)
+    return ms === 0 ? NEVER : this.#host.now() + ms
+  }
+
+  /** Forgets the refresh backoff of `key` (it was written). */
+  forgetBackoff(key: string): void {
+    this.#backoffs.delete(key)
+  }
+
+  /** Rejects the waiters of every running flight; the node is closing. */
+  close(): void {
+    this.flights.closeAll((key) => this.#closedError(key))
+  }
+
+  /**
+   * Asks the owner. Each outcome ends the flight itself (no extra promise per miss for that).
+   * The peer client settles every request by its deadline, and at once when the node closes.
+   */
+  #remoteFlight(owner: string, key: string): Flight {
+    const flight: Flight = this.#host.fetch(owner, this.#config.name, key, this.#host.signal).then(
+      (answer) => {
+        const current = this.flights.endRemote(key, flight)
+        this.#counters.peerLoads++
+        this.#keepRemote(key, answer, current)
+        return answer
+      },
+      (err: unknown) => {
+        const unreachable = isUnreachable(err) && !this.#host.signal.aborted
+        if (unreachable) this.#counters.peerErrors++
+        if (!unreachable || !this.#config.peerFallback) {
+          this.flights.endRemote(key, flight)
+          throw err
+        }
+        this.#counters.fallbackLoads++
+        // The remote flight stays in the table until the local one ends, so later gets join it.
+        const local = this.flights.local[key] ?? this.#localFlight(key, true)
+        const forget = (): void => {
+          this.flights.endRemote(key, flight)
+        }
+        local.then(forget, forget)
+        return local
+      },
+    )
+    this.flights.setRemote(key, flight)
+    return flight
+  }
+
+  /** Calls the loader here. `bounded`: this node is not the owner (a fallback load). */
+  #localFlight(key: string, bounded: boolean): Flight {
+    return this.flights.startLocal(
+      key,
+      () => this.#loads.load(key),
+      (answer, current) => this.#keepLocal(key, answer, current, bounded),
+    )
+  }
+
+  #keepLocal(key: string, answer: Answer, current: boolean, bounded: boolean): void {
+    if (!current) {
+      this.#counters.writeRaces++
+      return
+    }
+    if (this.#host.signal.aborted) return
+    this.#backoffs.delete(key)
+    if (answer.value !== undefined) {
+      this.#store.set('main', key, answer.value, this.deadline(answer.ttlMs, bounded))
+    } else if (answer.ttlMs !== DO_NOT_KEEP) {
+      this.#store.set('main', key, NOT_FOUND, this.deadline(answer.ttlMs, bounded))
+    } else {
+      // The data source no longer has the key: a stale copy must not be served any more.
+      this.#store.delete(key)
+    }
+  }
+
+  /** Caches an owner's answer: it refreshes a copy held in main, or may become a hot copy. */
+  #keepRemote(key: string, answer: Answer, current: boolean): void {
+    if (!current) {
+      this.#counters.writeRaces++
+      return
+    }
+    if (answer.ttlMs === DO_NOT_KEEP) {
+      // A stale value is used once and not kept; a not-found that the owner does not cache ends ours.
+      if (answer.value === undefined) this.#store.delete(key)
+      return
+    }
+    const cached = answer.value ?? NOT_FOUND
+    const deadline = this.deadline(answer.ttlMs, true)
+    if (this.#store.holdsMain(key)) this.#store.set('main', key, cached, deadline)
+    else if (this.#config.hotProbability > 0 && this.#host.random() < this.#config.hotProbability) {
+      this.#store.set('hot', key, cached, deadline)
+    }
+  }
+
+  /**
+   * Starts the one background refresh of a stale key, unless a flight for it is running already
+   * or its last refresh failed too recently (the backoff doubles with each failure).
+   */
+  #refresh(key: string): void {
+    if (this.flights.running(key, false) !== undefined) return
+    const backoff = this.#backoffs.get(key)
+    if (backoff !== undefined && this.#host.now() < backoff.until) return
+    this.#counters.refreshes++
+    const owner = this.#host.remoteOwner(key)
+    const flight = owner === undefined ? this.#localFlight(key, false) : this.#remoteFlight(owner, key)
+    flight.then(
+      () => this.#backoffs.delete(key),
+      () => {
+        this.#counters.refreshErrors++
+        const base = this.#config.refreshBackoffMs
+        const delay = backoff === undefined ? base : Math.min(backoff.delay * 2, base * MAX_BACKOFF_FACTOR)
+        this.#backoffs.delete(key)
+        if (this.#backoffs.size >= MAX_BACKOFFS) this.#backoffs.delete(this.#backoffs.keys().next().value!)
+        this.#backoffs.set(key, { until: this.#host.now() + delay, delay })
+      },
+    )
+  }
+
+  #closedError(key: string): BurrowError {
+    return new BurrowError(
+      'BURROW_ERR_CLOSED',
+      `the node is closed; namespace ${this.#config.name} takes no new loads`,
+      { namespace: this.#config.name, key },
+    )
+  }
+}

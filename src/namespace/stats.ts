@@ -1,0 +1,84 @@
+/**
+ * A namespace's counters, in the spirit of groupcache's `Stats`: plain numbers that only grow.
+ *
+ * @module
+ */
+import type { LruStats } from '../store/lru.ts'
+
+/** The counters a namespace keeps; every one starts at 0 and only grows. */
+export interface NamespaceCounters {
+  /** Calls of `get` (and reads through this node from its servers). */
+  gets: number
+  /** Gets answered from the main or the hot cache, fresh. */
+  hits: number
+  /** Gets answered with a stale value while a refresh ran (`staleTtl`). */
+  staleHits: number
+  /** Gets that missed the cache and joined or started a flight. */
+  loads: number
+  /** Misses that joined a flight already running, so no second load was made. */
+  loadsDeduped: number
+  /** Loader calls made on this node. */
+  localLoads: number
+  /** Loader calls made on this node that threw or returned a bad value. */
+  localLoadErrors: number
+  /** Values (or not-founds) fetched from their owner. */
+  peerLoads: number
+  /** Fetches from an owner that failed (timeout, unreachable, protocol error). */
+  peerErrors: number
+  /** Of the peer errors, those answered by loading here instead (`peerFallback`). */
+  fallbackLoads: number
+  /** Background refreshes of stale values started here. */
+  refreshes: number
+  /** Background refreshes that failed (the stale value went on being served). */
+  refreshErrors: number
+  /** Requests that other nodes (or HTTP/RESP clients) sent to this namespace here. */
+  serverRequests: number
+  /** `set` calls made on this node. */
+  sets: number
+  /** `delete` calls made on this node. */
+  deletes: number
+  /** Values stored here as their owner by a `set` (from this node or another). */
+  stores: number
+  /** Purges applied here (by a `set` or `delete` from this node or another). */
+  purges: number
+  /** Loads or peer fetches whose result was not cached because a write of the key came first. */
+  writeRaces: number
+  /** Purges or stores this node could not deliver to a peer. */
+  unreachablePeers: number
+}
+
+/** Counters and sizes of one namespace, as found in `node.stats().namespaces[name]`. */
+export interface NamespaceStats extends NamespaceCounters {
+  /** Entries dropped because they had expired. */
+  expired: number
+  /** The main cache: values this node owns or loaded itself. */
+  main: LruStats
+  /** The hot cache: copies of values owned by other nodes. */
+  hot: LruStats
+  /** The byte budget shared by main and hot. */
+  maxBytes: number
+}
+
+export function newCounters(): NamespaceCounters {
+  return {
+    gets: 0,
+    hits: 0,
+    staleHits: 0,
+    loads: 0,
+    loadsDeduped: 0,
+    localLoads: 0,
+    localLoadErrors: 0,
+    peerLoads: 0,
+    peerErrors: 0,
+    fallbackLoads: 0,
+    refreshes: 0,
+    refreshErrors: 0,
+    serverRequests: 0,
+    sets: 0,
+    deletes: 0,
+    stores: 0,
+    purges: 0,
+    writeRaces: 0,
+    unreachablePeers: 0,
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The write path of a namespace. `set` stores the value on the key's owner, then purges every
+ * other node; `delete` purges every node. Either resolves once the owner has applied the write
+ * and every reachable peer has acknowledged its purge, so no get that starts afterwards, on any
+ * node that was reached, returns the old value. Applying a write detaches the key's running
+ * flights, so a load that was under way when the write came is not cached.
+ *
+ * @module
+ */
+import type { StoredValue } from '../codec.ts'
+import { BurrowError } from '../errors.ts'
+import type { Store } from '../store/store.ts'
+import { DEFAULT_TTL, type WriteResult, type WriteTtl } from '../transport/served.ts'
+import type { NamespaceHost } from './host.ts'
+import type { LoadRunner } from './loader.ts'
+import type { NamespaceConfig } from './options.ts'
+import type { ReadPath } from './read-path.ts'
+import type { NamespaceCounters } from './stats.ts'
+
+/** The writes of one namespace. */
+export class WritePath<V> {
+  #config: NamespaceConfig<V>
+  #host: NamespaceHost
+  #store: Store
+  #read: ReadPath<V>
+  #loads: LoadRunner<V>
+  #counters: NamespaceCounters
+
+  constructor(
+    config: NamespaceConfig<V>,
+    host: NamespaceHost,
+    store: Store,
+    read: ReadPath<V>,
+    loads: LoadRunner<V>,
+    counters: NamespaceCounters,
+  ) {
+    this.#config = config
+    this.#host = host
+    this.#store = store
+    this.#read = read
+    this.#loads = loads
+    this.#counters = counters
+  }
+
+  /**
+   * Stores `value` on the owner of `key` and purges the key from every other node. When the owner
+   * cannot be reached the write fails with its error, after the other nodes were purged anyway.
+   */
+  async set(key: string, value: StoredValue, ttl: WriteTtl, signal?: AbortSignal): Promise<WriteResult> {
+    this.#counters.sets++
+    this.#checkOpen(key)
+    const owner = this.#host.remoteOwner(key)
+    const unreachable: string[] = []
+    if (owner === undefined) {
+      this.store(key, value, ttl)
+    } else {
+      try {
+        await this.#host.store(owner, this.#config.name, key, value, ttl, signal ?? this.#host.signal)
+      } catch (err) {
+        // The old value may be cached anywhere: drop it from every node before failing.
+        this.purge(key)
+        await this.#purgePeers(key, owner, unreachable, signal)
+        throw err
+      }
+      this.purge(key)
+    }
+    await this.#purgePeers(key, owner, unreachable, signal)
+    return { unreachable }
+  }
+
+  /** Purges `key` from every node, this one included; the owner's purge is its delete. */
+  async delete(key: string, signal?: AbortSignal): Promise<WriteResult> {
+    this.#counters.deletes++
+    this.#checkOpen(key)
+    this.purge(key)
+    const unreachable: string[] = []
+    await this.#purgePeers(key, undefined, unreachable, signal)
+    return { unreachable }
+  }
+
+  /** Applies a write here, as the key's owner: the value replaces any copy and any running load. */
+  store(key: string, value: StoredValue, ttl: WriteTtl): void {
+    this.#counters.stores++
+    this.#read.flights.detach(key)
+    this.#read.forgetBackoff(key)
+    const ttlMs = this.#loads.valueTtl(ttl === DEFAULT_TTL ? undefined : ttl)
+    // A value too large to keep is not stored, and the old copy goes with it (Store.set).
+    this.#store.set('main', key, value, this.#read.deadline(ttlMs, false))
+  }
+
+  /** Drops `key` from this node's caches and detaches its running loads. */
+  purge(key: string): void {
+    this.#counters.purges++
+    this.#read.flights.detach(key)
+    this.#read.forgetBackoff(key)
+    this.#store.delete(key)
+  }
+
+  /** Purges `key` on every peer but `skip`, in parallel; peers that could not be reached go to `unreachable`. */
+  async #purgePeers(
+    key: string,
+    skip: string | undefined,
+    unreachable: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const peers = this.#host.otherPeers().filter((peer) => peer !== skip)
+    await Promise.all(
+      peers.map((peer) =>
+        this.#host.purge(peer, this.#config.name, key, signal ?? this.#host.signal).catch((err: unknown) => {
+          // A peer without this namespace holds no copy of the key.
+          if (err instanceof BurrowError && err.code === 'BURROW_ERR_UNKNOWN_NAMESPACE') return
+          unreachable.push(peer)
+        }),
+      ),
+    )
+    if (signal?.aborted) throw signal.reason
+    this.#counters.unreachablePeers += unreachable.length
+    unreachable.sort()
+  }
+
+  #checkOpen(key: string): void {
+    if (this.#host.signal.aborted) {
+      throw new BurrowError(
+        'BURROW_ERR_CLOSED',
+        `the node is closed; namespace ${this.#config.name} takes no writes`,
+        {
+          namespace: this.#config.name,
+          key,
+        },
+      )
+    }
+  }
+}

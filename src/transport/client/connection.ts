@@ -1,0 +1,185 @@
+/**
+ * One pipelined TCP connection to a peer: it writes tagged commands, matches each reply to its
+ * request by id, and fails its requests when it closes. Commands written in one tick go out in
+ * one `write`.
+ *
+ * @module
+ */
+import { connect, type Socket } from 'node:net'
+import type { StoredValue } from '../../codec.ts'
+import { BurrowError } from '../../errors.ts'
+import { type OnReply, ReplyReader } from '../resp/reply-reader.ts'
+import { RespWriter } from '../resp/writer.ts'
+import type { Answer } from '../served.ts'
+import { protocol, type RequestContext, remoteError, timedOut, unavailable } from './errors.ts'
+import { PendingTable } from './pending.ts'
+
+/** The peer command that answers a value: `BURROW.FETCH id namespace key`; see docs/protocol.md. */
+export const FETCH = 'BURROW.FETCH'
+/** The peer command that stores a value on its owner: `BURROW.STORE id namespace key kind value ttl`. */
+export const STORE = 'BURROW.STORE'
+/** The peer command that drops a key from a node's caches: `BURROW.PURGE id namespace key`. */
+export const PURGE = 'BURROW.PURGE'
+
+/** One request waiting for its reply. */
+export interface Pending extends RequestContext {
+  /** Given by the connection's PendingTable when the request is sent. */
+  id: number
+  /** {@link FETCH}, {@link STORE} or {@link PURGE}. */
+  command: string
+  /** Settles a fetch with its answer, a store or purge with `undefined`. */
+  resolve: (answer: Answer | undefined) => void
+  reject: (reason: unknown) => void
+  deadline: number
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+/** What a connection tells its client. */
+export interface ConnectionEvents {
+  opened(conn: Connection): void
+  closed(conn: Connection, refused: boolean): void
+  failed(count: number): void
+}
+
+/** One TCP connection to a peer, with its requests in flight keyed by id. */
+export class Connection {
+  readonly peer: string
+  readonly #socket: Socket
+  readonly #reader: ReplyReader
+  readonly #pending = new PendingTable<Pending>()
+  readonly #writer = new RespWriter()
+  readonly #events: ConnectionEvents
+  #flushScheduled = false
+  #connected = false
+  #destroyed = false
+  readonly #flushNow = (): void => this.#flush()
+
+  constructor(peer: string, maxFrameBytes: number, events: ConnectionEvents) {
+    this.peer = peer
+    this.#events = events
+    this.#reader = new ReplyReader(maxFrameBytes, this.#onReply)
+    const url = new URL(peer)
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+    this.#socket = connect({ host, port: Number(url.port || 80), noDelay: true })
+    this.#socket.on('connect', () => {
+      this.#connected = true
+      events.opened(this)
+      this.#flush()
+    })
+    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    this.#socket.on('error', (err) =>
+      this.destroy(unavailable(peer, '', '', err.message, err), !this.#connected),
+    )
+    this.#socket.on('close', () => this.destroy(unavailable(peer, '', '', 'the connection closed')))
+  }
+
+  /** Requests waiting for a reply. */
+  get inFlight(): number {
+    return this.#pending.size
+  }
+
+  /**
+   * Sends `pending`: `command id namespace key`, followed for a store by the value's kind, the
+   * value and its TTL.
+   */
+  send(pending: Pending, value: StoredValue | undefined, ttl: number): void {
+    if (this.#destroyed) {
+      settle(pending)
+      pending.reject(unavailable(pending.peer, pending.namespace, pending.key, 'the connection closed'))
+      return
+    }
+    const id = this.#pending.add(pending)
+    const writer = this.#writer
+    if (value === undefined) {
+      writer.arrayHeader(4).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)
+    } else {
+      writer.arrayHeader(7).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)
+      writer
+        .bulk(typeof value === 'string' ? 's' : 'b')
+        .bulk(value)
+        .bulk(ttl)
+    }
+    if (!this.#flushScheduled && this.#connected) {
+      this.#flushScheduled = true
+      process.nextTick(this.#flushNow)
+    }
+  }
+
+  /** Rejects `pending` with `reason`; its reply, if it ever comes, is dropped. */
+  cancel(pending: Pending, reason: unknown): void {
+    if (this.#pending.take(pending.id) !== pending) return
+    settle(pending)
+    pending.reject(reason)
+  }
+
+  /** Rejects the requests past their deadline; returns how many. Pending ids ascend with deadlines. */
+  expire(now: number): number {
+    let expired = 0
+    for (let p = this.#pending.oldest(); p !== undefined && p.deadline <= now; p = this.#pending.oldest()) {
+      this.#pending.take(p.id)
+      settle(p)
+      expired++
+      p.reject(timedOut(p))
+    }
+    // A connection that never came up within the deadline is abandoned.
+    if (expired > 0 && !this.#connected)
+      this.destroy(unavailable(this.peer, '', '', 'connecting timed out'), true)
+    return expired
+  }
+
+  /** Closes the connection and fails every request in flight with `err`'s code and message. */
+  destroy(err: BurrowError, refused = false): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#socket.destroy()
+    this.#events.closed(this, refused)
+    const pending = this.#pending.drain()
+    if (pending.length > 0 && err.code !== 'BURROW_ERR_CLOSED') this.#events.failed(pending.length)
+    for (const p of pending) {
+      settle(p)
+      p.reject(
+        new BurrowError(err.code, err.message, {
+          cause: err.cause,
+          peer: p.peer,
+          namespace: p.namespace,
+          key: p.key,
+        }),
+      )
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false
+    if (this.#writer.length === 0 || this.#destroyed) return
+    this.#socket.write(this.#writer.take())
+  }
+
+  #onData(chunk: Buffer): void {
+    try {
+      this.#reader.feed(chunk)
+    } catch (err) {
+      this.destroy(
+        err instanceof BurrowError
+          ? err
+          : new BurrowError('BURROW_ERR_PROTOCOL', `peer ${this.peer} sent an unreadable reply`),
+      )
+    }
+  }
+
+  readonly #onReply: OnReply = (id, status, value, ttl) => {
+    const pending = this.#pending.take(id)
+    if (pending === undefined) return // cancelled or expired: its late reply is dropped
+    settle(pending)
+    if (status === 'e') return pending.reject(remoteError(pending, value as string))
+    const fetch = pending.command === FETCH
+    // A fetch is answered with a value or not found, a store or purge with done.
+    if (fetch === (status === 'k'))
+      return pending.reject(protocol(pending, `status ${status} to ${pending.command}`))
+    pending.resolve(fetch ? { value, ttlMs: ttl } : undefined)
+  }
+}
+
+function settle(p: Pending): void {
+  if (p.onAbort !== undefined) p.signal!.removeEventListener('abort', p.onAbort)
+}

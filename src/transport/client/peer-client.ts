@@ -1,0 +1,245 @@
+/**
+ * The peer client: asks a key's owner to fetch, store or purge it over RESP. Each peer gets a
+ * small pool of persistent TCP connections; requests are pipelined over them and tagged with an
+ * id, so the owner may answer them in any order and a reply is always matched to its own
+ * request. Every request has a deadline and honours an AbortSignal.
+ *
+ * @module
+ */
+import type { StoredValue } from '../../codec.ts'
+import { BurrowError, describe } from '../../errors.ts'
+import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
+import { Connection, FETCH, type Pending, PURGE, STORE } from './connection.ts'
+import { closed, unavailable } from './errors.ts'
+
+/** Options of the peer client; the node fills them from its own options. */
+export interface PeerClientOptions {
+  /** The deadline of one request, connecting included. */
+  timeoutMs: number
+  /** Connections kept per peer. */
+  connections: number
+  /** The largest reply frame accepted; a larger value fails its own request only. */
+  maxFrameBytes: number
+  /** The node's lifetime signal: when it aborts, every request is rejected and every connection closed. */
+  signal: AbortSignal
+}
+
+/** Counters of the peer client, as found in `node.stats().peerClient`. */
+export interface PeerClientStats {
+  /** Requests sent. */
+  requests: number
+  /** Requests that ran past the deadline. */
+  timeouts: number
+  /** Requests that failed because the connection failed or closed, or the reply was malformed. */
+  failures: number
+  /** Connections opened so far. */
+  connectionsOpened: number
+  /** Connections open now. */
+  connectionsOpen: number
+}
+
+/** After a failed connect, a peer is not dialled again for this long; its requests fail at once. */
+const RECONNECT_DELAY_MS = 250
+
+/**
+ * One pooled, pipelined peer client per node. Every request rejects with a BurrowError:
+ * `BURROW_ERR_PEER_TIMEOUT`, `BURROW_ERR_PEER_UNAVAILABLE`, `BURROW_ERR_PROTOCOL`,
+ * `BURROW_ERR_CLOSED`, `BURROW_ERR_FRAME_TOO_LARGE` (a value over `maxFrameBytes`), or the
+ * owner's own code (e.g. `BURROW_ERR_LOADER`, `BURROW_ERR_UNKNOWN_NAMESPACE`,
+ * `BURROW_ERR_BAD_KEY`); or with `signal.reason` when the request's `signal` aborts.
+ *
+ * @example
+ * const client = new PeerClient({ timeoutMs: 3000, connections: 2, maxFrameBytes: 32 << 20, signal })
+ * const { value, ttlMs } = await client.fetch('http://10.0.0.2:5001', 'users', '42')
+ */
+export class PeerClient {
+  readonly #options: PeerClientOptions
+  readonly #pools = new Map<string, Connection[]>()
+  #next = 0
+  readonly #downUntil = new Map<string, number>()
+  #sweeper: NodeJS.Timeout | undefined
+  readonly #open = new Set<Connection>()
+  readonly #counters = { requests: 0, timeouts: 0, failures: 0, connectionsOpened: 0 }
+
+  constructor(options: PeerClientOptions) {
+    this.#options = options
+  }
+
+  /**
+   * `BURROW.FETCH`: asks `peer` for `key` of `namespace`, answered from its caches or loaded
+   * there. Resolves the value (`undefined` for not found) and how long it may be kept.
+   */
+  fetch(peer: string, namespace: string, key: string, signal?: AbortSignal): Promise<Answer> {
+    return this.#request(FETCH, peer, namespace, key, signal, undefined, DEFAULT_TTL) as Promise<Answer>
+  }
+
+  /**
+   * `BURROW.STORE`: stores `value` as `key` of `namespace` on `peer`, its owner, with `ttl`
+   * (`-1` the owner's default, `0` never expires, `> 0` milliseconds). Resolves once stored.
+   */
+  store(
+    peer: string,
+    namespace: string,
+    key: string,
+    value: StoredValue,
+    ttl: WriteTtl,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    // Checked before anything is written, so a bad argument cannot leave half a command on the wire.
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      return Promise.reject(
+        new BurrowError(
+          'BURROW_ERR_BAD_VALUE',
+          `a stored value is a string or a Uint8Array, received ${describe(value)}`,
+        ),
+      )
+    }
+    if (!Number.isSafeInteger(ttl) || ttl < DEFAULT_TTL) {
+      return Promise.reject(
+        new BurrowError(
+          'BURROW_ERR_BAD_TTL',
+          `ttl must be -1, 0 or whole milliseconds, received ${describe(ttl)}`,
+        ),
+      )
+    }
+    return this.#request(STORE, peer, namespace, key, signal, value, ttl) as Promise<unknown> as Promise<void>
+  }
+
+  /** `BURROW.PURGE`: drops `key` of `namespace` from `peer`'s caches. Resolves once dropped. */
+  purge(peer: string, namespace: string, key: string, signal?: AbortSignal): Promise<void> {
+    return this.#request(
+      PURGE,
+      peer,
+      namespace,
+      key,
+      signal,
+      undefined,
+      DEFAULT_TTL,
+    ) as Promise<unknown> as Promise<void>
+  }
+
+  /** Closes the connections of peers not in `peers`; their pending requests fail. */
+  retain(peers: ReadonlySet<string>): void {
+    for (const [peer, pool] of this.#pools) {
+      if (peers.has(peer)) continue
+      this.#pools.delete(peer)
+      this.#downUntil.delete(peer)
+      for (const conn of pool) conn.destroy(unavailable(peer, '', '', 'it left the peer set'))
+    }
+  }
+
+  /** Closes every connection and rejects every pending request with `BURROW_ERR_CLOSED`. */
+  close(): void {
+    // Every connection of every pool, connected or still connecting.
+    for (const pool of this.#pools.values()) {
+      for (const conn of [...pool]) conn.destroy(closed(conn.peer, '', ''))
+    }
+    this.#pools.clear()
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper)
+    this.#sweeper = undefined
+  }
+
+  /** The client's counters, a fresh object. */
+  stats(): PeerClientStats {
+    return { ...this.#counters, connectionsOpen: this.#open.size }
+  }
+
+  #request(
+    command: string,
+    peer: string,
+    namespace: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    value: StoredValue | undefined,
+    ttl: WriteTtl,
+  ): Promise<Answer | undefined> {
+    if (this.#options.signal.aborted) return Promise.reject(closed(peer, namespace, key))
+    if (signal !== undefined && signal !== this.#options.signal && signal.aborted)
+      return Promise.reject(signal.reason)
+    const down = this.#downUntil.get(peer)
+    if (down !== undefined) {
+      if (Date.now() < down)
+        return Promise.reject(unavailable(peer, namespace, key, 'recently refused a connection'))
+      this.#downUntil.delete(peer)
+    }
+    this.#counters.requests++
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        id: 0,
+        command,
+        resolve,
+        reject,
+        deadline: Date.now() + this.#options.timeoutMs,
+        peer,
+        namespace,
+        key,
+        signal: undefined,
+        onAbort: undefined,
+      }
+      const conn = this.#pick(peer)
+      // The node's own signal is handled by close(); a per-request listener on it would pile up.
+      if (signal !== undefined && signal !== this.#options.signal) {
+        pending.signal = signal
+        pending.onAbort = () => conn.cancel(pending, signal.reason)
+        signal.addEventListener('abort', pending.onAbort, { once: true })
+      }
+      conn.send(pending, value, ttl)
+      this.#sweep()
+    })
+  }
+
+  #pick(peer: string): Connection {
+    let pool = this.#pools.get(peer)
+    if (pool === undefined) {
+      pool = []
+      this.#pools.set(peer, pool)
+    }
+    if (pool.length < this.#options.connections) {
+      const conn = new Connection(peer, this.#options.maxFrameBytes, {
+        opened: (c) => {
+          if (this.#options.signal.aborted) return c.destroy(closed(peer, '', ''))
+          this.#counters.connectionsOpened++
+          this.#open.add(c)
+        },
+        closed: (c, refused) => {
+          this.#open.delete(c)
+          const list = this.#pools.get(peer)
+          if (list !== undefined) {
+            const at = list.indexOf(c)
+            if (at !== -1) list.splice(at, 1)
+          }
+          if (refused) this.#downUntil.set(peer, Date.now() + RECONNECT_DELAY_MS)
+        },
+        failed: (count) => {
+          this.#counters.failures += count
+        },
+      })
+      pool.push(conn)
+      return conn
+    }
+    this.#next = (this.#next + 1) % pool.length
+    return pool[this.#next]!
+  }
+
+  #sweep(): void {
+    if (this.#sweeper !== undefined) return
+    // One coarse timer for all requests instead of one timer each: deadlines fire up to
+    // a tick (timeout / 8, at most 100 ms) late.
+    const tick = Math.max(5, Math.min(100, Math.floor(this.#options.timeoutMs / 8)))
+    this.#sweeper = setInterval(() => {
+      const now = Date.now()
+      let idle = true
+      for (const pool of this.#pools.values()) {
+        for (const conn of pool) {
+          this.#counters.timeouts += conn.expire(now)
+          if (conn.inFlight > 0) idle = false
+        }
+      }
+      if (idle) {
+        clearInterval(this.#sweeper)
+        this.#sweeper = undefined
+      }
+    }, tick)
+    this.#sweeper.unref()
+  }
+}

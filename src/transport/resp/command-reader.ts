@@ -1,0 +1,133 @@
+/**
+ * The server's reader of commands. Whole commands (`*N` arrays of `$len` bulk strings) lying in
+ * one chunk are decoded straight from it, which is how almost every peer command arrives; the
+ * general {@link RespParser} takes over from the first frame the fast path does not read itself
+ * (inline, split across chunks, another type, too large or malformed) until the end of that chunk,
+ * and refuses what is bad.
+ *
+ * A command arrives as its arguments, its name first: text (JS strings decoded from UTF-8) up to
+ * the command's first binary argument, Buffers in memory of their own from there. The command
+ * table says where that is; the reader looks each command up once, by its name.
+ *
+ * @module
+ */
+import type { Buffer } from 'node:buffer'
+import { copyOf, readDecimal, skipLine } from './bytes.ts'
+import { CR, DOLLAR, LF, STAR } from './constants.ts'
+import { RespParser, type RespValue } from './reader.ts'
+
+/** A command's arguments, its name first: text up to its first binary argument, bytes from there. */
+export type CommandArgs = readonly (string | Buffer)[]
+
+/** What the reader needs to know of a command: the index of its first binary argument. */
+export interface CommandShape {
+  /** Arguments from this index on are Buffers; `Infinity` when every argument is text. */
+  readonly binaryFrom: number
+}
+
+/** Where a {@link CommandReader} finds commands and delivers them. */
+export interface CommandReaderOptions<C extends CommandShape> {
+  /** The largest command, headers included. Over: `BURROW_ERR_FRAME_TOO_LARGE`. */
+  maxFrameBytes: number
+  /** The command named `name` (in any case), or `undefined` when there is none. */
+  lookup(name: string): C | undefined
+  /** Receives each command, `undefined` when its name is unknown (then every argument is text). */
+  onCommand(command: C | undefined, args: CommandArgs): void
+  /** Receives each frame that is not a command: not a non-empty array of bulk strings. */
+  onInvalid(): void
+}
+
+/** The most arguments the fast path reads; longer commands go to the general parser. */
+const FAST_MAX_ARGS = 16
+
+/**
+ * Reads the commands of one connection, in order. Throws (and is then poisoned) as
+ * {@link RespParser.feed} does; the connection should answer with an error and close.
+ *
+ * @example
+ * const reader = new CommandReader({ maxFrameBytes, lookup, onCommand, onInvalid })
+ * socket.on('data', (chunk) => reader.feed(chunk))
+ */
+export class CommandReader<C extends CommandShape> {
+  readonly #maxFrameBytes: number
+  readonly #lookup: (name: string) => C | undefined
+  readonly #onCommand: (command: C | undefined, args: CommandArgs) => void
+  readonly #onInvalid: () => void
+  readonly #parser: RespParser
+  /** The command the general parser looked up for the frame it is reading. */
+  #command: C | undefined = undefined
+
+  constructor(options: CommandReaderOptions<C>) {
+    this.#maxFrameBytes = options.maxFrameBytes
+    this.#lookup = options.lookup
+    this.#onCommand = options.onCommand
+    this.#onInvalid = options.onInvalid
+    this.#parser = new RespParser({
+      maxFrameBytes: options.maxFrameBytes,
+      inline: true,
+      binaryFrom: (name) => {
+        this.#command = this.#lookup(name)
+        return this.#command?.binaryFrom ?? Number.POSITIVE_INFINITY
+      },
+    })
+  }
+
+  /** Reads the next chunk of the stream, delivering every command it completes. */
+  feed(chunk: Buffer): void {
+    const pos = this.#parser.idle ? this.#fast(chunk) : 0
+    if (pos < chunk.length) this.#parser.feed(pos === 0 ? chunk : chunk.subarray(pos), this.#onValue)
+  }
+
+  /** Reads the whole commands at the start of `buf`; returns where it stopped. */
+  #fast(buf: Buffer): number {
+    const end = buf.length
+    const max = this.#maxFrameBytes
+    let pos = 0
+    while (pos < end) {
+      if (buf[pos] !== STAR) return pos
+      const count = readDecimal(buf, pos + 1, end)
+      if (count <= 0 || count > FAST_MAX_ARGS) return pos
+      let p = skipLine(buf, pos + 1)
+      const args: (string | Buffer)[] = new Array(count)
+      let command: C | undefined
+      let binaryFrom = 1
+      for (let i = 0; i < count; i++) {
+        if (p >= end || buf[p] !== DOLLAR) return pos
+        const length = readDecimal(buf, p + 1, end)
+        if (length < 0) return pos
+        const start = skipLine(buf, p + 1)
+        const stop = start + length
+        if (stop + 2 > end || stop + 2 - pos > max || buf[stop] !== CR || buf[stop + 1] !== LF) return pos
+        if (i < binaryFrom) {
+          const text = buf.toString('utf8', start, stop)
+          if (i === 0) {
+            command = this.#lookup(text)
+            binaryFrom = command === undefined ? Number.POSITIVE_INFINITY : command.binaryFrom
+          }
+          args[i] = text
+        } else {
+          args[i] = copyOf(buf, start, stop)
+        }
+        p = stop + 2
+      }
+      this.#onCommand(command, args)
+      pos = p
+    }
+    return pos
+  }
+
+  readonly #onValue = (value: RespValue): void => {
+    const command = this.#command
+    this.#command = undefined
+    if (!isCommand(value)) return this.#onInvalid()
+    this.#onCommand(command, value)
+  }
+}
+
+function isCommand(value: RespValue): value is (string | Buffer)[] {
+  if (!Array.isArray(value) || value.length === 0 || typeof value[0] !== 'string') return false
+  for (const arg of value) {
+    if (typeof arg !== 'string' && !(arg instanceof Uint8Array)) return false
+  }
+  return true
+}

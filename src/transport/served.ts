@@ -1,0 +1,72 @@
+/**
+ * The seam between a namespace and the wire: what the node's servers (RESP and HTTP) call on a
+ * namespace, and the shape of an owner's answer as it travels back to the asking node. A leaf
+ * module: it imports nothing but types.
+ *
+ * @module
+ */
+import type { StoredValue } from '../codec.ts'
+
+/**
+ * An owner's answer to a fetch: the value (`undefined` for not found) and how long the asking
+ * node may keep it, as time *remaining*, so that node clocks need not agree.
+ */
+export interface Answer {
+  value: StoredValue | undefined
+  /**
+   * Milliseconds the answer stays fresh: `-1` never expires; `0` use it once but do not keep it
+   * (a stale value served while a refresh runs, or a not-found that is not cached); `> 0` the
+   * time remaining before it expires on the owner.
+   */
+  ttlMs: number
+}
+
+/** `ttlMs` of an {@link Answer} that never expires. */
+export const NO_EXPIRY = -1
+/** `ttlMs` of an {@link Answer} that must not be kept. */
+export const DO_NOT_KEEP = 0
+
+/**
+ * The TTL a write carries to the owner: `-1` the owner's namespace default (`ttl` option),
+ * `0` never expires, `> 0` milliseconds (the owner applies `ttlJitter` to it).
+ */
+export type WriteTtl = number
+
+/** `WriteTtl` meaning "the namespace's default". */
+export const DEFAULT_TTL = -1
+
+/** How a `set` or `delete` went across the cluster. */
+export interface WriteResult {
+  /**
+   * Peers that the write (or its purge) could not reach: they may still hold an old copy until
+   * it expires (hot copies are bounded by `hot.maxTtl`). Empty when every peer acknowledged.
+   */
+  unreachable: string[]
+}
+
+/**
+ * What a server needs of a namespace. Every method checks the key and fails with a
+ * `BurrowError` (`BURROW_ERR_BAD_KEY`, `BURROW_ERR_CLOSED`, ...) instead of throwing anything else.
+ */
+export interface ServedNamespace {
+  readonly name: string
+  /**
+   * `BURROW.FETCH` from a peer: answer from this node's caches or load here; never forwards to
+   * another node, whatever this node's ring says. A cached answer is returned synchronously so
+   * the server can reply in the same tick.
+   */
+  fetch(key: string): Answer | Promise<Answer>
+  /**
+   * `BURROW.GET` and the HTTP route: read through this node like `ns.get` (the owner is asked
+   * when it is another node). `undefined` is not found. A cached answer is returned synchronously.
+   */
+  read(key: string): StoredValue | undefined | Promise<StoredValue | undefined>
+  /** `BURROW.STORE` from a peer: store the value here as its owner. Never forwards. Throws BurrowError. */
+  store(key: string, value: StoredValue, ttl: WriteTtl): void
+  /** `BURROW.PURGE` from a peer: drop the key from this node's caches. Never forwards. Throws BurrowError. */
+  purge(key: string): void
+  /** `BURROW.SET` from a client: `ns.set` on this node (stores on the owner, purges the others). */
+  set(key: string, value: StoredValue, ttl: WriteTtl): Promise<WriteResult>
+  /** `BURROW.DEL` from a client: `ns.delete` on this node (purges every node). */
+  delete(key: string): Promise<WriteResult>
+}

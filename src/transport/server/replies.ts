@@ -1,0 +1,37 @@
+/**
+ * The reply writers that several command families share, and how an error travels as text.
+ *
+ * @module
+ */
+import type { StoredValue } from '../../codec.ts'
+import { BurrowError } from '../../errors.ts'
+import type { Write, WriteTagged } from './command.ts'
+
+/** `+text`. */
+export const writeSimple: Write<string> = (writer, text) => {
+  writer.simple(text)
+}
+
+/** `-text`, e.g. `-ERR usage: …` or `-BURROW_ERR_LOADER …`. */
+export const writeError: Write<string> = (writer, text) => {
+  writer.error(text)
+}
+
+/** A value as a bulk string (a string as its UTF-8 bytes), or nil for not found. */
+export const writeValue: Write<StoredValue | undefined> = (writer, value) => {
+  if (value === undefined) writer.nil()
+  else writer.bulk(value)
+}
+
+/** `[id, +e, -text]`. */
+export const writeTaggedError: WriteTagged<string> = (writer, id, text) => {
+  writer.arrayHeader(3).integer(id).simple('e').error(text)
+}
+
+/** The error text of a failed command: `CODE message` for a BurrowError, nothing internal otherwise. */
+export function errorText(err: unknown): string {
+  return err instanceof BurrowError ? `${err.code} ${err.message}` : 'ERR internal error'
+}
+
+/** The error text of a command naming a namespace this node does not have. */
+export const UNKNOWN_NAMESPACE = 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'

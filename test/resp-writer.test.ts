@@ -1,0 +1,185 @@
+import { Buffer } from 'node:buffer'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { BurrowError } from '../src/errors.ts'
+import { RespWriter } from '../src/transport/resp/writer.ts'
+
+/** One call on a writer, and the bytes it must append, computed here independently of the writer. */
+type Part =
+  | { op: 'arrayHeader'; n: number }
+  | { op: 'integer'; n: number }
+  | { op: 'simple'; text: string }
+  | { op: 'error'; text: string }
+  | { op: 'bulk'; value: string | number | Uint8Array }
+  | { op: 'nil' }
+
+function apply(writer: RespWriter, part: Part): void {
+  if (part.op === 'arrayHeader') writer.arrayHeader(part.n)
+  else if (part.op === 'integer') writer.integer(part.n)
+  else if (part.op === 'simple') writer.simple(part.text)
+  else if (part.op === 'error') writer.error(part.text)
+  else if (part.op === 'bulk') writer.bulk(part.value)
+  else writer.nil()
+}
+
+function expected(part: Part): Buffer {
+  switch (part.op) {
+    case 'arrayHeader':
+      return Buffer.from(`*${part.n}\r\n`)
+    case 'integer':
+      return Buffer.from(`:${part.n}\r\n`)
+    case 'simple':
+      return Buffer.from(`+${part.text}\r\n`, 'utf8')
+    case 'error': {
+      const text = part.text.length > 1024 ? `${part.text.slice(0, 1021)}...` : part.text
+      return Buffer.from(`-${text.replace(/[\r\n]/g, ' ')}\r\n`, 'utf8')
+    }
+    case 'bulk': {
+      const bytes =
+        typeof part.value === 'string'
+          ? Buffer.from(part.value, 'utf8')
+          : typeof part.value === 'number'
+            ? Buffer.from(String(part.value))
+            : Buffer.from(part.value)
+      return Buffer.concat([Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n')])
+    }
+    case 'nil':
+      return Buffer.from('$-1\r\n')
+  }
+}
+
+const text = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 60 }),
+  fc.string({ unit: 'binary', maxLength: 60 }), // lone surrogates included
+  fc.string({ unit: 'grapheme-ascii', maxLength: 60 }),
+  fc.string({ unit: 'grapheme', minLength: 40, maxLength: 400 }),
+)
+const line = text.map((s) => s.replace(/[\r\n]/g, '_'))
+const part: fc.Arbitrary<Part> = fc.oneof(
+  fc.record({ op: fc.constant('arrayHeader' as const), n: fc.integer({ min: -1, max: 1_000_000 }) }),
+  fc.record({
+    op: fc.constant('integer' as const),
+    n: fc.oneof(fc.maxSafeInteger(), fc.constantFrom(Number.MIN_SAFE_INTEGER, -1, 0, 9, 10)),
+  }),
+  fc.record({ op: fc.constant('simple' as const), text: line }),
+  fc.record({
+    op: fc.constant('error' as const),
+    text: fc.oneof(text, fc.string({ minLength: 1000, maxLength: 1100 })),
+  }),
+  fc.record({
+    op: fc.constant('bulk' as const),
+    value: fc.oneof(
+      text,
+      fc.maxSafeInteger(),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.constantFrom(new Uint8Array(0), Buffer.from('\r\n$3\r\n'), new Uint8Array(70_000).fill(7)),
+    ),
+  }),
+  fc.constant({ op: 'nil' as const }),
+)
+
+describe('RespWriter', () => {
+  it('writes each part in the exact bytes RESP gives it', () => {
+    const cases: [(w: RespWriter) => unknown, string][] = [
+      [(w) => w.arrayHeader(3), '*3\r\n'],
+      [(w) => w.arrayHeader(0), '*0\r\n'],
+      [(w) => w.arrayHeader(-1), '*-1\r\n'],
+      [(w) => w.integer(-7), ':-7\r\n'],
+      [(w) => w.integer(Number.MAX_SAFE_INTEGER), ':9007199254740991\r\n'],
+      [(w) => w.simple('PONG'), '+PONG\r\n'],
+      [(w) => w.simple(''), '+\r\n'],
+      [(w) => w.error('ERR bad\r\nthing'), '-ERR bad  thing\r\n'],
+      [(w) => w.bulk(''), '$0\r\n\r\n'],
+      [(w) => w.bulk('é'), '$2\r\n\xc3\xa9\r\n'],
+      [(w) => w.bulk(42), '$2\r\n42\r\n'],
+      [(w) => w.bulk(-1), '$2\r\n-1\r\n'],
+      [(w) => w.bulk(new Uint8Array([0, 13, 10, 255])), '$4\r\n\x00\r\n\xff\r\n'],
+      [(w) => w.nil(), '$-1\r\n'],
+      [
+        (w) => w.arrayHeader(4).bulk('BURROW.FETCH').bulk(7).bulk('test').bulk('6.824'),
+        '*4\r\n$12\r\nBURROW.FETCH\r\n$1\r\n7\r\n$4\r\ntest\r\n$5\r\n6.824\r\n',
+      ],
+    ]
+    for (const [write, bytes] of cases) {
+      const writer = new RespWriter()
+      write(writer)
+      expect(writer.take().toString('latin1')).toBe(bytes)
+    }
+  })
+
+  it('writes any sequence of parts byte-exact, whatever lengths, characters and slab boundaries (property)', () => {
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 60 }), (parts) => {
+        const writer = new RespWriter()
+        for (const p of parts) apply(writer, p)
+        const want = Buffer.concat(parts.map(expected))
+        expect(writer.length).toBe(want.length)
+        expect(writer.take().equals(want)).toBe(true)
+        expect(writer.length).toBe(0)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('hands out Buffers that later writes never change, taken at any points (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(part, fc.boolean()), { maxLength: 80 }), (steps) => {
+        const writer = new RespWriter()
+        const taken: Buffer[] = []
+        const snapshots: Buffer[] = []
+        for (const [p, take] of steps) {
+          apply(writer, p)
+          if (take) {
+            const out = writer.take()
+            taken.push(out)
+            snapshots.push(Buffer.from(out))
+          }
+        }
+        taken.push(writer.take())
+        snapshots.push(Buffer.from(taken.at(-1)!))
+        for (let i = 0; i < taken.length; i++) expect(taken[i]!.equals(snapshots[i]!)).toBe(true)
+        expect(Buffer.concat(taken).equals(Buffer.concat(steps.map(([p]) => expected(p))))).toBe(true)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('takes an empty Buffer when nothing was written', () => {
+    const writer = new RespWriter()
+    expect(writer.take()).toHaveLength(0)
+    writer.simple('a')
+    writer.take()
+    expect(writer.take()).toHaveLength(0)
+  })
+
+  it('cuts error lines to 1,024 characters', () => {
+    const out = new RespWriter().error('E'.repeat(5000)).take().toString()
+    expect(out).toBe(`-${'E'.repeat(1021)}...\r\n`)
+  })
+
+  it('refuses what RESP cannot carry, before writing anything of that part', () => {
+    const refusals: [string, (w: RespWriter) => unknown][] = [
+      ['a simple string with CR or LF', (w) => w.simple('a\r\nb')],
+      ['a long simple string with LF', (w) => w.simple(`${'é'.repeat(100)}\n`)],
+      ['a simple string that is not a string', (w) => w.simple(7 as unknown as string)],
+      ['an integer that is not safe', (w) => w.integer(2 ** 53)],
+      ['a fractional integer', (w) => w.integer(1.5)],
+      ['NaN', (w) => w.integer(Number.NaN)],
+      ['an array length below -1', (w) => w.arrayHeader(-2)],
+      ['a bulk number that is not a safe integer', (w) => w.bulk(0.5)],
+      ['a bulk value that is neither a string, a number nor bytes', (w) => w.bulk({} as unknown as string)],
+    ]
+    for (const [name, refuse] of refusals) {
+      const writer = new RespWriter().arrayHeader(2)
+      let thrown: unknown
+      try {
+        refuse(writer)
+      } catch (err) {
+        thrown = err
+      }
+      expect(thrown, name).toBeInstanceOf(BurrowError)
+      expect((thrown as BurrowError).code, name).toBe('BURROW_ERR_PROTOCOL')
+      expect(writer.take().toString(), name).toBe('*2\r\n')
+    }
+  })
+})
