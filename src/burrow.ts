@@ -128,15 +128,11 @@ export class Burrow {
     })
     this.#maxFrameBytes = maxFrameBytes
     const clock = this.clock
-    const node = this
     this.#host = {
       signal: this.#closing.signal,
       random,
       now: () => clock.now(),
       maxKeyBytes,
-      get self() {
-        return node.#self
-      },
       otherPeers: () => this.#ring.peers.filter((peer) => peer !== this.#self),
       remoteOwner: (key) => {
         const ring = this.#ring

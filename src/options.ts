@@ -70,15 +70,15 @@ export function objectOption<T extends object>(name: string, value: unknown): Pa
 }
 
 /**
- * A duration in milliseconds: a finite number >= 0 (0 usually means "off" or "never expires");
- * `undefined` gives `fallback`.
+ * A duration in milliseconds, from 0 (usually "off" or "never expires") to `max`, rounded up to
+ * a whole millisecond; `undefined` gives `fallback`.
  */
-export function durationOption(name: string, value: unknown, fallback: number): number {
+export function durationOption(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw bad(name, 'a number of milliseconds >= 0', value)
+  if (typeof value !== 'number' || !(value >= 0 && value <= max)) {
+    throw bad(name, `a number of milliseconds from 0 to ${max}`, value)
   }
-  return value
+  return Math.ceil(value)
 }
 
 /**

@@ -1,14 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Lru, NONE } from '../src/store/lru.ts'
-
-/** A get through the slot API, as the store does it: find, use, read. */
-function get(lru: Lru, key: string) {
-  const slot = lru.find(key)
-  if (slot === NONE) return undefined
-  lru.use(slot)
-  return lru.valueAt(slot)
-}
+import { EXPIRED, Lru, NONE } from '../src/store/lru.ts'
 
 /** The value without touching recency. */
 function peek(lru: Lru, key: string) {
@@ -51,7 +43,6 @@ const op = fc.oneof(
   fc.record({ op: fc.constant('set' as const), key, value: fc.string({ maxLength: 5 }) }),
   fc.record({ op: fc.constant('delete' as const), key }),
   fc.record({ op: fc.constant('evict' as const) }),
-  fc.record({ op: fc.constant('clear' as const) }),
 )
 
 describe('Lru against a model', () => {
@@ -59,19 +50,15 @@ describe('Lru against a model', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
         const lru = new Lru(sizeOf)
-        let model = new Model()
+        const model = new Model()
         for (const o of ops) {
-          if (o.op === 'get') expect(get(lru, o.key)).toBe(model.get(o.key))
+          if (o.op === 'get') expect(lru.get(o.key)).toBe(model.get(o.key))
           else if (o.op === 'peek') expect(peek(lru, o.key)).toBe(model.values.get(o.key))
           else if (o.op === 'set') {
             lru.set(o.key, o.value, sizeOf(o.key, o.value))
             model.set(o.key, o.value)
           } else if (o.op === 'delete') expect(lru.delete(o.key)).toBe(model.delete(o.key))
-          else if (o.op === 'evict') expect(lru.evictOldest()).toBe(model.evictOldest())
-          else {
-            lru.clear()
-            model = new Model()
-          }
+          else expect(lru.evictOldest()).toBe(model.evictOldest())
           expect([...lru.keys()]).toEqual(model.order)
           expect(lru.items).toBe(model.values.size)
           expect(lru.bytes).toBe(lru.recount())
@@ -105,5 +92,27 @@ describe('Lru against a model', () => {
     for (let i = 1; i < 5000; i += 2) expect(peek(lru, `k${i}`)).toBe(`v${i}`)
     for (let i = 5000; i < 7500; i++) expect(peek(lru, `k${i}`)).toBe(`v${i}`)
     expect(lru.bytes).toBe(lru.recount())
+  })
+})
+
+describe('Lru deadlines', () => {
+  it('get answers EXPIRED once an entry’s deadline is reached, leaves it in place, and reads the clock only for entries with one', () => {
+    let now = 100
+    let reads = 0
+    const lru = new Lru(sizeOf, () => {
+      reads++
+      return now
+    })
+    lru.set('plain', 'p', sizeOf('plain', 'p'))
+    lru.set('timed', 't', sizeOf('timed', 't'), 200)
+    expect(lru.get('plain')).toBe('p')
+    expect(reads).toBe(0)
+    expect(lru.get('timed')).toBe('t')
+    now = 200
+    expect(lru.get('timed')).toBe(EXPIRED)
+    expect(lru.has('timed')).toBe(true)
+    expect(lru.deadlineOf('timed')).toBe(200)
+    expect(lru.get('plain')).toBe('p')
+    expect(reads).toBe(2)
   })
 })

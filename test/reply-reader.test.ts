@@ -78,7 +78,7 @@ const wire = fc
     const expected = {
       ...r,
       value: r.status === 's' ? Buffer.from(r.value as string).toString() : r.value,
-      ttl: ttlSent ? r.ttl : -1,
+      ttl: ttlSent ? r.ttl : r.status === 'n' ? 0 : -1,
     }
     return { bytes: encode(r, ttlSent, extra), expected }
   })
@@ -129,11 +129,11 @@ describe('ReplyReader', () => {
     }
   })
 
-  it('gives a reply without the ttl field the ttl -1', () => {
+  it('gives a reply without the ttl field (a 0.1 node) ttl -1 for a value and 0 (do not keep) for a not-found', () => {
     const stream = Buffer.from('*3\r\n:1\r\n+s\r\n$1\r\na\r\n*3\r\n:2\r\n+n\r\n$-1\r\n')
     const expected = [
       { id: 1, status: 's', value: 'a', ttl: -1 },
-      { id: 2, status: 'n', value: undefined, ttl: -1 },
+      { id: 2, status: 'n', value: undefined, ttl: 0 },
     ]
     expect(readAll([stream])).toEqual(expected)
     expect(readAll([...stream].map((b) => Buffer.from([b])))).toEqual(expected)

@@ -79,6 +79,37 @@ describe('stale-while-revalidate (staleTtl)', () => {
     expect(ns.peek('k')).toBeUndefined()
   })
 
+  it('a refresh that fails after a write of its key leaves no backoff: the written value refreshes on time', async () => {
+    const clock = manualClock()
+    const gate = deferred<void>()
+    let calls = 0
+    const ns = node({ clock }).namespace('test', {
+      ttl: 1000,
+      staleTtl: 60_000,
+      refreshBackoffMs: 30_000,
+      load: async () => {
+        calls++
+        if (calls === 2) {
+          await gate.promise
+          throw new Error('database down')
+        }
+        return `v${calls}`
+      },
+    })
+    await ns.get('k')
+    clock.t += 1000
+    expect(await ns.get('k')).toBe('v1') // stale; the refresh waits at the gate
+    await ns.set('k', 'written')
+    gate.resolve()
+    await settle()
+    expect(calls).toBe(2)
+    clock.t += 1000 // the written value is stale now: its refresh must not wait out a backoff
+    expect(await ns.get('k')).toBe('written')
+    await settle()
+    expect(calls).toBe(3)
+    expect(await ns.get('k')).toBe('v3')
+  })
+
   it('past the window a get waits for the load instead of answering stale', async () => {
     const clock = manualClock()
     let calls = 0

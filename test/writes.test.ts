@@ -218,3 +218,79 @@ describe('set and delete across nodes', () => {
     expect(namespaces[2]!.peek(key)).toBeUndefined()
   })
 })
+
+describe('writes, edge cases', () => {
+  it('a peer fetch that times out after a purge falls back to a load that answers its waiters but is not cached', async () => {
+    const gate = deferred<void>()
+    let version = 0
+    const { nodes, namespaces } = await cluster(2, {
+      node: { peerTimeoutMs: 200 },
+      load: async (key) => {
+        const mine = ++version
+        if (mine === 1) await gate.promise // the owner's load outlives the asker's deadline
+        return `${key}#${mine}`
+      },
+    })
+    const key = Array.from({ length: 200 }, (_, i) => `k${i}`).find(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )!
+    const before = namespaces[0]!.get(key)
+    await namespaces[0]!.delete(key)
+    expect(await before).toBe(`${key}#2`) // the fallback load, here
+    expect(namespaces[0]!.peek(key)).toBeUndefined()
+    expect(nodes[0]!.stats().namespaces['test']).toMatchObject({ fallbackLoads: 1, writeRaces: 1 })
+    gate.resolve()
+  })
+
+  it('a set with a fractional ttl rounds it up, from any node; one over 100 years is BURROW_ERR_BAD_TTL', async () => {
+    const clock = manualClock()
+    const { nodes, namespaces } = await cluster(2, { node: { clock } })
+    const key = Array.from({ length: 200 }, (_, i) => `k${i}`).find(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )!
+    await namespaces[0]!.set(key, 'v', { ttl: 1500.5 })
+    clock.t += 1500
+    expect(namespaces[1]!.peek(key)).toBe('v')
+    clock.t += 1
+    expect(namespaces[1]!.peek(key)).toBeUndefined()
+    await expect(namespaces[0]!.set(key, 'v', { ttl: 101 * 365 * 24 * 3600_000 })).rejects.toMatchObject({
+      code: 'BURROW_ERR_BAD_TTL',
+    })
+  })
+
+  it('a set of a value too large to keep acts as a delete: no node keeps the old value', async () => {
+    const { nodes, namespaces, loads } = await cluster(2, {
+      node: { random: () => 0 },
+      namespace: { maxBytes: 4096, hot: { probability: 1, fraction: 0.5 } },
+    })
+    const key = 'big'
+    for (const ns of namespaces) await ns.get(key)
+    expect(await namespaces[0]!.set(key, 'x'.repeat(4096))).toEqual({ unreachable: [] })
+    for (const ns of namespaces) expect(ns.peek(key)).toBeUndefined()
+    loads.length = 0
+    expect(await namespaces[1]!.get(key)).toBe(`value of ${key}`)
+    expect(loads).toEqual([{ self: nodes[0]!.ownerOf(key), key }])
+  })
+
+  it('a set too large for a frame fails with BURROW_ERR_FRAME_TOO_LARGE and leaves the connection to the owner up', async () => {
+    const { nodes, namespaces } = await cluster(2, { node: { maxFrameBytes: 1024 } })
+    const key = Array.from({ length: 200 }, (_, i) => `k${i}`).find(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )!
+    expect(await namespaces[0]!.get(key)).toBe(`value of ${key}`)
+    const opened = nodes[0]!.stats().peerClient.connectionsOpened
+    await expect(namespaces[0]!.set(key, 'x'.repeat(2000))).rejects.toMatchObject({
+      code: 'BURROW_ERR_FRAME_TOO_LARGE',
+    })
+    expect(await namespaces[0]!.get(`${key}-other`)).toBe(`value of ${key}-other`)
+    expect(nodes[0]!.stats().peerClient).toMatchObject({ connectionsOpened: opened, failures: 0 })
+  })
+
+  it('a write on a node that closes meanwhile rejects with BURROW_ERR_CLOSED instead of naming every peer unreachable', async () => {
+    const { nodes, namespaces } = await cluster(3)
+    const deleting = namespaces[0]!.delete('k')
+    const closing = nodes[0]!.close()
+    await expect(deleting).rejects.toMatchObject({ code: 'BURROW_ERR_CLOSED' })
+    await closing
+  })
+})

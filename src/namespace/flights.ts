@@ -49,26 +49,18 @@ export class Flights {
     load: () => Promise<Answer>,
     keep: (answer: Answer, current: boolean) => void,
   ): Flight {
-    const flight: Flight = new Promise<Answer>((resolve, reject) => {
-      const guard = { key, reject }
-      this.#guards.add(guard)
-      load().then(
-        (answer) => {
-          this.#guards.delete(guard)
-          const current = this.local[key] === flight
-          if (current) delete this.local[key]
-          keep(answer, current)
-          resolve(answer)
-        },
-        (err: unknown) => {
-          this.#guards.delete(guard)
-          if (this.local[key] === flight) delete this.local[key]
-          reject(err)
-        },
-      )
+    const flight: Flight = this.#guarded(key, load, (answer) => {
+      const current = this.local[key] === flight
+      if (current) delete this.local[key]
+      if (answer !== undefined) keep(answer, current)
     })
     this.local[key] = flight
     return flight
+  }
+
+  /** Runs `load` for the waiters of a detached flight: in no table, caching nothing, closed with the node. */
+  runDetached(key: string, load: () => Promise<Answer>): Flight {
+    return this.#guarded(key, load, () => {})
   }
 
   /** Registers `flight` as the remote flight of `key`. */
@@ -83,12 +75,30 @@ export class Flights {
     return true
   }
 
-  /** Detaches the flights of `key` (a write came); returns whether any was running. */
-  detach(key: string): boolean {
-    const running = this.local[key] !== undefined || this.remote[key] !== undefined
+  /** Detaches the flights of `key`: a write came. */
+  detach(key: string): void {
     delete this.local[key]
     delete this.remote[key]
-    return running
+  }
+
+  /** `load`, whose waiters `closeAll` rejects at once; `settled` sees the answer (undefined: it failed). */
+  #guarded(key: string, load: () => Promise<Answer>, settled: (answer: Answer | undefined) => void): Flight {
+    return new Promise<Answer>((resolve, reject) => {
+      const guard = { key, reject }
+      this.#guards.add(guard)
+      load().then(
+        (answer) => {
+          this.#guards.delete(guard)
+          settled(answer)
+          resolve(answer)
+        },
+        (err: unknown) => {
+          this.#guards.delete(guard)
+          settled(undefined)
+          reject(err)
+        },
+      )
+    })
   }
 
   /** Rejects the waiters of every local flight with `err` and forgets every flight; the node is closing. */

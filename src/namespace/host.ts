@@ -15,8 +15,6 @@ export interface NamespaceHost {
   /** Milliseconds since the epoch: deadlines and expiry. */
   readonly now: () => number
   readonly maxKeyBytes: number
-  /** This node's peer id. */
-  readonly self: string
   /** Every peer on this node's ring but this one. */
   otherPeers(): readonly string[]
   /** The owner of `key` when it is another node; `undefined` when this node owns it. */

@@ -59,7 +59,7 @@ export class Keys {
     )
   }
 
-  /** Throws the error of {@link badOrMalformed}. */
+  /** Throws the error of {@link badOrMalformed}: what keys given to the public API go through. */
   check(key: unknown): void {
     const bad = this.badOrMalformed(key)
     if (bad !== undefined) throw bad

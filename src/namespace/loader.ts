@@ -7,7 +7,7 @@
  */
 import { type Codec, checkStored, runCodec, type StoredValue } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
-import { type Answer, DO_NOT_KEEP, NO_EXPIRY } from '../transport/served.ts'
+import { type Answer, DO_NOT_KEEP, MAX_TTL_MS, NO_EXPIRY } from '../transport/served.ts'
 import type { NamespaceHost } from './host.ts'
 import type { LoadContext, NamespaceConfig } from './options.ts'
 import type { NamespaceCounters } from './stats.ts'
@@ -97,12 +97,15 @@ export class LoadRunner<V> {
   }
 }
 
-/** A TTL given at run time, checked: a finite number of ms >= 0, else `BURROW_ERR_BAD_TTL`. */
+/**
+ * A TTL given at run time, checked: a number of ms in [0, 100 years], rounded up to a whole
+ * millisecond; else `BURROW_ERR_BAD_TTL`.
+ */
 export function checkTtl(ttl: unknown, what: string, namespace: string, key: string): number {
-  if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl >= 0) return ttl
+  if (typeof ttl === 'number' && ttl >= 0 && ttl <= MAX_TTL_MS) return Math.ceil(ttl)
   throw new BurrowError(
     'BURROW_ERR_BAD_TTL',
-    `${what} must be a number of milliseconds >= 0 (0: never expires), received ${describe(ttl)}`,
+    `${what} must be a number of milliseconds from 0 (never expires) to ${MAX_TTL_MS} (100 years), received ${describe(ttl)}`,
     { namespace, key },
   )
 }

@@ -113,7 +113,7 @@ export class Namespace<V = StoredValue> {
   /**
    * The locally cached value of `key` (main or hot cache) while it is fresh, or `undefined`.
    * Synchronous; never loads and never asks a peer. Counts as a use for recency. Throws
-   * `BURROW_ERR_BAD_KEY`.
+   * `BURROW_ERR_BAD_KEY`, or `BURROW_ERR_CODEC` when the codec cannot decode the value.
    */
   peek(key: string): V | undefined {
     if (typeof key !== 'string' || key.length === 0 || key.length > this.#keys.fastChars) {
@@ -128,7 +128,9 @@ export class Namespace<V = StoredValue> {
   /**
    * Stores `value` for `key` on the key's owner, from any node, and purges every other copy:
    * once it resolves, no get that starts afterwards, on any node that was reached, returns the
-   * old value. Resolves which peers could not be reached (`unreachable`). Rejects with
+   * old value. Resolves which peers could not be reached (`unreachable`). A value larger than
+   * `maxEntryBytes` is kept nowhere: the set then purges the key everywhere, like `delete`, so
+   * the next get loads it. Rejects with
    * `BURROW_ERR_BAD_KEY`, `BURROW_ERR_BAD_VALUE`, `BURROW_ERR_CODEC`, `BURROW_ERR_BAD_TTL`,
    * `BURROW_ERR_CLOSED`, or the owner's error when the owner could not take the write.
    *
@@ -176,16 +178,15 @@ export class Namespace<V = StoredValue> {
 
   /** What `set` stores: the value checked or encoded; bytes are copied, as the caller may reuse them. */
   #storable(key: string, value: V): StoredValue {
-    if (this.#config.codec === undefined && typeof value !== 'string' && !(value instanceof Uint8Array)) {
-      throw new BurrowError(
-        'BURROW_ERR_BAD_VALUE',
-        `set of namespace ${this.name} was given ${describe(value)} for key ${quote(key)}; ` +
-          'give a string or a Uint8Array, or give the namespace a codec',
-        { namespace: this.name, key },
-      )
-    }
-    const stored = this.#loads.encode(key, value)
-    return typeof stored === 'string' ? stored : new Uint8Array(stored)
+    if (this.#config.codec !== undefined) return this.#loads.encode(key, value)
+    if (typeof value === 'string') return value
+    if (value instanceof Uint8Array) return new Uint8Array(value)
+    throw new BurrowError(
+      'BURROW_ERR_BAD_VALUE',
+      `set of namespace ${this.name} was given ${describe(value)} for key ${quote(key)}; ` +
+        'give a string or a Uint8Array, or give the namespace a codec',
+      { namespace: this.name, key },
+    )
   }
 }
 
@@ -228,25 +229,27 @@ function servedSide<V>(
   parts: { store: Store; read: ReadPath<V>; write: WritePath<V>; counters: NamespaceCounters; keys: Keys },
 ): ServedNamespace {
   const { store, read, write, counters, keys } = parts
+  // Keys from the wire are decoded from UTF-8, so well-formed: the type and length check is enough.
   /** Checks and counts a request; a bad key is a BurrowError the server answers with. */
   const accept = (key: string): void => {
-    keys.check(key)
+    const bad = keys.bad(key)
+    if (bad !== undefined) throw bad
     counters.serverRequests++
   }
   return {
     name,
     fetch: (key) => {
-      const bad = keys.badOrMalformed(key)
+      const bad = keys.bad(key)
       if (bad !== undefined) return Promise.reject(bad)
       counters.serverRequests++
       counters.gets++
       const hit = store.get(key)
       if (hit === undefined) return read.miss(key, true)
       counters.hits++
-      return read.answerOfHit(hit)
+      return read.answerOfHit(key, hit)
     },
     read: (key) => {
-      const bad = keys.badOrMalformed(key)
+      const bad = keys.bad(key)
       if (bad !== undefined) return Promise.reject(bad)
       counters.serverRequests++
       counters.gets++

@@ -16,6 +16,7 @@ import {
   objectOption,
   onlyKnownOptions,
 } from '../options.ts'
+import { MAX_TTL_MS } from '../transport/served.ts'
 
 /** What a loader receives besides the key. */
 export interface LoadContext {
@@ -25,8 +26,9 @@ export interface LoadContext {
   namespace: string
   /**
    * The TTL of what this load returns, in ms: set it to override the namespace's `ttl` (for a
-   * value) or `notFoundTtl` (for `undefined`); 0 means never expires. Read after the loader
-   * settles; a negative or non-finite number fails the load with `BURROW_ERR_BAD_TTL`.
+   * value: 0 means never expires) or `notFoundTtl` (for `undefined`: 0 means not cached). Read
+   * after the loader settles; a number outside [0, 100 years] fails the load with
+   * `BURROW_ERR_BAD_TTL`.
    */
   ttl: number | undefined
 }
@@ -192,13 +194,13 @@ export function resolveOptions<V>(name: string, options: unknown): NamespaceConf
     ),
     hotFraction: numberOption(`${name}.hot.fraction`, hot.fraction, 0.125, 0, 0.5),
     hotProbability: numberOption(`${name}.hot.probability`, hot.probability, 0.1, 0, 1),
-    hotMaxTtl: durationOption(`${name}.hot.maxTtl`, hot.maxTtl, 60_000),
+    hotMaxTtl: durationOption(`${name}.hot.maxTtl`, hot.maxTtl, 60_000, MAX_TTL_MS),
     peerFallback: booleanOption(`${name}.peerFallback`, opts.peerFallback, true),
-    ttl: durationOption(`${name}.ttl`, opts.ttl, 0),
+    ttl: durationOption(`${name}.ttl`, opts.ttl, 0, MAX_TTL_MS),
     ttlJitter: jitterOption(`${name}.ttlJitter`, opts.ttlJitter),
-    notFoundTtl: durationOption(`${name}.notFoundTtl`, opts.notFoundTtl, 0),
-    staleTtl: durationOption(`${name}.staleTtl`, opts.staleTtl, 0),
-    refreshBackoffMs: durationOption(`${name}.refreshBackoffMs`, opts.refreshBackoffMs, 1000),
+    notFoundTtl: durationOption(`${name}.notFoundTtl`, opts.notFoundTtl, 0, MAX_TTL_MS),
+    staleTtl: durationOption(`${name}.staleTtl`, opts.staleTtl, 0, MAX_TTL_MS),
+    refreshBackoffMs: durationOption(`${name}.refreshBackoffMs`, opts.refreshBackoffMs, 1000, MAX_TTL_MS),
   }
 }
 

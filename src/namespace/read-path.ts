@@ -45,6 +45,8 @@ export class ReadPath<V> {
   #counters: NamespaceCounters
   /** When each key whose refresh failed may be refreshed again, and the delay that got it there. */
   #backoffs = new Map<string, { until: number; delay: number }>()
+  /** The refresh running for each key; a write of the key forgets it, so its outcome is ignored. */
+  #refreshing = new Map<string, Flight>()
 
   constructor(
     config: NamespaceConfig<V>,
@@ -78,7 +80,7 @@ export class ReadPath<V> {
       const stale = this.#store.stale(key)
       if (stale !== undefined) {
         this.#counters.staleHits++
-        this.#refresh(key)
+        this.#refresh(key, fromPeer)
         return { value: stale === NOT_FOUND ? undefined : stale, ttlMs: DO_NOT_KEEP }
       }
     }
@@ -94,11 +96,11 @@ export class ReadPath<V> {
   }
 
   /**
-   * The answer to a peer for the value the store's last `get` returned: the time it has left
-   * goes over the wire, not its deadline, so node clocks need not agree.
+   * The answer to a peer for `value`, just found fresh in the store under `key`: the time it has
+   * left goes over the wire, not its deadline, so node clocks need not agree.
    */
-  answerOfHit(value: Cached): Answer {
-    const deadline = this.#store.lastDeadline
+  answerOfHit(key: string, value: Cached): Answer {
+    const deadline = this.#store.deadlineOf(key) ?? NEVER
     const ttlMs = deadline === NEVER ? NO_EXPIRY : Math.max(1, deadline - this.#host.now())
     return { value: value === NOT_FOUND ? undefined : value, ttlMs }
   }
@@ -113,9 +115,10 @@ export class ReadPath<V> {
     return ms === 0 ? NEVER : this.#host.now() + ms
   }
 
-  /** Forgets the refresh backoff of `key` (it was written). */
+  /** Forgets the refresh backoff of `key` and the outcome of its running refresh (it was written). */
   forgetBackoff(key: string): void {
     this.#backoffs.delete(key)
+    this.#refreshing.delete(key)
   }
 
   /** Rejects the waiters of every running flight; the node is closing. */
@@ -143,6 +146,12 @@ export class ReadPath<V> {
           throw err
         }
         this.#counters.fallbackLoads++
+        if (this.flights.remote[key] !== flight) {
+          // A write came while the owner was asked: this load answers the flight's own waiters
+          // only; it joins no table and caches nothing.
+          this.#counters.writeRaces++
+          return this.flights.runDetached(key, () => this.#loads.load(key))
+        }
         // The remote flight stays in the table until the local one ends, so later gets join it.
         const local = this.flights.local[key] ?? this.#localFlight(key, true)
         const forget = (): void => {
@@ -203,26 +212,41 @@ export class ReadPath<V> {
 
   /**
    * Starts the one background refresh of a stale key, unless a flight for it is running already
-   * or its last refresh failed too recently (the backoff doubles with each failure).
+   * or its last refresh failed too recently (the backoff doubles with each failure). A peer's
+   * request refreshes here: it is never forwarded.
    */
-  #refresh(key: string): void {
-    if (this.flights.running(key, false) !== undefined) return
+  #refresh(key: string, fromPeer: boolean): void {
+    if (this.flights.running(key, fromPeer) !== undefined) return
     const backoff = this.#backoffs.get(key)
     if (backoff !== undefined && this.#host.now() < backoff.until) return
     this.#counters.refreshes++
-    const owner = this.#host.remoteOwner(key)
+    const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
     const flight = owner === undefined ? this.#localFlight(key, false) : this.#remoteFlight(owner, key)
+    this.#refreshing.set(key, flight)
     flight.then(
-      () => this.#backoffs.delete(key),
+      (answer) => {
+        if (this.#refreshing.get(key) !== flight) return
+        this.#refreshing.delete(key)
+        // The owner answered with its own stale value (its refresh runs): not refreshed yet.
+        if (answer.ttlMs === DO_NOT_KEEP && answer.value !== undefined) this.#backOff(key, backoff)
+        else this.#backoffs.delete(key)
+      },
       () => {
+        if (this.#refreshing.get(key) !== flight) return
+        this.#refreshing.delete(key)
         this.#counters.refreshErrors++
-        const base = this.#config.refreshBackoffMs
-        const delay = backoff === undefined ? base : Math.min(backoff.delay * 2, base * MAX_BACKOFF_FACTOR)
-        this.#backoffs.delete(key)
-        if (this.#backoffs.size >= MAX_BACKOFFS) this.#backoffs.delete(this.#backoffs.keys().next().value!)
-        this.#backoffs.set(key, { until: this.#host.now() + delay, delay })
+        this.#backOff(key, backoff)
       },
     )
+  }
+
+  /** No refresh of `key` for a while: `refreshBackoffMs`, then twice the last delay, up to 64 times it. */
+  #backOff(key: string, last: { delay: number } | undefined): void {
+    const base = this.#config.refreshBackoffMs
+    const delay = last === undefined ? base : Math.min(last.delay * 2, base * MAX_BACKOFF_FACTOR)
+    this.#backoffs.delete(key)
+    if (this.#backoffs.size >= MAX_BACKOFFS) this.#backoffs.delete(this.#backoffs.keys().next().value!)
+    this.#backoffs.set(key, { until: this.#host.now() + delay, delay })
   }
 
   #closedError(key: string): BurrowError {

@@ -49,6 +49,8 @@ export class WritePath<V> {
   async set(key: string, value: StoredValue, ttl: WriteTtl, signal?: AbortSignal): Promise<WriteResult> {
     this.#counters.sets++
     this.#checkOpen(key)
+    // No node would keep it (Store.set refuses it): the write is a delete, and nothing large travels.
+    if (!this.#store.fits('main', key, value)) return this.#deleteEverywhere(key, signal)
     const owner = this.#host.remoteOwner(key)
     const unreachable: string[] = []
     if (owner === undefined) {
@@ -72,9 +74,19 @@ export class WritePath<V> {
   async delete(key: string, signal?: AbortSignal): Promise<WriteResult> {
     this.#counters.deletes++
     this.#checkOpen(key)
-    this.purge(key)
+    return this.#deleteEverywhere(key, signal)
+  }
+
+  /**
+   * The owner first: a node purged before the owner could fetch the old value from it again and
+   * keep it. Then this node and every other peer, in parallel.
+   */
+  async #deleteEverywhere(key: string, signal: AbortSignal | undefined): Promise<WriteResult> {
+    const owner = this.#host.remoteOwner(key)
     const unreachable: string[] = []
-    await this.#purgePeers(key, undefined, unreachable, signal)
+    if (owner !== undefined) await this.#purgeOn([owner], key, unreachable, signal)
+    this.purge(key)
+    await this.#purgePeers(key, owner, unreachable, signal)
     return { unreachable }
   }
 
@@ -103,7 +115,21 @@ export class WritePath<V> {
     unreachable: string[],
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const peers = this.#host.otherPeers().filter((peer) => peer !== skip)
+    await this.#purgeOn(
+      this.#host.otherPeers().filter((peer) => peer !== skip),
+      key,
+      unreachable,
+      signal,
+    )
+  }
+
+  async #purgeOn(
+    peers: readonly string[],
+    key: string,
+    unreachable: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const missed = unreachable.length
     await Promise.all(
       peers.map((peer) =>
         this.#host.purge(peer, this.#config.name, key, signal ?? this.#host.signal).catch((err: unknown) => {
@@ -114,7 +140,8 @@ export class WritePath<V> {
       ),
     )
     if (signal?.aborted) throw signal.reason
-    this.#counters.unreachablePeers += unreachable.length
+    this.#checkOpen(key)
+    this.#counters.unreachablePeers += unreachable.length - missed
     unreachable.sort()
   }
 

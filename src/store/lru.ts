@@ -13,6 +13,9 @@
  */
 import type { Cached } from './cached.ts'
 
+/** What {@link Lru.get} returns for an entry past its deadline (it is left in place). */
+export const EXPIRED: unique symbol = Symbol('burrow.expired')
+
 /** Counters of one part of the store, as reported by `stats()`. */
 export interface LruStats {
   /** Bytes held: the sum of the entries' sizes. */
@@ -42,10 +45,15 @@ export class Lru {
   #bytes = 0
   #evictions = 0
   #sizeOf: (key: string, value: Cached) => number
+  #now: () => number
 
-  /** `sizeOf` must give the size that `set` was given for the same key and value. */
-  constructor(sizeOf: (key: string, value: Cached) => number) {
+  /**
+   * `sizeOf` must give the size that `set` was given for the same key and value; `now` is the
+   * clock that deadlines are checked against.
+   */
+  constructor(sizeOf: (key: string, value: Cached) => number, now: () => number = Date.now) {
     this.#sizeOf = sizeOf
+    this.#now = now
   }
 
   /** Bytes held. */
@@ -56,6 +64,31 @@ export class Lru {
   /** Entries held. */
   get items(): number {
     return this.#index.size
+  }
+
+  /**
+   * The value of `key`, refreshed as the most recently used; {@link EXPIRED} when its deadline has
+   * passed (the entry stays, untouched); `undefined` when it is not here. The clock is read only
+   * for entries that have a deadline: this is the hit path, one Map lookup and a few writes.
+   */
+  get(key: string): Cached | typeof EXPIRED | undefined {
+    const slot = this.#index.get(key)
+    if (slot === undefined) return undefined
+    if (this.#deadlines !== undefined && this.#expired(slot)) return EXPIRED
+    if (slot !== this.#newest) this.#touch(slot)
+    return this.#values[slot]
+  }
+
+  #expired(slot: number): boolean {
+    const deadline = this.#deadlines![slot]!
+    return deadline !== 0 && this.#now() >= deadline
+  }
+
+  /** The deadline of `key` (0: none), or `undefined` when it is not here. */
+  deadlineOf(key: string): number | undefined {
+    const slot = this.#index.get(key)
+    if (slot === undefined) return undefined
+    return this.#deadlines === undefined ? 0 : this.#deadlines[slot]!
   }
 
   /** The slot of `key`, or {@link NONE}. Does not touch recency. */
@@ -77,11 +110,6 @@ export class Lru {
   /** Marks the entry in `slot` as the most recently used. */
   use(slot: number): void {
     if (slot !== this.#newest) this.#touch(slot)
-  }
-
-  /** Removes the entry in `slot` (not counted as an eviction). */
-  removeAt(slot: number): void {
-    this.#remove(slot)
   }
 
   has(key: string): boolean {
@@ -126,20 +154,6 @@ export class Lru {
     this.#remove(this.#oldest)
     this.#evictions++
     return true
-  }
-
-  /** Removes every entry (not counted as evictions). */
-  clear(): void {
-    this.#index.clear()
-    this.#keys = []
-    this.#values = []
-    this.#newer = new Uint32Array(16)
-    this.#older = new Uint32Array(16)
-    this.#deadlines = undefined
-    this.#newest = NONE
-    this.#oldest = NONE
-    this.#free = NONE
-    this.#bytes = 0
   }
 
   /** Keys from the most to the least recently used (for tests and tools; O(n)). */

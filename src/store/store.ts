@@ -8,7 +8,7 @@
  */
 import { byteLength } from '../codec.ts'
 import { type Cached, NEVER, NOT_FOUND } from './cached.ts'
-import { Lru, type LruStats, NONE } from './lru.ts'
+import { EXPIRED, Lru, type LruStats, NONE } from './lru.ts'
 
 /**
  * What an entry costs beyond its key's and value's bytes: a fixed allowance for the entry object,
@@ -41,14 +41,9 @@ export function entrySize(key: string, value: Cached): number {
 
 /** Main and hot caches under one budget; a key lives in at most one of them. */
 export class Store {
-  readonly main = new Lru(entrySize)
-  readonly hot = new Lru(entrySize)
+  readonly main: Lru
+  readonly hot: Lru
   readonly limits: StoreLimits
-  /**
-   * The deadline of the entry that the last {@link get} or {@link stale} returned (0: none). A
-   * field rather than a returned object, so that a hit allocates nothing.
-   */
-  lastDeadline = NEVER
   /** Entries found past their deadline (and past the stale window) and dropped. */
   expired = 0
   #now: () => number
@@ -56,6 +51,8 @@ export class Store {
   constructor(limits: StoreLimits, now: () => number) {
     this.limits = limits
     this.#now = now
+    this.main = new Lru(entrySize, now)
+    this.hot = new Lru(entrySize, now)
   }
 
   /** Bytes held by both parts. */
@@ -63,26 +60,34 @@ export class Store {
     return this.main.bytes + this.hot.bytes
   }
 
-  /**
-   * The fresh value of `key` from either part, refreshed as recently used, or `undefined`. The
-   * clock is read only for entries that have a deadline.
-   */
+  /** The fresh value of `key` from either part, refreshed as recently used, or `undefined`. */
   get(key: string): Cached | undefined {
-    let part = this.main
-    let slot = part.find(key)
-    if (slot === NONE) {
-      part = this.hot
-      slot = part.find(key)
-      if (slot === NONE) return undefined
-    }
-    const deadline = part.deadlineAt(slot)
-    if (deadline !== NEVER && this.#now() >= deadline) {
-      this.#expire(part, slot, deadline)
+    // The hit path stays this small so that it inlines; misses and expiry go out of line.
+    const value = this.main.get(key)
+    if (value !== undefined && value !== EXPIRED) return value
+    return this.#notInMain(key, value)
+  }
+
+  #notInMain(key: string, value: typeof EXPIRED | undefined): Cached | undefined {
+    if (value === EXPIRED) {
+      // A main entry within its stale window stays for `stale()`; the rest go now.
+      const deadline = this.main.deadlineOf(key)!
+      if (this.limits.staleMs === 0 || this.#now() >= deadline + this.limits.staleMs) {
+        this.main.delete(key)
+        this.expired++
+      }
       return undefined
     }
-    part.use(slot)
-    this.lastDeadline = deadline
-    return part.valueAt(slot)
+    const hot = this.hot.get(key)
+    if (hot !== EXPIRED) return hot
+    this.hot.delete(key)
+    this.expired++
+    return undefined
+  }
+
+  /** The deadline of the entry of `key` in either part (0: none), or `undefined`. */
+  deadlineOf(key: string): number | undefined {
+    return this.main.deadlineOf(key) ?? this.hot.deadlineOf(key)
   }
 
   /** The value of a main entry past its deadline but within the stale window, or `undefined`. */
@@ -94,7 +99,6 @@ export class Store {
     const now = this.#now()
     if (now < deadline || now >= deadline + this.limits.staleMs) return undefined
     this.main.use(slot)
-    this.lastDeadline = deadline
     return this.main.valueAt(slot)
   }
 
@@ -103,18 +107,25 @@ export class Store {
     return this.main.has(key)
   }
 
+  /** Whether an entry of `key` and `value` is small enough for `part` to keep. */
+  fits(part: StorePart, key: string, value: Cached): boolean {
+    const size = entrySize(key, value)
+    const { maxBytes, maxHotBytes, maxEntryBytes } = this.limits
+    return size <= maxEntryBytes && size <= maxBytes && (part === 'main' || size <= maxHotBytes)
+  }
+
   /**
    * Stores `value` in `part` until `deadline` (0: no deadline), evicting least recently used
    * entries until the budget holds. Returns false, and stores nothing (dropping any older copy),
    * when the entry is larger than `maxEntryBytes` (or than the hot part's whole share, for hot).
    */
   set(part: StorePart, key: string, value: Cached, deadline = NEVER): boolean {
-    const size = entrySize(key, value)
-    const { maxBytes, maxHotBytes, maxEntryBytes } = this.limits
-    if (size > maxEntryBytes || size > maxBytes || (part === 'hot' && size > maxHotBytes)) {
+    if (!this.fits(part, key, value)) {
       this.delete(key)
       return false
     }
+    const size = entrySize(key, value)
+    const { maxBytes, maxHotBytes } = this.limits
     const target = part === 'main' ? this.main : this.hot
     const other = part === 'main' ? this.hot : this.main
     other.delete(key)
@@ -132,20 +143,8 @@ export class Store {
     return this.hot.delete(key) || inMain
   }
 
-  clear(): void {
-    this.main.clear()
-    this.hot.clear()
-  }
-
   stats(): { main: LruStats; hot: LruStats } {
     return { main: this.main.stats(), hot: this.hot.stats() }
-  }
-
-  #expire(part: Lru, slot: number, deadline: number): void {
-    // A main entry within its stale window stays for `stale()`; the rest go now.
-    if (part === this.main && this.limits.staleMs > 0 && this.#now() < deadline + this.limits.staleMs) return
-    part.removeAt(slot)
-    this.expired++
   }
 
   #evictOne(added: Lru): void {

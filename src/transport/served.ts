@@ -32,6 +32,12 @@ export const DO_NOT_KEEP = 0
  */
 export type WriteTtl = number
 
+/**
+ * The longest TTL, in ms: 100 years (a longer one is what "never expires", 0, is for). It keeps
+ * every TTL on the wire a whole number of at most 13 digits.
+ */
+export const MAX_TTL_MS = 100 * 365 * 24 * 3600 * 1000
+
 /** `WriteTtl` meaning "the namespace's default". */
 export const DEFAULT_TTL = -1
 

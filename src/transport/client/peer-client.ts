@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { StoredValue } from '../../codec.ts'
+import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
 import { Connection, FETCH, type Pending, PURGE, STORE } from './connection.ts'
@@ -99,6 +99,18 @@ export class PeerClient {
         new BurrowError(
           'BURROW_ERR_BAD_TTL',
           `ttl must be -1, 0 or whole milliseconds, received ${describe(ttl)}`,
+        ),
+      )
+    }
+    // The owner refuses a frame over its limit by closing the connection, failing every request
+    // on it: refuse it here instead (nodes of a cluster share the limit). 128: the command's headers.
+    const frame = byteLength(value) + Buffer.byteLength(key) + Buffer.byteLength(namespace) + 128
+    if (frame > this.#options.maxFrameBytes) {
+      return Promise.reject(
+        new BurrowError(
+          'BURROW_ERR_FRAME_TOO_LARGE',
+          `a store of ${frame} bytes is over maxFrameBytes (${this.#options.maxFrameBytes})`,
+          { peer, namespace, key },
         ),
       )
     }

@@ -14,7 +14,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { BurrowError } from '../../errors.ts'
-import { NO_EXPIRY } from '../served.ts'
+import { DO_NOT_KEEP, NO_EXPIRY } from '../served.ts'
 import { copyOf, lineEnd, readDecimal, skipLine } from './bytes.ts'
 import { COLON, CR, DOLLAR, LF, MINUS, ONE, PLUS, STAR } from './constants.ts'
 import { OversizedBulk, RespError, RespParser, type RespValue } from './reader.ts'
@@ -114,7 +114,7 @@ export class ReplyReader {
       } else {
         return pos
       }
-      let ttl = NO_EXPIRY
+      let ttl = count > 3 ? NO_EXPIRY : defaultTtl(status === N)
       for (let i = 3; i < count; i++) {
         if (i === 3) {
           if (p + 4 > end || buf[p] !== COLON) return pos
@@ -150,7 +150,7 @@ export class ReplyReader {
     if (typeof id !== 'number' || id < 0) throw protocol('a reply without an integer id')
     const status = reply[1]
     const payload = reply[2]
-    let ttl = NO_EXPIRY
+    let ttl = defaultTtl(status === 'n')
     if (reply.length > 3) {
       const field = reply[3]
       if (typeof field !== 'number' || field < -1) throw protocol('a reply with a malformed ttl')
@@ -215,4 +215,12 @@ function skipSimple(buf: Buffer, p: number, end: number): number {
 
 function protocol(what: string): BurrowError {
   return new BurrowError('BURROW_ERR_PROTOCOL', `a peer sent ${what}`)
+}
+
+/**
+ * The ttl of a reply without the field (a node of 0.1 sent none): a value never expires, as
+ * values did then; a not-found is not kept, as none were then.
+ */
+function defaultTtl(notFound: boolean): number {
+  return notFound ? DO_NOT_KEEP : NO_EXPIRY
 }
