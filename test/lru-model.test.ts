@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { EXPIRED, Lru, NONE } from '../src/store/lru.ts'
+import { Lru, NONE } from '../src/store/lru.ts'
 
 /** The value without touching recency. */
 function peek(lru: Lru, key: string) {
@@ -96,23 +96,34 @@ describe('Lru against a model', () => {
 })
 
 describe('Lru deadlines', () => {
-  it('get answers EXPIRED once an entry’s deadline is reached, leaves it in place, and reads the clock only for entries with one', () => {
+  it('get drops an entry once its deadline is reached, keeps it through a grace period, and reads the clock only for entries with one', () => {
     let now = 100
     let reads = 0
-    const lru = new Lru(sizeOf, () => {
+    const clock = () => {
       reads++
       return now
-    })
+    }
+    const lru = new Lru(sizeOf, clock)
     lru.set('plain', 'p', sizeOf('plain', 'p'))
     lru.set('timed', 't', sizeOf('timed', 't'), 200)
     expect(lru.get('plain')).toBe('p')
     expect(reads).toBe(0)
     expect(lru.get('timed')).toBe('t')
     now = 200
-    expect(lru.get('timed')).toBe(EXPIRED)
-    expect(lru.has('timed')).toBe(true)
-    expect(lru.deadlineOf('timed')).toBe(200)
+    expect(lru.get('timed')).toBeUndefined()
+    expect(lru.has('timed')).toBe(false)
+    expect(lru.expired).toBe(1)
     expect(lru.get('plain')).toBe('p')
     expect(reads).toBe(2)
+
+    const graced = new Lru(sizeOf, clock, 50)
+    graced.set('k', 'v', sizeOf('k', 'v'), 200)
+    now = 249
+    expect(graced.get('k')).toBeUndefined() // not fresh ...
+    expect(graced.has('k')).toBe(true) // ... but kept, to be served stale
+    now = 250
+    expect(graced.get('k')).toBeUndefined()
+    expect(graced.has('k')).toBe(false)
+    expect(graced.bytes).toBe(graced.recount())
   })
 })

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import type { StoredValue } from '../codec.ts'
+import type { Codec, StoredValue } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
-import { type Cached, NOT_FOUND } from '../store/cached.ts'
 import { Store } from '../store/store.ts'
 import { type Answer, DEFAULT_TTL, type ServedNamespace, type WriteResult } from '../transport/served.ts'
 import { untilAborted } from './flights.ts'
@@ -49,13 +48,15 @@ export interface DeleteOptions {
 export class Namespace<V = StoredValue> {
   /** The namespace's name. */
   readonly name: string
-  #config: NamespaceConfig<V>
   #store: Store
   #read: ReadPath<V>
   #write: WritePath<V>
   #loads: LoadRunner<V>
   #counters: NamespaceCounters
   #keys: Keys
+  /** Copies of `keys.fastChars` and `config.codec`: read on every hit, so one load each. */
+  #fastChars: number
+  #codec: Codec<V> | undefined
 
   /** @internal Use `node.namespace(name, options)`. */
   constructor(
@@ -70,13 +71,14 @@ export class Namespace<V = StoredValue> {
     },
   ) {
     this.name = config.name
-    this.#config = config
     this.#store = parts.store
     this.#read = parts.read
     this.#write = parts.write
     this.#loads = parts.loads
     this.#counters = parts.counters
     this.#keys = parts.keys
+    this.#fastChars = parts.keys.fastChars
+    this.#codec = config.codec
   }
 
   /**
@@ -90,7 +92,7 @@ export class Namespace<V = StoredValue> {
    * Bytes are returned as the cached `Uint8Array` itself, not a copy: do not modify them.
    */
   get(key: string, options?: GetOptions): Promise<V | undefined> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > this.#keys.fastChars) {
+    if (typeof key !== 'string' || key.length === 0 || key.length > this.#fastChars) {
       const bad = this.#keys.bad(key)
       if (bad !== undefined) return Promise.reject(bad)
     }
@@ -98,15 +100,15 @@ export class Namespace<V = StoredValue> {
     const hit = this.#store.get(key)
     if (hit !== undefined) {
       this.#counters.hits++
-      if (this.#config.codec === undefined) return Promise.resolve(hit === NOT_FOUND ? undefined : (hit as V))
+      if (this.#codec === undefined) return Promise.resolve(hit as V)
       return this.#settle(key, hit)
     }
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     const answer = this.#read.miss(key, false)
-    if (!(answer instanceof Promise)) return this.#settle(key, answer.value ?? NOT_FOUND)
+    if (!(answer instanceof Promise)) return this.#settle(key, answer.value)
     const waited = signal === undefined ? answer : untilAborted(answer, signal)
-    if (this.#config.codec === undefined) return waited.then(answerValue) as Promise<V | undefined>
+    if (this.#codec === undefined) return waited.then(answerValue) as Promise<V | undefined>
     return waited.then((a) => (a.value === undefined ? undefined : this.#loads.decode(key, a.value)))
   }
 
@@ -116,13 +118,13 @@ export class Namespace<V = StoredValue> {
    * `BURROW_ERR_BAD_KEY`, or `BURROW_ERR_CODEC` when the codec cannot decode the value.
    */
   peek(key: string): V | undefined {
-    if (typeof key !== 'string' || key.length === 0 || key.length > this.#keys.fastChars) {
+    if (typeof key !== 'string' || key.length === 0 || key.length > this.#fastChars) {
       const bad = this.#keys.bad(key)
       if (bad !== undefined) throw bad
     }
     const hit = this.#store.get(key)
-    if (hit === undefined || hit === NOT_FOUND) return undefined
-    return this.#config.codec === undefined ? (hit as V) : this.#loads.decode(key, hit)
+    if (hit === undefined || this.#codec === undefined) return hit as V | undefined
+    return this.#loads.decode(key, hit)
   }
 
   /**
@@ -166,9 +168,9 @@ export class Namespace<V = StoredValue> {
   }
 
   /** A cached value (or not-found) as the caller receives it, decoded by the codec if there is one. */
-  #settle(key: string, hit: Cached): Promise<V | undefined> {
-    if (hit === NOT_FOUND) return Promise.resolve(undefined)
-    if (this.#config.codec === undefined) return Promise.resolve(hit as V)
+  #settle(key: string, hit: StoredValue | undefined): Promise<V | undefined> {
+    if (hit === undefined) return Promise.resolve(undefined)
+    if (this.#codec === undefined) return Promise.resolve(hit as V)
     try {
       return Promise.resolve(this.#loads.decode(key, hit))
     } catch (err) {
@@ -178,7 +180,7 @@ export class Namespace<V = StoredValue> {
 
   /** What `set` stores: the value checked or encoded; bytes are copied, as the caller may reuse them. */
   #storable(key: string, value: V): StoredValue {
-    if (this.#config.codec !== undefined) return this.#loads.encode(key, value)
+    if (this.#codec !== undefined) return this.#loads.encode(key, value)
     if (typeof value === 'string') return value
     if (value instanceof Uint8Array) return new Uint8Array(value)
     throw new BurrowError(
@@ -256,7 +258,7 @@ function servedSide<V>(
       const hit = store.get(key)
       if (hit !== undefined) {
         counters.hits++
-        return hit === NOT_FOUND ? undefined : hit
+        return hit
       }
       const answer = read.miss(key, false)
       return answer instanceof Promise ? answer.then(answerValue) : answer.value

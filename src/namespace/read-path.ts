@@ -76,6 +76,10 @@ export class ReadPath<V> {
         }),
       )
     }
+    if (this.#store.notFound(key)) {
+      this.#counters.hits++
+      return this.answerOfHit(key, NOT_FOUND)
+    }
     if (this.#config.staleTtl > 0) {
       const stale = this.#store.stale(key)
       if (stale !== undefined) {

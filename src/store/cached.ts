@@ -6,7 +6,11 @@
  */
 import type { StoredValue } from '../codec.ts'
 
-/** The mark of a cached "not found": the loader (here or on the owner) returned `undefined`. */
+/**
+ * The mark of a cached "not found" (the loader, here or on the owner, returned `undefined`) where
+ * the store takes or gives one (`set`, `stale`). Inside, it is an entry without a value, so that
+ * the hit path never has to test for it (see `Store.get`).
+ */
 export const NOT_FOUND: unique symbol = Symbol('burrow.notFound')
 
 /** A cached value, or {@link NOT_FOUND}. */

@@ -11,10 +11,7 @@
  *
  * @module
  */
-import type { Cached } from './cached.ts'
-
-/** What {@link Lru.get} returns for an entry past its deadline (it is left in place). */
-export const EXPIRED: unique symbol = Symbol('burrow.expired')
+import type { StoredValue } from '../codec.ts'
 
 /** Counters of one part of the store, as reported by `stats()`. */
 export interface LruStats {
@@ -33,7 +30,8 @@ export const NONE = 0xffffffff
 export class Lru {
   #index = new Map<string, number>()
   #keys: (string | undefined)[] = []
-  #values: (Cached | undefined)[] = []
+  /** Each slot's value; `undefined` in a slot that is in the index is a cached not-found. */
+  #values: (StoredValue | undefined)[] = []
   /** For each slot, the next newer and the next older slot; free slots chain through `#older`. */
   #newer = new Uint32Array(16)
   #older = new Uint32Array(16)
@@ -44,16 +42,24 @@ export class Lru {
   #free = NONE
   #bytes = 0
   #evictions = 0
-  #sizeOf: (key: string, value: Cached) => number
+  #expired = 0
+  #sizeOf: (key: string, value: StoredValue | undefined) => number
   #now: () => number
+  #graceMs: number
 
   /**
    * `sizeOf` must give the size that `set` was given for the same key and value; `now` is the
-   * clock that deadlines are checked against.
+   * clock that deadlines are checked against; an entry past its deadline stays `graceMs` more
+   * (to be served stale, see {@link stale}) before `get` drops it.
    */
-  constructor(sizeOf: (key: string, value: Cached) => number, now: () => number = Date.now) {
+  constructor(
+    sizeOf: (key: string, value: StoredValue | undefined) => number,
+    now: () => number = Date.now,
+    graceMs = 0,
+  ) {
     this.#sizeOf = sizeOf
     this.#now = now
+    this.#graceMs = graceMs
   }
 
   /** Bytes held. */
@@ -67,21 +73,30 @@ export class Lru {
   }
 
   /**
-   * The value of `key`, refreshed as the most recently used; {@link EXPIRED} when its deadline has
-   * passed (the entry stays, untouched); `undefined` when it is not here. The clock is read only
-   * for entries that have a deadline: this is the hit path, one Map lookup and a few writes.
+   * The value of `key` while it is fresh, refreshed as the most recently used, or `undefined`
+   * (also for a cached not-found, which {@link find} tells apart: the hit path tests nothing more).
+   * An entry past its deadline is dropped, unless it is within its grace period. The clock is
+   * read only for entries that have a deadline. This is the hit path: one Map lookup and a few
+   * writes; the rare paths stay out of line so that it inlines whole.
    */
-  get(key: string): Cached | typeof EXPIRED | undefined {
+  get(key: string): StoredValue | undefined {
     const slot = this.#index.get(key)
     if (slot === undefined) return undefined
-    if (this.#deadlines !== undefined && this.#expired(slot)) return EXPIRED
+    if (this.#deadlines !== undefined && this.#deadlines[slot] !== 0 && this.#passed(slot)) return undefined
     if (slot !== this.#newest) this.#touch(slot)
     return this.#values[slot]
   }
 
-  #expired(slot: number): boolean {
+  /** Whether the entry in `slot` is past its deadline; drops it once its grace period is over too. */
+  #passed(slot: number): boolean {
     const deadline = this.#deadlines![slot]!
-    return deadline !== 0 && this.#now() >= deadline
+    const now = this.#now()
+    if (now < deadline) return false
+    if (now >= deadline + this.#graceMs) {
+      this.#remove(slot)
+      this.#expired++
+    }
+    return true
   }
 
   /** The deadline of `key` (0: none), or `undefined` when it is not here. */
@@ -98,7 +113,7 @@ export class Lru {
   }
 
   /** The value in `slot` (a slot that {@link find} returned). */
-  valueAt(slot: number): Cached {
+  valueAt(slot: number): StoredValue | undefined {
     return this.#values[slot]!
   }
 
@@ -120,10 +135,10 @@ export class Lru {
    * Stores `value` (of `size` bytes) as the newest entry, expiring at `deadline` (0: never);
    * replacing a key frees its old size first.
    */
-  set(key: string, value: Cached, size: number, deadline = 0): void {
+  set(key: string, value: StoredValue | undefined, size: number, deadline = 0): void {
     const old = this.#index.get(key)
     if (old !== undefined) {
-      this.#bytes += size - this.#sizeOf(key, this.#values[old]!)
+      this.#bytes += size - this.#sizeOf(key, this.#values[old])
       this.#values[old] = value
       this.#setDeadline(old, deadline)
       if (old !== this.#newest) this.#touch(old)
@@ -164,12 +179,17 @@ export class Lru {
   /** Sum of the entries' sizes, recomputed from the entries themselves (for consistency checks). */
   recount(): number {
     let total = 0
-    for (const [key, slot] of this.#index) total += this.#sizeOf(key, this.#values[slot]!)
+    for (const [key, slot] of this.#index) total += this.#sizeOf(key, this.#values[slot])
     return total
   }
 
   stats(): LruStats {
     return { bytes: this.#bytes, items: this.#index.size, evictions: this.#evictions }
+  }
+
+  /** Entries dropped by `get` because they had expired. */
+  get expired(): number {
+    return this.#expired
   }
 
   #setDeadline(slot: number, deadline: number): void {
@@ -181,7 +201,7 @@ export class Lru {
   }
 
   /** A free slot holding `key` and `value`; the arrays grow by half when every slot is used. */
-  #allocate(key: string, value: Cached): number {
+  #allocate(key: string, value: StoredValue | undefined): number {
     let slot = this.#free
     if (slot !== NONE) {
       this.#free = this.#older[slot]!
@@ -232,7 +252,7 @@ export class Lru {
     if (older === NONE) this.#oldest = newer
     else this.#newer[older] = newer
     const key = this.#keys[slot]!
-    this.#bytes -= this.#sizeOf(key, this.#values[slot]!)
+    this.#bytes -= this.#sizeOf(key, this.#values[slot])
     this.#index.delete(key)
     this.#keys[slot] = undefined
     this.#values[slot] = undefined
