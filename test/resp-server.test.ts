@@ -167,32 +167,6 @@ describe('the RESP server', () => {
     )
   })
 
-  it('QUIT answers +OK after the replies owed before it, and closes once every owed reply is written', async () => {
-    const slow = deferred<void>()
-    const { nodes } = await cluster(1, {
-      load: async (key) => {
-        await slow.promise
-        return key
-      },
-    })
-    const c = await open(nodes[0]!.self)
-    c.write(
-      Buffer.concat([
-        command('BURROW.GET', 'test', 'a'),
-        command('BURROW.FETCH', '9', 'test', 'b'),
-        command('QUIT'),
-        command('PING'),
-      ]),
-    )
-    setTimeout(() => slow.resolve(), 50)
-    const replies = await c.replies(3)
-    await c.closed
-    // Untagged replies keep their order (a, then OK); the tagged one may come anywhere, but before the close.
-    expect(replies.filter((r) => !Array.isArray(r))).toEqual([Buffer.from('a'), 'OK'])
-    expect(replies).toContainEqual([9, 's', Buffer.from('b'), -1])
-    expect(c.received()).toBe(0) // and nothing after QUIT was run
-  })
-
   it('a first line longer than 8 KiB is refused by closing the connection', async () => {
     const n = node()
     await n.listen()
