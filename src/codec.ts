@@ -41,11 +41,6 @@ export const jsonCodec: Codec<unknown> = {
   decode: (data) => JSON.parse(typeof data === 'string' ? data : utf8.decode(data)),
 }
 
-/** The kind of a stored value. */
-export function kindOf(value: StoredValue): ValueKind {
-  return typeof value === 'string' ? 'string' : 'bytes'
-}
-
 /** The UTF-8 byte length of a stored value, as it is counted against `maxBytes`. */
 export function byteLength(value: StoredValue): number {
   return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength

@@ -31,7 +31,7 @@ const MAX_BACKOFFS = 4096
 const MAX_BACKOFF_FACTOR = 64
 
 /** Whether `err` says that a peer could not answer (so a local load may stand in for it). */
-export function isUnreachable(err: unknown): boolean {
+function isUnreachable(err: unknown): boolean {
   return err instanceof BurrowError && UNREACHABLE.has(err.code)
 }
 
