@@ -148,6 +148,20 @@ describe('negative caching', () => {
     expect(calls).toBe(2)
   })
 
+  it('a cached not-found answers like any hit: with an aborted signal, and after close', async () => {
+    const n = node()
+    const ns = n.namespace('test', { notFoundTtl: 5000, load: (key) => (key === 'v' ? 'V' : undefined) })
+    await ns.get('v')
+    await ns.get('nf')
+    const signal = AbortSignal.abort()
+    expect(await ns.get('v', { signal })).toBe('V')
+    expect(await ns.get('nf', { signal })).toBeUndefined()
+    await n.close()
+    expect(await ns.get('v')).toBe('V')
+    expect(await ns.get('nf')).toBeUndefined()
+    expect(n.stats().namespaces['test']!.hits).toBe(4)
+  })
+
   it('without notFoundTtl every get of a missing key calls the loader', async () => {
     let calls = 0
     const ns = node().namespace('test', {

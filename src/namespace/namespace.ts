@@ -104,7 +104,8 @@ export class Namespace<V = StoredValue> {
       return this.#settle(key, hit)
     }
     const signal = options?.signal
-    if (signal?.aborted) return Promise.reject(signal.reason)
+    // A cached not-found is a hit that Store.get cannot tell from a miss: it answers even so.
+    if (signal?.aborted && !this.#store.notFound(key)) return Promise.reject(signal.reason)
     const answer = this.#read.miss(key, false)
     if (!(answer instanceof Promise)) return this.#settle(key, answer.value)
     const waited = signal === undefined ? answer : untilAborted(answer, signal)

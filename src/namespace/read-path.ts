@@ -67,6 +67,11 @@ export class ReadPath<V> {
    * flight, else a new one. A peer's request (`fromPeer`) never asks another node.
    */
   miss(key: string, fromPeer: boolean): Answer | Promise<Answer> {
+    // A cached not-found is a hit (Store.get cannot say so): answered like one, even after close.
+    if (this.#store.notFound(key)) {
+      this.#counters.hits++
+      return this.answerOfHit(key, NOT_FOUND)
+    }
     if (this.#host.signal.aborted) return Promise.reject(this.#closedError(key))
     // A lone surrogate would reach the owner (or a data source) as U+FFFD: another key.
     if (!key.isWellFormed()) {
@@ -75,10 +80,6 @@ export class ReadPath<V> {
           namespace: this.#config.name,
         }),
       )
-    }
-    if (this.#store.notFound(key)) {
-      this.#counters.hits++
-      return this.answerOfHit(key, NOT_FOUND)
     }
     if (this.#config.staleTtl > 0) {
       const stale = this.#store.stale(key)

@@ -59,9 +59,10 @@ export class WritePath<V> {
       try {
         await this.#host.store(owner, this.#config.name, key, value, ttl, signal ?? this.#host.signal)
       } catch (err) {
-        // The old value may be cached anywhere: drop it from every node before failing.
+        // The old value may be cached anywhere: drop it from every node before failing, with
+        // the owner's error (not one raised while purging).
         this.purge(key)
-        await this.#purgePeers(key, owner, unreachable, signal)
+        await this.#purgePeers(key, owner, unreachable, signal).catch(() => {})
         throw err
       }
       this.purge(key)
