@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
+import { canonicalPeerId, peerAddress, withPort } from './membership/peer-id.ts'
 import type { NamespaceHost } from './namespace/host.ts'
 import { createNamespace, type Namespace } from './namespace/namespace.ts'
 import { checkNamespaceName, type NamespaceOptions } from './namespace/options.ts'
@@ -110,7 +111,7 @@ export class Burrow {
   constructor(options: BurrowOptions = {}) {
     const opts = objectOption<BurrowOptions>('options', options)
     onlyKnownOptions('options', opts, KNOWN_OPTIONS)
-    this.#self = checkPeerId('self', opts.self ?? DEFAULT_SELF)
+    this.#self = canonicalPeerId('self', opts.self ?? DEFAULT_SELF)
     // Every running flight and many loaders listen on this signal; listeners leave when they settle.
     setMaxListeners(0, this.#closing.signal)
     this.#ringOptions = { replicas: opts.replicas, hash: opts.hash }
@@ -208,10 +209,10 @@ export class Burrow {
     if (this.#closing.signal.aborted) throw this.#closedError()
     if (this.#server !== undefined)
       throw new BurrowError('BURROW_ERR_LISTEN', `node ${this.#self} is already listening`)
-    const url = new URL(this.#self)
+    const own = peerAddress(this.#self)
     const opts = objectOption<ListenOptions>('listen options', options)
-    const host = opts.host ?? url.hostname.replace(/^\[(.*)\]$/, '$1')
-    const port = integerOption('port', opts.port, Number(url.port || 80), 0, 65535)
+    const host = opts.host ?? own.host
+    const port = integerOption('port', opts.port, own.port, 0, 65535)
     const server = new NodeServer({
       namespace: (name) => this.#namespaces.get(name)?.served,
       http: this.handler,
@@ -236,10 +237,10 @@ export class Burrow {
       await server.close()
       throw this.#closedError()
     }
-    if (url.port === '0' || (url.port === '' && port === 0)) {
+    if (own.port === 0) {
+      // Port 0 picked a free port: self, and so the ring, name the port actually bound.
       const old = this.#self
-      url.port = String(address.port)
-      this.#self = url.origin
+      this.#self = withPort(this.#self, address.port)
       this.setPeers(this.#ring.peers.filter((p) => p !== old))
     }
     return address
@@ -289,33 +290,15 @@ export class Burrow {
   }
 }
 
-function checkPeerId(name: string, id: unknown): string {
-  let url: URL | undefined
-  try {
-    url = typeof id === 'string' ? new URL(id) : undefined
-  } catch {}
-  if (
-    url === undefined ||
-    url.protocol !== 'http:' ||
-    (url.pathname !== '/' && url.pathname !== '') ||
-    url.search ||
-    url.hash
-  ) {
-    throw new BurrowError(
-      'BURROW_ERR_BAD_OPTION',
-      `option ${name} must be a base URL like 'http://10.0.0.2:5001', received ${describe(id)}`,
-    )
-  }
-  return id as string
-}
-
+/** The canonical ids of `peers`, without repeats, `self` included. */
 function withSelf(self: string, peers: readonly string[] | undefined): string[] {
   if (peers === undefined) return [self]
   if (!Array.isArray(peers))
     throw new BurrowError(
       'BURROW_ERR_BAD_OPTION',
-      `option peers must be an array of base URLs, received ${describe(peers)}`,
+      `option peers must be an array of peer ids, received ${describe(peers)}`,
     )
-  const list = peers.map((p, i) => checkPeerId(`peers[${i}]`, p))
-  return list.includes(self) ? list : [...list, self]
+  const ids = new Set(peers.map((p, i) => canonicalPeerId(`peers[${i}]`, p)))
+  ids.add(self)
+  return [...ids]
 }

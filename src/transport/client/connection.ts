@@ -8,6 +8,7 @@
 import { connect, type Socket } from 'node:net'
 import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
+import { peerAddress } from '../../membership/peer-id.ts'
 import { type OnReply, ReplyReader } from '../resp/reply-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
 import type { Answer } from '../served.ts'
@@ -59,9 +60,8 @@ export class Connection {
     this.peer = peer
     this.#events = events
     this.#reader = new ReplyReader(maxFrameBytes, this.#onReply)
-    const url = new URL(peer)
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    this.#socket = connect({ host, port: Number(url.port || 80), noDelay: true })
+    const { host, port } = peerAddress(peer)
+    this.#socket = connect({ host, port, noDelay: true })
     this.#socket.on('connect', () => {
       this.#connected = true
       events.opened(this)
