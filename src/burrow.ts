@@ -218,6 +218,12 @@ export class Burrow {
       http: this.handler,
       maxFrameBytes: this.#maxFrameBytes,
       stats: () => this.stats(),
+      ring: () => ({
+        self: this.#self,
+        peers: this.#ring.peers,
+        replicas: this.#ring.replicas,
+        hash: this.#ring.customHash ? 'custom' : 'crc32',
+      }),
     })
     this.#server = server
     let address: { host: string; port: number }

@@ -60,6 +60,10 @@ export function crc32(data: Uint8Array | string): number {
 export class Ring {
   /** The distinct peers, sorted by UTF-16 code unit. */
   readonly peers: readonly string[]
+  /** Virtual nodes per peer. */
+  readonly replicas: number
+  /** Whether the ring hashes with a function of the user's instead of crc32 IEEE. */
+  readonly customHash: boolean
 
   /** Virtual node hashes, ascending. */
   readonly #hashes: Uint32Array
@@ -89,6 +93,8 @@ export class Ring {
     this.peers = Object.freeze(distinctSortedPeers(peers))
     this.#peerSet = new Set(this.peers)
     this.#hash = hash === undefined || hash === crc32 ? undefined : hash
+    this.replicas = replicas
+    this.customHash = this.#hash !== undefined
 
     // Built as Go builds it, and cheap enough to rebuild on every membership change: 100 peers ×
     // 50 replicas is 5,000 points, a few milliseconds, most of it hashing.

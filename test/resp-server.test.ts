@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net'
+import { crc32 } from 'node:zlib'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -93,6 +94,27 @@ describe('the RESP server', () => {
     now += 1000
     expect(namespaces[owner]!.peek('k')).toBeUndefined()
     await expect(redis.call('BURROW.SET', 'test', 'k', 'v', 'PX', '-5')).rejects.toThrow(/ERR/)
+  })
+
+  it('a client that knows only BURROW.RING routes every key to the owner the nodes agree on', async () => {
+    const { nodes } = await cluster(3)
+    const reply = (await redisTo(nodes[1]!.self).call('BURROW.RING')) as (string | number | string[])[]
+    const view = Object.fromEntries(
+      Array.from({ length: reply.length / 2 }, (_, i) => [reply[2 * i] as string, reply[2 * i + 1]]),
+    ) as { hash: string; replicas: number; self: string; peers: string[] }
+    expect(view).toMatchObject({ hash: 'crc32', replicas: 50, self: nodes[1]!.self })
+    expect(view.peers).toEqual([...nodes.map((n) => n.self)].sort())
+    // The algorithm of docs/protocol.md, written again here from its description alone.
+    const points = view.peers
+      .flatMap((peer) =>
+        Array.from({ length: view.replicas }, (_, i) => ({ hash: crc32(Buffer.from(`${i}${peer}`)), peer })),
+      )
+      .sort((a, b) => a.hash - b.hash)
+    const ownerOf = (key: string) => {
+      const h = crc32(Buffer.from(key))
+      return (points.find((p) => p.hash >= h) ?? points[0]!).peer
+    }
+    for (let i = 0; i < 500; i++) expect(ownerOf(`key-${i}`)).toBe(nodes[0]!.ownerOf(`key-${i}`))
   })
 
   it('a command split into 1-byte writes is still understood', async () => {

@@ -105,6 +105,7 @@ async function start(maxFrameBytes = 1 << 20): Promise<void> {
     http: (_req, res) => res.end('http here'),
     maxFrameBytes,
     stats: () => ({ requests: 3 }),
+    ring: () => ({ self: 'http://a:1', peers: ['http://a:1', 'http://b:2'], replicas: 50, hash: 'crc32' }),
   })
   port = (await server.listen('127.0.0.1', 0)).port
 }
@@ -381,6 +382,22 @@ describe('BURROW.SET and BURROW.DEL', () => {
 })
 
 describe('the admin commands', () => {
+  it('answers BURROW.RING with its fields and values in turn', async () => {
+    const c = await open()
+    c.write(Buffer.concat([command('BURROW.RING'), Buffer.from('burrow.ring\r\n')]))
+    const expected = [
+      Buffer.from('hash'),
+      Buffer.from('crc32'),
+      Buffer.from('replicas'),
+      50,
+      Buffer.from('self'),
+      Buffer.from('http://a:1'),
+      Buffer.from('peers'),
+      [Buffer.from('http://a:1'), Buffer.from('http://b:2')],
+    ]
+    expect(await c.replies(2)).toEqual([expected, expected])
+  })
+
   it('answers PING, BURROW.STATS, COMMAND, CONFIG and unknown commands, names in any case, inline too', async () => {
     const c = await open()
     c.write(

@@ -76,3 +76,18 @@ export interface ServedNamespace {
   /** `BURROW.DEL` from a client: `ns.delete` on this node (purges every node). */
   delete(key: string): Promise<WriteResult>
 }
+
+/**
+ * What `BURROW.RING` tells a client: enough to compute every key's owner itself (the algorithm is
+ * in docs/protocol.md).
+ */
+export interface RingView {
+  /** This node's peer id. */
+  self: string
+  /** The peers on this node's ring, canonical ids, sorted. */
+  peers: readonly string[]
+  /** Virtual nodes per peer. */
+  replicas: number
+  /** `crc32`: golang/groupcache's crc32 IEEE; `custom`: the node was given a hash function. */
+  hash: 'crc32' | 'custom'
+}

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net'
 import { BurrowError } from '../../errors.ts'
 import { CommandReader } from '../resp/command-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
-import type { ServedNamespace } from '../served.ts'
+import type { RingView, ServedNamespace } from '../served.ts'
 import type { Command, Session, Write, WriteTagged } from './command.ts'
 import { lookupCommand } from './command-table.ts'
 import { errorText, writeError, writeSimple, writeTaggedError } from './replies.ts'
@@ -19,6 +19,8 @@ export interface ConnectionHost {
   namespace(name: string): ServedNamespace | undefined
   maxFrameBytes: number
   stats(): unknown
+  /** The ring as this node sees it, for `BURROW.RING`. */
+  ring(): RingView
 }
 
 /** Replies owed on one connection before it stops reading more commands. */
@@ -81,6 +83,10 @@ export class RespConnection implements Session {
 
   stats(): unknown {
     return this.#host.stats()
+  }
+
+  ring(): RingView {
+    return this.#host.ring()
   }
 
   reply<T>(write: Write<T>, value: T): void {

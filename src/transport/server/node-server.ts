@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import { LF, STAR } from '../resp/constants.ts'
-import type { ServedNamespace } from '../served.ts'
+import type { RingView, ServedNamespace } from '../served.ts'
 import { RespConnection } from './connection.ts'
 
 /** What the server needs from its node. */
@@ -22,6 +22,8 @@ export interface NodeServerOptions {
   maxFrameBytes: number
   /** The node's stats, for `BURROW.STATS`. */
   stats(): unknown
+  /** The ring as this node sees it, for `BURROW.RING`. */
+  ring(): RingView
 }
 
 /** The longest first line looked at to tell HTTP from RESP. */

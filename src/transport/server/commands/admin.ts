@@ -1,10 +1,11 @@
 /**
- * The commands that keep a session going: `PING`, `BURROW.STATS`, `QUIT`, and the `COMMAND` and
+ * The commands that keep a session going: `PING`, `BURROW.STATS`, `BURROW.RING`, `QUIT`, and the `COMMAND` and
  * `CONFIG` that redis-cli and redis-benchmark send on connect.
  *
  * @module
  */
 import type { CommandArgs } from '../../resp/command-reader.ts'
+import type { RingView } from '../../served.ts'
 import type { Command, Session, Write } from '../command.ts'
 import { writeSimple, writeValue } from '../replies.ts'
 
@@ -17,6 +18,20 @@ function ping(session: Session, args: CommandArgs): void {
 /** `BURROW.STATS` → `node.stats()` as a JSON bulk string. */
 function stats(session: Session): void {
   session.reply(writeValue, JSON.stringify(session.stats()))
+}
+
+/**
+ * `BURROW.RING` → `[hash, crc32|custom, replicas, n, self, id, peers, [id, …]]`: field names and
+ * values in turn (RESP2's way to send a map), so a client can route each key to its owner.
+ */
+function ring(session: Session): void {
+  session.reply(writeRing, session.ring())
+}
+
+const writeRing: Write<RingView> = (writer, view) => {
+  writer.arrayHeader(8).bulk('hash').bulk(view.hash).bulk('replicas').integer(view.replicas)
+  writer.bulk('self').bulk(view.self).bulk('peers').arrayHeader(view.peers.length)
+  for (const peer of view.peers) writer.bulk(peer)
 }
 
 /** `COMMAND`, `CONFIG` → an empty array, which is all redis-cli and redis-benchmark need. */
@@ -32,6 +47,7 @@ const writeEmptyArray: Write<undefined> = (writer) => {
 export const adminCommands: readonly Command[] = [
   { name: 'PING', binaryFrom: Number.POSITIVE_INFINITY, run: ping },
   { name: 'BURROW.STATS', binaryFrom: Number.POSITIVE_INFINITY, run: stats },
+  { name: 'BURROW.RING', binaryFrom: Number.POSITIVE_INFINITY, run: ring },
   { name: 'QUIT', binaryFrom: Number.POSITIVE_INFINITY, run: (session) => session.quit() },
   { name: 'COMMAND', binaryFrom: Number.POSITIVE_INFINITY, run: empty },
   { name: 'CONFIG', binaryFrom: Number.POSITIVE_INFINITY, run: empty },
