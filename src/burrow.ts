@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { setMaxListeners } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
+import { Liveness, type LivenessHost, type LivenessOptions } from './membership/liveness.ts'
 import { canonicalPeerId, peerAddress, withPort } from './membership/peer-id.ts'
 import type { NamespaceHost } from './namespace/host.ts'
 import { createNamespace, type Namespace } from './namespace/namespace.ts'
@@ -51,6 +52,18 @@ export interface BurrowOptions {
   clock?: Clock
   /** Random numbers in [0, 1), used for hot-cache promotion and jitter. @default Math.random */
   random?: () => number
+  /**
+   * Probing of the peers: one that stops answering leaves this node's ring (within 3 s with the
+   * defaults) and comes back once it answers. `false` turns it off (every listed peer stays on
+   * the ring). @default `{ intervalMs: 500, timeoutMs: 1000, maxProbes: 8 }`
+   */
+  liveness?: LivenessOptions | false
+}
+
+/** The events of a node. */
+export interface BurrowEvents {
+  /** The ring changed (peers set, or a peer went down or came back): the live peers, sorted. */
+  peers: [peers: readonly string[]]
 }
 
 const KNOWN_OPTIONS = [
@@ -64,6 +77,7 @@ const KNOWN_OPTIONS = [
   'maxFrameBytes',
   'clock',
   'random',
+  'liveness',
 ] as const
 
 /** Where `listen()` binds. */
@@ -77,7 +91,10 @@ export interface ListenOptions {
 /** What `node.stats()` returns: plain data, safe to `JSON.stringify`. */
 export interface BurrowStats {
   self: string
+  /** The peers on the ring (live). */
   peers: string[]
+  /** Listed peers found down, off the ring until they answer again. */
+  down: string[]
   listening: boolean
   namespaces: Record<string, NamespaceStats>
   peerClient: PeerClientStats
@@ -94,8 +111,11 @@ const DEFAULT_SELF = 'http://127.0.0.1:0'
  * await node.listen()
  * console.log(await test.get('6.824'))
  */
-export class Burrow {
+export class Burrow extends EventEmitter<BurrowEvents> {
   #self: string
+  /** Every peer listed (this node included), canonical; the ring holds those not down. */
+  #members: string[]
+  #liveness: Liveness | undefined
   #ring: Ring
   #ringOptions: { replicas?: number; hash?: HashFunction }
   #namespaces = new Map<string, { namespace: Namespace<unknown>; served: ServedNamespace }>()
@@ -109,13 +129,15 @@ export class Burrow {
   readonly clock: Clock
 
   constructor(options: BurrowOptions = {}) {
+    super()
     const opts = objectOption<BurrowOptions>('options', options)
     onlyKnownOptions('options', opts, KNOWN_OPTIONS)
     this.#self = canonicalPeerId('self', opts.self ?? DEFAULT_SELF)
     // Every running flight and many loaders listen on this signal; listeners leave when they settle.
     setMaxListeners(0, this.#closing.signal)
     this.#ringOptions = { replicas: opts.replicas, hash: opts.hash }
-    this.#ring = new Ring(withSelf(this.#self, opts.peers), this.#ringOptions)
+    this.#members = withSelf(this.#self, opts.peers)
+    this.#ring = new Ring(this.#members, this.#ringOptions)
     this.clock = opts.clock ?? { now: Date.now }
     functionOption('clock.now', objectOption<Clock>('clock', this.clock).now)
     const random = functionOption<() => number>('random', opts.random, Math.random)
@@ -128,13 +150,19 @@ export class Burrow {
       signal: this.#closing.signal,
     })
     this.#maxFrameBytes = maxFrameBytes
+    this.#liveness = createLiveness(opts.liveness, {
+      ping: (peer, timeoutMs) => this.#client.ping(peer, timeoutMs),
+      changed: () => this.#rebuild(),
+    })
     const clock = this.clock
     this.#host = {
       signal: this.#closing.signal,
       random,
       now: () => clock.now(),
       maxKeyBytes,
-      otherPeers: () => this.#ring.peers.filter((peer) => peer !== this.#self),
+      // Writes reach every listed peer, down ones too: they may hold a copy when they come back.
+      otherPeers: () => this.#members.filter((peer) => peer !== this.#self),
+      suspect: (peer) => this.#liveness?.suspect(peer),
       remoteOwner: (key) => {
         const ring = this.#ring
         if (ring.peers.length === 1) return undefined
@@ -153,7 +181,7 @@ export class Burrow {
     return this.#self
   }
 
-  /** The current peer set, sorted. */
+  /** The peers on this node's ring now, sorted: those listed, less those found down. */
   get peers(): readonly string[] {
     return this.#ring.peers
   }
@@ -195,10 +223,23 @@ export class Burrow {
    * in whole, so a get sees either the old ring or the new one. Connections to removed peers close.
    */
   setPeers(peers: readonly string[]): void {
-    const next = withSelf(this.#self, peers)
-    const ring = new Ring(next, this.#ringOptions)
+    this.#members = withSelf(this.#self, peers)
+    // Connections stay to peers that are down: probes use them to see them come back.
+    this.#client.retain(new Set(this.#members))
+    this.#liveness?.watch(this.#members.filter((peer) => peer !== this.#self))
+    this.#rebuild()
+  }
+
+  /** Builds the ring of the members not down; swaps it in, and tells listeners, when it differs. */
+  #rebuild(): void {
+    const down = this.#liveness?.down
+    const live = down === undefined ? this.#members : this.#members.filter((p) => !down.has(p))
+    const ring = new Ring(live, this.#ringOptions)
+    const before = this.#ring.peers
     this.#ring = ring
-    this.#client.retain(new Set(ring.peers))
+    if (ring.peers.length !== before.length || ring.peers.some((p, i) => p !== before[i])) {
+      this.emit('peers', ring.peers)
+    }
   }
 
   /**
@@ -247,7 +288,7 @@ export class Burrow {
       // Port 0 picked a free port: self, and so the ring, name the port actually bound.
       const old = this.#self
       this.#self = withPort(this.#self, address.port)
-      this.setPeers(this.#ring.peers.filter((p) => p !== old))
+      this.setPeers(this.#members.filter((p) => p !== old))
     }
     return address
   }
@@ -273,6 +314,7 @@ export class Burrow {
     return {
       self: this.#self,
       peers: [...this.#ring.peers],
+      down: [...(this.#liveness?.down ?? [])].sort(),
       listening: this.#server !== undefined,
       namespaces,
       peerClient: this.#client.stats(),
@@ -285,6 +327,7 @@ export class Burrow {
    */
   async close(): Promise<void> {
     if (!this.#closing.signal.aborted) this.#closing.abort(this.#closedError())
+    this.#liveness?.stop()
     this.#client.close()
     const server = this.#server
     this.#server = undefined
@@ -307,4 +350,16 @@ function withSelf(self: string, peers: readonly string[] | undefined): string[] 
   const ids = new Set(peers.map((p, i) => canonicalPeerId(`peers[${i}]`, p)))
   ids.add(self)
   return [...ids]
+}
+
+/** The prober `liveness` asks for, its options checked; `undefined` when it is turned off. */
+function createLiveness(value: unknown, host: LivenessHost): Liveness | undefined {
+  if (value === false) return undefined
+  const opts = objectOption<LivenessOptions>('liveness', value)
+  onlyKnownOptions('liveness', opts, ['intervalMs', 'timeoutMs', 'maxProbes'])
+  return new Liveness(host, {
+    intervalMs: integerOption('liveness.intervalMs', opts.intervalMs, 500, 10, 60_000),
+    timeoutMs: integerOption('liveness.timeoutMs', opts.timeoutMs, 1000, 10, 60_000),
+    maxProbes: integerOption('liveness.maxProbes', opts.maxProbes, 8, 1, 1024),
+  })
 }

@@ -36,7 +36,7 @@ async function silentPeer(): Promise<string> {
 }
 
 describe('failover: nodes in separate processes', () => {
-  it('after the owner is killed (SIGKILL), gets of its keys through the others succeed by fallback within the deadline', async () => {
+  it('after the owner is killed (SIGKILL), gets of its keys through the others succeed within the deadline, each loaded once by a survivor', async () => {
     const started = await Promise.all([
       ChildNode.start({ peerTimeoutMs: 500 }),
       ChildNode.start({ peerTimeoutMs: 500 }),
@@ -61,7 +61,10 @@ describe('failover: nodes in separate processes', () => {
       expect(await b.get(key)).toMatchObject({ type: 'value', value: `value of ${key}` })
       expect(performance.now() - started).toBeLessThan(500 + 1000) // the deadline plus generous slack
     }
-    expect(b.loads.map((l) => l.key)).toEqual(fresh) // loaded by fallback on b itself
+    // Each loaded once, by a survivor: by fallback on b, or by its new owner once liveness took
+    // the dead node off the rings. Never by the dead node.
+    const loaded = [...a.loads, ...b.loads].map((l) => l.key).filter((k) => fresh.includes(k))
+    expect(loaded.sort()).toEqual([...fresh].sort())
   })
 
   it('a peer that accepts connections and never answers: gets still complete within the deadline, by fallback', async () => {

@@ -24,6 +24,7 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
     now: Date.now,
     maxKeyBytes: 1024,
     otherPeers: () => [owner, ...others],
+    suspect: () => {},
     remoteOwner: () => owner,
     fetch: () => Promise.reject(new Error('not used')),
     store: (peer) => later(peer === owner ? 30 : 1, `store ${peer}`),

@@ -15,8 +15,10 @@ export interface NamespaceHost {
   /** Milliseconds since the epoch: deadlines and expiry. */
   readonly now: () => number
   readonly maxKeyBytes: number
-  /** Every peer on this node's ring but this one. */
+  /** Every peer listed but this one (down ones too): where writes go. */
   otherPeers(): readonly string[]
+  /** A request to `peer` failed as if it were unreachable (liveness may probe it at once). */
+  suspect(peer: string): void
   /** The owner of `key` when it is another node; `undefined` when this node owns it. */
   remoteOwner(key: string): string | undefined
   /**

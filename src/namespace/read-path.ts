@@ -145,7 +145,10 @@ export class ReadPath<V> {
       },
       (err: unknown) => {
         const unreachable = isUnreachable(err) && !this.#host.signal.aborted
-        if (unreachable) this.#counters.peerErrors++
+        if (unreachable) {
+          this.#counters.peerErrors++
+          this.#host.suspect(owner)
+        }
         if (!unreachable || !this.#config.peerFallback) {
           this.flights.endRemote(key, flight)
           throw err

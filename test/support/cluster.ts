@@ -125,6 +125,16 @@ export class ChildNode {
     return this.#ask({ type: 'clock', now })
   }
 
+  /** Freezes the process (SIGSTOP): it holds its connections and answers nothing. */
+  freeze(): void {
+    this.process.kill('SIGSTOP')
+  }
+
+  /** Lets a frozen process go on (SIGCONT). */
+  thaw(): void {
+    this.process.kill('SIGCONT')
+  }
+
   /** Ends the process at once, like a crash. */
   kill(): Promise<void> {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return Promise.resolve()

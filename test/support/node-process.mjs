@@ -52,6 +52,10 @@ process.on('message', async (message) => {
   }
 })
 process.on('disconnect', () => process.exit(0))
+// A frozen child (SIGSTOP) that its parent kills while it is stopped is not left behind.
+process.on('SIGCONT', () => {
+  if (!process.connected) process.exit(0)
+})
 
 await node.listen()
 process.send?.({ type: 'ready', self: node.self })

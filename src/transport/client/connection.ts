@@ -21,12 +21,14 @@ export const FETCH = 'BURROW.FETCH'
 export const STORE = 'BURROW.STORE'
 /** The peer command that drops a key from a node's caches: `BURROW.PURGE id namespace key`. */
 export const PURGE = 'BURROW.PURGE'
+/** The peer command that asks whether a node answers at all: `BURROW.PING id` (liveness). */
+export const PING = 'BURROW.PING'
 
 /** One request waiting for its reply. */
 export interface Pending extends RequestContext {
   /** Given by the connection's PendingTable when the request is sent. */
   id: number
-  /** {@link FETCH}, {@link STORE} or {@link PURGE}. */
+  /** {@link FETCH}, {@link STORE}, {@link PURGE} or {@link PING}. */
   command: string
   /** Settles a fetch with its answer, a store or purge with `undefined`. */
   resolve: (answer: Answer | undefined) => void
@@ -91,7 +93,9 @@ export class Connection {
     }
     const id = this.#pending.add(pending)
     const writer = this.#writer
-    if (value === undefined) {
+    if (pending.command === PING) {
+      writer.arrayHeader(2).bulk(PING).bulk(id)
+    } else if (value === undefined) {
       writer.arrayHeader(4).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)
     } else {
       writer.arrayHeader(7).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)

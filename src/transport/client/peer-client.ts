@@ -9,7 +9,7 @@
 import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
-import { Connection, FETCH, type Pending, PURGE, STORE } from './connection.ts'
+import { Connection, FETCH, type Pending, PING, PURGE, STORE } from './connection.ts'
 import { closed, unavailable } from './errors.ts'
 
 /** Options of the peer client; the node fills them from its own options. */
@@ -125,6 +125,23 @@ export class PeerClient {
       namespace,
       key,
       signal,
+      undefined,
+      DEFAULT_TTL,
+    ) as Promise<unknown> as Promise<void>
+  }
+
+  /**
+   * `BURROW.PING`: resolves once `peer` answers, rejects when it does not within `timeoutMs` (its
+   * own timer: the sweep expires requests in the order they were sent, and a probe must not wait
+   * behind a fetch of a longer deadline). Used by liveness probing.
+   */
+  ping(peer: string, timeoutMs: number): Promise<void> {
+    return this.#request(
+      PING,
+      peer,
+      '',
+      '',
+      AbortSignal.timeout(timeoutMs),
       undefined,
       DEFAULT_TTL,
     ) as Promise<unknown> as Promise<void>

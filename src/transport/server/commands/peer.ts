@@ -15,6 +15,7 @@ import { errorText, UNKNOWN_NAMESPACE, writeError, writeTaggedError } from '../r
 const FETCH_USAGE = 'ERR usage: BURROW.FETCH id namespace key'
 const STORE_USAGE = 'ERR usage: BURROW.STORE id namespace key s|b value ttl (ttl: -1, 0 or milliseconds)'
 const PURGE_USAGE = 'ERR usage: BURROW.PURGE id namespace key'
+const PING_USAGE = 'ERR usage: BURROW.PING id'
 /** `STORE`'s value (index 5) and ttl are bytes: a value must keep its exact bytes. */
 const STORE_VALUE = 5
 
@@ -51,6 +52,13 @@ function store(session: Session, args: CommandArgs): void {
   } catch (err) {
     return session.tagged(id, writeTaggedError, errorText(err))
   }
+  session.tagged(id, writeDone, undefined)
+}
+
+/** `BURROW.PING id` → `[id, +k, $-1]`: the node answers (liveness probes). */
+function ping(session: Session, args: CommandArgs): void {
+  const id = args.length === 2 ? parseId(args[1] as string) : undefined
+  if (id === undefined) return session.reply(writeError, PING_USAGE)
   session.tagged(id, writeDone, undefined)
 }
 
@@ -102,6 +110,7 @@ function wireTtl(ms: number): number {
 
 /** The peer commands of the table. */
 export const peerCommands: readonly Command[] = [
+  { name: 'BURROW.PING', binaryFrom: Number.POSITIVE_INFINITY, run: ping },
   { name: 'BURROW.FETCH', binaryFrom: Number.POSITIVE_INFINITY, run: fetch },
   { name: 'BURROW.STORE', binaryFrom: STORE_VALUE, run: store },
   { name: 'BURROW.PURGE', binaryFrom: Number.POSITIVE_INFINITY, run: purge },
