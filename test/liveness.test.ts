@@ -58,7 +58,13 @@ describe('the prober', () => {
   it('probes at most maxProbes peers an interval, taking turns', async () => {
     const pinged: string[] = []
     const liveness = new Liveness(
-      { ping: (peer) => (pinged.push(peer), Promise.resolve()), changed: () => {} },
+      {
+        ping: (peer) => {
+          pinged.push(peer)
+          return Promise.resolve()
+        },
+        changed: () => {},
+      },
       { intervalMs: 10, timeoutMs: 10, maxProbes: 2 },
     )
     const peers = ['http://a:1', 'http://b:1', 'http://c:1', 'http://d:1', 'http://e:1']
