@@ -44,24 +44,21 @@ export class Keys {
   }
 
   /**
-   * The error for any bad key, a lone surrogate included (it would reach the owner, or a data
-   * source, as U+FFFD: another key), or `undefined`.
+   * Throws for any bad key, a lone surrogate included (it would reach the owner, or a data
+   * source, as U+FFFD: another key). What keys given to the public API go through; keys from the
+   * wire are decoded from UTF-8, so {@link bad} is enough for them.
    */
-  badOrMalformed(key: unknown): BurrowError | undefined {
-    const bad = this.bad(key)
-    if (bad !== undefined || (key as string).isWellFormed()) return bad
-    return new BurrowError(
-      'BURROW_ERR_BAD_KEY',
-      'a key must be well-formed UTF-16 (it has a lone surrogate)',
-      {
-        namespace: this.#namespace,
-      },
-    )
-  }
-
-  /** Throws the error of {@link badOrMalformed}: what keys given to the public API go through. */
   check(key: unknown): void {
-    const bad = this.badOrMalformed(key)
+    const bad = this.bad(key)
     if (bad !== undefined) throw bad
+    if (!(key as string).isWellFormed()) {
+      throw new BurrowError(
+        'BURROW_ERR_BAD_KEY',
+        'a key must be well-formed UTF-16 (it has a lone surrogate)',
+        {
+          namespace: this.#namespace,
+        },
+      )
+    }
   }
 }
