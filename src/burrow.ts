@@ -10,6 +10,7 @@ import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
 import { Liveness, type LivenessHost, type LivenessOptions } from './membership/liveness.ts'
 import { canonicalPeerId, peerAddress, withPort } from './membership/peer-id.ts'
+import { isPeerSource, type PeerSource, type PeerSubscription } from './membership/source.ts'
 import type { NamespaceHost } from './namespace/host.ts'
 import { createNamespace, type Namespace } from './namespace/namespace.ts'
 import { checkNamespaceName, type NamespaceOptions } from './namespace/options.ts'
@@ -34,8 +35,13 @@ export interface BurrowOptions {
    * @default 'http://127.0.0.1:0'
    */
   self?: string
-  /** Every node of the cluster, this one included (it is added if missing). @default [self] */
-  peers?: readonly string[]
+  /**
+   * Every node of the cluster, this one included (it is added if missing); or a source that
+   * finds them and follows changes: `dnsPeers(...)`, `etcdPeers(...)` from `burrow/etcd`, or
+   * any {@link PeerSource}. A source starts in `listen()`; until then the node is alone.
+   * @default [self]
+   */
+  peers?: readonly string[] | PeerSource
   /** Virtual nodes per peer on the ring. @default 50 (golang/groupcache's) */
   replicas?: number
   /** The ring's hash, over a key's UTF-8 bytes, returning an unsigned 32-bit integer. @default crc32 IEEE */
@@ -64,6 +70,12 @@ export interface BurrowOptions {
 export interface BurrowEvents {
   /** The ring changed (peers set, or a peer went down or came back): the live peers, sorted. */
   peers: [peers: readonly string[]]
+  /**
+   * The peer source failed in a way it recovers from (a DNS lookup, a lost etcd connection, a bad
+   * id in a list): a `BurrowError` with code `BURROW_ERR_PEER_SOURCE`, its `cause` the failure.
+   * The node keeps its last peers.
+   */
+  peerSourceError: [error: BurrowError]
 }
 
 const KNOWN_OPTIONS = [
@@ -116,6 +128,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   /** Every peer listed (this node included), canonical; the ring holds those not down. */
   #members: string[]
   #liveness: Liveness | undefined
+  /** Where the peers come from when they are not a fixed list. */
+  #source: PeerSource | undefined
+  #subscription: PeerSubscription | undefined
+  #debounce: NodeJS.Timeout | undefined
   #ring: Ring
   #ringOptions: { replicas?: number; hash?: HashFunction }
   #namespaces = new Map<string, { namespace: Namespace<unknown>; served: ServedNamespace }>()
@@ -136,7 +152,12 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     // Every running flight and many loaders listen on this signal; listeners leave when they settle.
     setMaxListeners(0, this.#closing.signal)
     this.#ringOptions = { replicas: opts.replicas, hash: opts.hash }
-    this.#members = withSelf(this.#self, opts.peers)
+    if (isPeerSource(opts.peers)) {
+      this.#source = opts.peers
+      this.#members = [this.#self]
+    } else {
+      this.#members = withSelf(this.#self, opts.peers)
+    }
     this.#ring = new Ring(this.#members, this.#ringOptions)
     this.clock = opts.clock ?? { now: Date.now }
     functionOption('clock.now', objectOption<Clock>('clock', this.clock).now)
@@ -223,7 +244,17 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    * in whole, so a get sees either the old ring or the new one. Connections to removed peers close.
    */
   setPeers(peers: readonly string[]): void {
-    this.#members = withSelf(this.#self, peers)
+    if (this.#source !== undefined) {
+      throw new BurrowError(
+        'BURROW_ERR_PEER_SOURCE',
+        `node ${this.#self} takes its peers from ${this.#source.name}; setPeers would be overwritten`,
+      )
+    }
+    this.#setMembers(withSelf(this.#self, peers))
+  }
+
+  #setMembers(members: string[]): void {
+    this.#members = members
     // Connections stay to peers that are down: probes use them to see them come back.
     this.#client.retain(new Set(this.#members))
     this.#liveness?.watch(this.#members.filter((peer) => peer !== this.#self))
@@ -288,9 +319,84 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       // Port 0 picked a free port: self, and so the ring, name the port actually bound.
       const old = this.#self
       this.#self = withPort(this.#self, address.port)
-      this.setPeers(this.#members.filter((p) => p !== old))
+      this.#setMembers(
+        withSelf(
+          this.#self,
+          this.#members.filter((p) => p !== old),
+        ),
+      )
     }
+    if (this.#source !== undefined) await this.#startSource(this.#source, server)
     return address
+  }
+
+  /** Starts the peer source; its lists become the members, debounced. */
+  async #startSource(source: PeerSource, server: NodeServer): Promise<void> {
+    let first = true
+    const debounceMs = integerOption(`${source.name} debounceMs`, source.debounceMs, 100, 0, 60_000)
+    const apply = (peers: readonly string[]): void => {
+      if (this.#closing.signal.aborted) return
+      const ids = new Set<string>([this.#self])
+      for (const peer of peers) {
+        try {
+          ids.add(canonicalPeerId('peer', peer))
+        } catch (err) {
+          this.#sourceError(source, err)
+        }
+      }
+      this.#setMembers([...ids])
+    }
+    const context = {
+      self: this.#self,
+      signal: this.#closing.signal,
+      update: (peers: readonly string[]): void => {
+        if (!Array.isArray(peers))
+          return this.#sourceError(source, new TypeError('update() takes an array of peer ids'))
+        const list = [...peers]
+        // The first list applies at once, so listen() resolves with the cluster in the ring.
+        if (first) {
+          first = false
+          return apply(list)
+        }
+        if (this.#debounce !== undefined) clearTimeout(this.#debounce)
+        this.#debounce = setTimeout(() => {
+          this.#debounce = undefined
+          apply(list)
+        }, debounceMs)
+        this.#debounce.unref()
+      },
+      error: (err: unknown): void => this.#sourceError(source, err),
+    }
+    try {
+      const subscription = await source.start(context)
+      if (this.#closing.signal.aborted) {
+        await subscription.stop()
+        throw this.#closedError()
+      }
+      this.#subscription = subscription
+    } catch (err) {
+      this.#server = undefined
+      await server.close()
+      if (err instanceof BurrowError && err.code === 'BURROW_ERR_CLOSED') throw err
+      throw new BurrowError(
+        'BURROW_ERR_PEER_SOURCE',
+        `node ${this.#self} could not start its peer source ${source.name}: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      )
+    }
+  }
+
+  #sourceError(source: PeerSource, err: unknown): void {
+    if (this.#closing.signal.aborted) return
+    const error =
+      err instanceof BurrowError && err.code === 'BURROW_ERR_PEER_SOURCE'
+        ? err
+        : new BurrowError(
+            'BURROW_ERR_PEER_SOURCE',
+            `peer source ${source.name}: ${(err as Error)?.message ?? String(err)}`,
+            { cause: err },
+          )
+    this.emit('peerSourceError', error)
   }
 
   /**
@@ -326,6 +432,11 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    * waiters with `BURROW_ERR_CLOSED`. Idempotent.
    */
   async close(): Promise<void> {
+    const subscription = this.#subscription
+    this.#subscription = undefined
+    if (this.#debounce !== undefined) clearTimeout(this.#debounce)
+    // Deregister first (etcd), so no node keeps routing here.
+    if (subscription !== undefined) await subscription.stop().catch(() => {})
     if (!this.#closing.signal.aborted) this.#closing.abort(this.#closedError())
     this.#liveness?.stop()
     this.#client.close()

@@ -43,6 +43,12 @@ export const ErrorCodes = {
   BURROW_ERR_FRAME_TOO_LARGE: 'BURROW_ERR_FRAME_TOO_LARGE',
   /** `listen()` failed, or was called on a node that is already listening. */
   BURROW_ERR_LISTEN: 'BURROW_ERR_LISTEN',
+  /**
+   * A peer source failed: it could not start (`listen()` rejects), or a lookup or watch failed
+   * (emitted as `'peerSourceError'`; the node keeps its last peers), or `setPeers` was called on
+   * a node whose peers come from a source.
+   */
+  BURROW_ERR_PEER_SOURCE: 'BURROW_ERR_PEER_SOURCE',
 } as const
 
 /** One of the stable error codes of {@link ErrorCodes}. */

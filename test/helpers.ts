@@ -72,3 +72,16 @@ export function versioned(): { calls: Map<string, number>; load: (key: string) =
     },
   }
 }
+
+/** Resolves with `n`'s ring once `test` holds for it (now, or at a later 'peers' event). */
+export function ringWhere(n: Burrow, test: (peers: readonly string[]) => boolean): Promise<readonly string[]> {
+  if (test(n.peers)) return Promise.resolve(n.peers)
+  return new Promise((resolve) => {
+    const listener = (peers: readonly string[]) => {
+      if (!test(peers)) return
+      n.off('peers', listener)
+      resolve(peers)
+    }
+    n.on('peers', listener)
+  })
+}

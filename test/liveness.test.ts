@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Burrow } from '../src/index.ts'
 import { Liveness } from '../src/membership/liveness.ts'
-import { closeAll, node } from './helpers.ts'
+import { closeAll, node, ringWhere } from './helpers.ts'
 import { ChildNode, cluster } from './support/cluster.ts'
 
 const children: ChildNode[] = []
@@ -13,19 +13,6 @@ afterEach(async () => {
 
 /** Fast probing, so tests wait for events, not for seconds. */
 const fast = { intervalMs: 40, timeoutMs: 150 }
-
-/** Resolves with `n`'s ring once `test` holds for it (now, or at a later 'peers' event). */
-function ringWhere(n: Burrow, test: (peers: readonly string[]) => boolean): Promise<readonly string[]> {
-  if (test(n.peers)) return Promise.resolve(n.peers)
-  return new Promise((resolve) => {
-    const listener = (peers: readonly string[]) => {
-      if (!test(peers)) return
-      n.off('peers', listener)
-      resolve(peers)
-    }
-    n.on('peers', listener)
-  })
-}
 
 describe('the prober', () => {
   it('one lost probe is not death: a peer is down after two failures in a row, and up after one answer', async () => {
