@@ -64,6 +64,31 @@ export interface BurrowOptions {
    * the ring). @default `{ intervalMs: 500, timeoutMs: 1000, maxProbes: 8 }`
    */
   liveness?: LivenessOptions | false
+  /**
+   * Warm hand-off: for `windowMs` after this node's ring changes, a key it now owns but did not
+   * before is first asked of the previous owner's cache (never its loader; `timeoutMs` deadline)
+   * before the loader runs, so a node joining a warm cluster reloads almost nothing. `false`
+   * turns it off. @default `{ windowMs: 60000, timeoutMs: 250 }`
+   */
+  handoff?: HandoffOptions | false
+}
+
+/** Options of warm hand-off (`new Burrow({ handoff })`). */
+export interface HandoffOptions {
+  /** How long after a ring change the previous owners are asked, in ms. @default 60000 */
+  windowMs?: number
+  /** The deadline of one ask, in ms. @default 250 */
+  timeoutMs?: number
+}
+
+/** Options of `node.close(options)`. */
+export interface CloseOptions {
+  /**
+   * How long the graceful part may take, in ms: telling peers this node leaves, then letting gets
+   * in flight finish and replies owed reach their peers. What is still running after it is
+   * rejected with `BURROW_ERR_CLOSED`. `0` closes at once. @default 5000
+   */
+  timeoutMs?: number
 }
 
 /** The events of a node. */
@@ -90,6 +115,7 @@ const KNOWN_OPTIONS = [
   'clock',
   'random',
   'liveness',
+  'handoff',
 ] as const
 
 /** Where `listen()` binds. */
@@ -113,6 +139,10 @@ export interface BurrowStats {
 }
 
 const DEFAULT_SELF = 'http://127.0.0.1:0'
+/** The most close() waits for each peer to acknowledge `BURROW.LEAVE`. */
+const LEAVE_TIMEOUT_MS = 1000
+/** The least time close() gives connections to write the replies they owe. */
+const REPLY_GRACE_MS = 100
 
 /**
  * One burrow node. Usually one per process; two in one process are two independent nodes.
@@ -133,8 +163,18 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #subscription: PeerSubscription | undefined
   #debounce: NodeJS.Timeout | undefined
   #ring: Ring
+  /** The ring before the last change, asked for keys this node took over until `#previousUntil`. */
+  #previous: Ring | undefined
+  #previousUntil = 0
+  #handoff: Required<HandoffOptions> | undefined
+  /** Set by close(): the node leaves (probes of it fail) while gets in flight finish. */
+  #leaving = false
+  #closed: Promise<void> | undefined
   #ringOptions: { replicas?: number; hash?: HashFunction }
-  #namespaces = new Map<string, { namespace: Namespace<unknown>; served: ServedNamespace }>()
+  #namespaces = new Map<
+    string,
+    { namespace: Namespace<unknown>; served: ServedNamespace; inFlight: () => Promise<unknown>[] }
+  >()
   #closing = new AbortController()
   #client: PeerClient
   #server: NodeServer | undefined
@@ -159,6 +199,9 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       this.#members = withSelf(this.#self, opts.peers)
     }
     this.#ring = new Ring(this.#members, this.#ringOptions)
+    this.#handoff = handoffOptions(opts.handoff)
+    // A node that starts with its cluster listed is joining it: its keys were the others' before.
+    this.#rememberPrevious(this.#ring.peers.length > 1 ? undefined : this.#ring)
     this.clock = opts.clock ?? { now: Date.now }
     functionOption('clock.now', objectOption<Clock>('clock', this.clock).now)
     const random = functionOption<() => number>('random', opts.random, Math.random)
@@ -194,6 +237,9 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       store: (peer, namespace, key, value, ttl, signal) =>
         this.#client.store(peer, namespace, key, value, ttl, signal),
       purge: (peer, namespace, key, signal) => this.#client.purge(peer, namespace, key, signal),
+      previousOwner: (key) => this.#previousOwner(key),
+      peek: (peer, namespace, key, signal) =>
+        this.#client.peek(peer, namespace, key, signal, this.#handoff?.timeoutMs ?? 0),
     }
   }
 
@@ -228,9 +274,9 @@ export class Burrow extends EventEmitter<BurrowEvents> {
         { namespace: name },
       )
     }
-    if (this.#closing.signal.aborted) throw this.#closedError()
+    if (this.#leaving) throw this.#closedError()
     const made = createNamespace<V>(this.#host, name, options)
-    this.#namespaces.set(name, made as { namespace: Namespace<unknown>; served: ServedNamespace })
+    this.#namespaces.set(name, made as typeof made & { namespace: Namespace<unknown> })
     return made.namespace
   }
 
@@ -266,11 +312,39 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const down = this.#liveness?.down
     const live = down === undefined ? this.#members : this.#members.filter((p) => !down.has(p))
     const ring = new Ring(live, this.#ringOptions)
-    const before = this.#ring.peers
+    const old = this.#ring
+    const before = old.peers
+    if (ring.peers.length === before.length && ring.peers.every((p, i) => p === before[i])) return
     this.#ring = ring
-    if (ring.peers.length !== before.length || ring.peers.some((p, i) => p !== before[i])) {
-      this.emit('peers', ring.peers)
+    this.#rememberPrevious(old)
+    this.emit('peers', ring.peers)
+  }
+
+  /**
+   * Keeps `old` as the ring to ask for hand-off. A ring of this node alone (it just started, or
+   * it was cut off) says nothing of who held keys: the new ring less this node says it better.
+   */
+  #rememberPrevious(old: Ring | undefined): void {
+    if (this.#handoff === undefined) return
+    let previous = old
+    if (previous === undefined || previous.peers.length === 1) {
+      const others = this.#ring.peers.filter((p) => p !== this.#self)
+      previous = others.length === 0 ? undefined : new Ring(others, this.#ringOptions)
     }
+    this.#previous = previous
+    this.#previousUntil = Date.now() + this.#handoff.windowMs
+  }
+
+  /** The live peer that owned `key` on the previous ring, while the hand-off window is open. */
+  #previousOwner(key: string): string | undefined {
+    const previous = this.#previous
+    if (previous === undefined) return undefined
+    if (Date.now() > this.#previousUntil) {
+      this.#previous = undefined
+      return undefined
+    }
+    const owner = previous.owner(key)
+    return owner !== this.#self && this.#ring.has(owner) ? owner : undefined
   }
 
   /**
@@ -278,7 +352,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    * unless given. Resolves once bound; with port 0, `self` then names the bound port.
    */
   async listen(options: ListenOptions = {}): Promise<{ host: string; port: number }> {
-    if (this.#closing.signal.aborted) throw this.#closedError()
+    if (this.#leaving) throw this.#closedError()
     if (this.#server !== undefined)
       throw new BurrowError('BURROW_ERR_LISTEN', `node ${this.#self} is already listening`)
     const own = peerAddress(this.#self)
@@ -290,6 +364,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       http: this.handler,
       maxFrameBytes: this.#maxFrameBytes,
       stats: () => this.stats(),
+      membership: {
+        left: (peer) => this.#peerLeft(canonicalPeerId('peer', peer)),
+        leaving: () => this.#leaving,
+      },
       ring: () => ({
         self: this.#self,
         peers: this.#ring.peers,
@@ -303,18 +381,15 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       address = await server.listen(host, port)
     } catch (err) {
       this.#server = undefined
-      if (this.#closing.signal.aborted) throw this.#closedError()
+      if (this.#leaving) throw this.#closedError()
       throw new BurrowError(
         'BURROW_ERR_LISTEN',
         `cannot listen on ${host}:${port}: ${(err as Error).message}`,
         { cause: err },
       )
     }
-    if (this.#closing.signal.aborted) {
-      // close() ran while the port was being bound: give it back.
-      await server.close()
-      throw this.#closedError()
-    }
+    // close() ran while the port was being bound: it closes the server.
+    if (this.#leaving) throw this.#closedError()
     if (own.port === 0) {
       // Port 0 picked a free port: self, and so the ring, name the port actually bound.
       const old = this.#self
@@ -428,21 +503,76 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   }
 
   /**
-   * Stops serving, closes peer connections, aborts the signal of running loads, and rejects their
-   * waiters with `BURROW_ERR_CLOSED`. Idempotent.
+   * Leaves the cluster gracefully, then closes. In turn: the peer source deregisters this node
+   * (etcd); its peers are told it leaves (`BURROW.LEAVE`), so they route its keys elsewhere;
+   * gets in flight (loads here, fetches from owners) finish; then running loads are aborted and
+   * their waiters rejected with `BURROW_ERR_CLOSED`, replies owed are written, and the port and
+   * peer connections close. The graceful part takes at most `timeoutMs`. Idempotent: later calls
+   * return the first one's promise.
+   *
+   * @example
+   * process.once('SIGTERM', () => node.close().then(() => process.exit(0)))
    */
-  async close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closed !== undefined) return this.#closed
+    let timeoutMs: number
+    try {
+      const opts = objectOption<CloseOptions>('close options', options)
+      onlyKnownOptions('close options', opts, ['timeoutMs'])
+      timeoutMs = integerOption('close timeoutMs', opts.timeoutMs, 5000, 0, 600_000)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    this.#closed = this.#close(timeoutMs)
+    return this.#closed
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#leaving = true
+    const until = Date.now() + timeoutMs
     const subscription = this.#subscription
     this.#subscription = undefined
     if (this.#debounce !== undefined) clearTimeout(this.#debounce)
     // Deregister first (etcd), so no node keeps routing here.
     if (subscription !== undefined) await subscription.stop().catch(() => {})
+    const server = this.#server
+    if (server !== undefined && timeoutMs > 0) {
+      await this.#announceLeave(Math.min(LEAVE_TIMEOUT_MS, timeoutMs))
+      await this.#drain(until - Date.now())
+    }
     if (!this.#closing.signal.aborted) this.#closing.abort(this.#closedError())
     this.#liveness?.stop()
-    this.#client.close()
-    const server = this.#server
     this.#server = undefined
-    if (server !== undefined) await server.close()
+    // The waiters just rejected write their replies in the next ticks: let them, then close.
+    if (server !== undefined) {
+      await new Promise((resolve) => setImmediate(resolve))
+      await server.close(timeoutMs > 0 ? Math.max(REPLY_GRACE_MS, until - Date.now()) : 0)
+    }
+    this.#client.close()
+  }
+
+  /** Tells every live peer that this node leaves; waits for their answers, at most `timeoutMs`. */
+  async #announceLeave(timeoutMs: number): Promise<void> {
+    const peers = this.#ring.peers.filter((p) => p !== this.#self)
+    await Promise.allSettled(peers.map((peer) => this.#client.leave(peer, this.#self, timeoutMs)))
+  }
+
+  /** Waits for the gets in flight now to finish, at most `timeoutMs`. */
+  async #drain(timeoutMs: number): Promise<void> {
+    const flights: Promise<unknown>[] = []
+    for (const { inFlight } of this.#namespaces.values()) flights.push(...inFlight())
+    if (flights.length === 0 || timeoutMs <= 0) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs)
+    })
+    await Promise.race([Promise.allSettled(flights), timeout])
+    clearTimeout(timer)
+  }
+
+  /** `peer` said it leaves (`BURROW.LEAVE`): off the ring until it answers a probe again. */
+  #peerLeft(peer: string): void {
+    if (peer !== this.#self) this.#liveness?.left(peer)
   }
 
   #closedError(): BurrowError {
@@ -473,4 +603,15 @@ function createLiveness(value: unknown, host: LivenessHost): Liveness | undefine
     timeoutMs: integerOption('liveness.timeoutMs', opts.timeoutMs, 1000, 10, 60_000),
     maxProbes: integerOption('liveness.maxProbes', opts.maxProbes, 8, 1, 1024),
   })
+}
+
+/** The hand-off settings `handoff` asks for, checked; `undefined` when it is turned off. */
+function handoffOptions(value: unknown): Required<HandoffOptions> | undefined {
+  if (value === false) return undefined
+  const opts = objectOption<HandoffOptions>('handoff', value)
+  onlyKnownOptions('handoff', opts, ['windowMs', 'timeoutMs'])
+  return {
+    windowMs: integerOption('handoff.windowMs', opts.windowMs, 60_000, 0, 3_600_000),
+    timeoutMs: integerOption('handoff.timeoutMs', opts.timeoutMs, 250, 1, 60_000),
+  }
 }

@@ -30,6 +30,13 @@ class FakeNamespace implements ServedNamespace {
     })
   }
 
+  peek(key: string): Answer | undefined {
+    this.calls.push(['peek', key])
+    check(key)
+    const entry = this.entries.get(key)
+    return entry === undefined ? undefined : { ...entry }
+  }
+
   read(key: string): StoredValue | undefined | Promise<StoredValue | undefined> {
     this.calls.push(['read', key])
     return this.#answer(key, () => this.entries.get(key)?.value)
@@ -95,6 +102,8 @@ function gate(): { promise: Promise<void>; open: () => void } {
 
 let ns: FakeNamespace
 let server: NodeServer
+/** What the server told its node about membership, and whether the node is leaving. */
+const membership = { left: [] as string[], leaving: false }
 let port = 0
 const cleanups: (() => unknown)[] = []
 
@@ -106,12 +115,21 @@ async function start(maxFrameBytes = 1 << 20): Promise<void> {
     maxFrameBytes,
     stats: () => ({ requests: 3 }),
     ring: () => ({ self: 'http://a:1', peers: ['http://a:1', 'http://b:2'], replicas: 50, hash: 'crc32' }),
+    membership: {
+      left: (peer) => {
+        if (peer === 'bad') throw new BurrowError('BURROW_ERR_BAD_OPTION', 'not a peer id')
+        membership.left.push(peer)
+      },
+      leaving: () => membership.leaving,
+    },
   })
   port = (await server.listen('127.0.0.1', 0)).port
 }
 
 beforeEach(async () => {
   ns = new FakeNamespace()
+  membership.left = []
+  membership.leaving = false
   await start()
 })
 
@@ -201,6 +219,77 @@ describe('BURROW.FETCH', () => {
       command('BURROW.FETCH', '1234567890123456', 'test', 'k'),
     )
     expect(replies).toEqual(Array(4).fill(error(/^ERR usage: BURROW.FETCH id namespace key$/)))
+  })
+})
+
+describe('BURROW.PEEK', () => {
+  it('answers from the cache only: a value as FETCH does, a miss as [id, +m, nil]', async () => {
+    ns.entries.set('k', { value: 'v', ttlMs: 700 })
+    const replies = await ask(
+      command('BURROW.PEEK', '1', 'test', 'k'),
+      command('BURROW.PEEK', '2', 'test', 'cold'),
+      command('BURROW.PEEK', '3', 'nope', 'k'),
+      command('BURROW.PEEK', '4', 'test', 'boom'),
+      command('BURROW.PEEK', 'x', 'test', 'k'),
+    )
+    expect(replies).toEqual([
+      [1, 's', Buffer.from('v'), 700],
+      [2, 'm', null],
+      [3, 'e', error(/^BURROW_ERR_UNKNOWN_NAMESPACE/)],
+      [4, 'e', error(/^BURROW_ERR_LOADER/)],
+      error(/^ERR usage: BURROW.PEEK id namespace key$/),
+    ])
+    expect(ns.calls.filter(([op]) => op === 'fetch')).toEqual([])
+  })
+})
+
+describe('BURROW.LEAVE and BURROW.PING', () => {
+  it('LEAVE tells the node which peer leaves; a malformed id is a tagged error', async () => {
+    const replies = await ask(
+      command('BURROW.LEAVE', '1', 'http://b:2'),
+      command('BURROW.LEAVE', '2', 'bad'),
+      command('BURROW.LEAVE', '3'),
+    )
+    expect(replies).toEqual([
+      [1, 'k', null],
+      [2, 'e', error(/^BURROW_ERR_BAD_OPTION not a peer id/)],
+      error(/^ERR usage: BURROW.LEAVE id peer$/),
+    ])
+    expect(membership.left).toEqual(['http://b:2'])
+  })
+
+  it('PING is answered while the node runs, and fails once it is leaving', async () => {
+    expect(await ask(command('BURROW.PING', '1'))).toEqual([[1, 'k', null]])
+    membership.leaving = true
+    expect(await ask(command('BURROW.PING', '2'))).toEqual([[2, 'e', error(/^BURROW_ERR_CLOSED/)]])
+  })
+})
+
+describe('closing the server', () => {
+  it('with a grace period, writes the replies owed before it closes a connection', async () => {
+    const slow = gate()
+    ns.gates.set('a', slow.promise)
+    ns.entries.set('a', { value: 'A', ttlMs: -1 })
+    const c = await open()
+    c.write(command('BURROW.FETCH', '5', 'test', 'a'))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const closed = server.close(2000)
+    setTimeout(() => slow.open(), 20)
+    expect(await c.replies(1)).toEqual([[5, 's', Buffer.from('A'), -1]])
+    await c.closed
+    await closed
+  })
+
+  it('without one, drops connections at once, replies owed or not', async () => {
+    const slow = gate()
+    ns.gates.set('a', slow.promise)
+    const c = await open()
+    c.write(command('BURROW.FETCH', '5', 'test', 'a'))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await server.close()
+    await c.closed
+    slow.open()
+    expect(c.received()).toBe(0)
   })
 })
 
@@ -570,5 +659,20 @@ describe('clients of the server', () => {
       code: 'BURROW_ERR_BAD_KEY',
     })
     await expect(client.fetch(peer, 'test', 'boom')).rejects.toMatchObject({ code: 'BURROW_ERR_LOADER' })
+  })
+
+  it('the peer client peeks (a miss is undefined) and says it leaves', async () => {
+    const signal = new AbortController().signal
+    const client = new PeerClient({ timeoutMs: 2000, connections: 1, maxFrameBytes: 1 << 20, signal })
+    cleanups.push(() => client.close())
+    const peer = `http://127.0.0.1:${port}`
+    ns.entries.set('k', { value: 'v', ttlMs: 900 })
+    expect(await client.peek(peer, 'test', 'k', signal, 1000)).toEqual({ value: 'v', ttlMs: 900 })
+    expect(await client.peek(peer, 'test', 'cold', signal, 1000)).toBeUndefined()
+    await client.leave(peer, 'http://c:3', 1000)
+    expect(membership.left).toEqual(['http://c:3'])
+    await expect(client.peek(peer, 'nope', 'k', AbortSignal.abort(new Error('gone')), 1000)).rejects.toThrow(
+      'gone',
+    )
   })
 })

@@ -26,6 +26,8 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
     otherPeers: () => [owner, ...others],
     suspect: () => {},
     remoteOwner: () => owner,
+    previousOwner: () => undefined,
+    peek: () => Promise.reject(new Error('not used')),
     fetch: () => Promise.reject(new Error('not used')),
     store: (peer) => later(peer === owner ? 30 : 1, `store ${peer}`),
     purge: (peer) => later(peer === owner ? 30 : 1, `purge ${peer}`),

@@ -42,6 +42,8 @@ export class Liveness {
   #down = new Set<string>()
   #failures = new Map<string, number>()
   #probing = new Set<string>()
+  /** Bumped when a peer says it leaves: an answer to a probe sent before then does not count. */
+  #leaves = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   #stopped = false
 
@@ -66,6 +68,7 @@ export class Liveness {
       if (!listed.has(peer)) changed = this.#down.delete(peer) || changed
     }
     for (const peer of this.#failures.keys()) if (!listed.has(peer)) this.#failures.delete(peer)
+    for (const peer of this.#leaves.keys()) if (!listed.has(peer)) this.#leaves.delete(peer)
     if (changed) this.#host.changed(this.#down)
     if (this.#peers.length === 0) this.#clearTimer()
     else if (this.#timer === undefined && !this.#stopped) {
@@ -78,6 +81,19 @@ export class Liveness {
   /** A request to `peer` failed as if it were unreachable: probe it now. */
   suspect(peer: string): void {
     if (!this.#stopped && this.#peers.includes(peer)) this.#probe(peer)
+  }
+
+  /**
+   * `peer` said it is leaving: it is down at once, and up again only when a probe sent from now
+   * on is answered (a leaving node fails probes until it has closed and started again).
+   */
+  left(peer: string): void {
+    if (this.#stopped || !this.#peers.includes(peer)) return
+    this.#leaves.set(peer, (this.#leaves.get(peer) ?? 0) + 1)
+    this.#failures.delete(peer)
+    if (this.#down.has(peer)) return
+    this.#down.add(peer)
+    this.#host.changed(this.#down)
   }
 
   /** Stops probing for good (the node is closing). */
@@ -97,9 +113,11 @@ export class Liveness {
   #probe(peer: string): void {
     if (this.#probing.has(peer)) return
     this.#probing.add(peer)
+    const leaves = this.#leaves.get(peer)
     this.#host.ping(peer, this.#timeoutMs).then(
       () => {
         this.#probing.delete(peer)
+        if (this.#leaves.get(peer) !== leaves) return // answered before it said it was leaving
         this.#failures.delete(peer)
         if (this.#down.delete(peer) && !this.#stopped) this.#host.changed(this.#down)
       },

@@ -32,8 +32,8 @@ export class Flights {
   local = flightTable()
   /** Flights that ask the key's owner. */
   remote = flightTable()
-  /** Rejecters of the local flights, for close: a loader may ignore its signal. */
-  #guards = new Set<{ key: string; reject: (err: unknown) => void }>()
+  /** Rejecters of the local flights (detached ones too), for close: a loader may ignore its signal. */
+  #guards = new Set<{ key: string; reject: (err: unknown) => void; flight?: Flight }>()
 
   /** The flight a request may join: for a peer's request, only one that runs the loader here. */
   running(key: string, fromPeer: boolean): Flight | undefined {
@@ -83,8 +83,9 @@ export class Flights {
 
   /** `load`, whose waiters `closeAll` rejects at once; `settled` sees the answer (undefined: it failed). */
   #guarded(key: string, load: () => Promise<Answer>, settled: (answer: Answer | undefined) => void): Flight {
-    return new Promise<Answer>((resolve, reject) => {
-      const guard = { key, reject }
+    let guard!: { key: string; reject: (err: unknown) => void; flight?: Flight }
+    const flight = new Promise<Answer>((resolve, reject) => {
+      guard = { key, reject }
       this.#guards.add(guard)
       load().then(
         (answer) => {
@@ -99,6 +100,16 @@ export class Flights {
         },
       )
     })
+    guard.flight = flight
+    return flight
+  }
+
+  /** Every flight running now, local, detached or remote: what a graceful close waits for. */
+  inFlight(): Flight[] {
+    const flights: Flight[] = []
+    for (const guard of this.#guards) if (guard.flight !== undefined) flights.push(guard.flight)
+    for (const key in this.remote) flights.push(this.remote[key]!)
+    return flights
   }
 
   /** Rejects the waiters of every local flight with `err` and forgets every flight; the node is closing. */

@@ -22,6 +22,13 @@ export interface NamespaceHost {
   /** The owner of `key` when it is another node; `undefined` when this node owns it. */
   remoteOwner(key: string): string | undefined
   /**
+   * For a key this node owns: the live peer that owned it before the last ring change, while
+   * that change is recent (warm hand-off); `undefined` otherwise.
+   */
+  previousOwner(key: string): string | undefined
+  /** Asks `peer`'s caches only for `key` (a short deadline); `undefined` when they miss. */
+  peek(peer: string, namespace: string, key: string, signal: AbortSignal): Promise<Answer | undefined>
+  /**
    * Asks `peer` for `key`. Rejects with a BurrowError: `BURROW_ERR_LOADER` when the owner's loader
    * failed, another code when the peer could not answer.
    */

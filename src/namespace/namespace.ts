@@ -6,6 +6,7 @@
  */
 import type { Codec, StoredValue } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
+import { NOT_FOUND } from '../store/cached.ts'
 import { Store } from '../store/store.ts'
 import { type Answer, DEFAULT_TTL, type ServedNamespace, type WriteResult } from '../transport/served.ts'
 import { untilAborted } from './flights.ts'
@@ -202,7 +203,7 @@ export function createNamespace<V>(
   host: NamespaceHost,
   name: string,
   options: unknown,
-): { namespace: Namespace<V>; served: ServedNamespace } {
+): { namespace: Namespace<V>; served: ServedNamespace; inFlight: () => Promise<unknown>[] } {
   const config = resolveOptions<V>(name, options)
   const counters = newCounters()
   const store = new Store(
@@ -223,6 +224,7 @@ export function createNamespace<V>(
   return {
     namespace: new Namespace(config, { store, read, write, loads, counters, keys }),
     served: servedSide(config.name, { store, read, write, counters, keys }),
+    inFlight: () => [...read.flights.inFlight(), ...write.inFlight()],
   }
 }
 
@@ -263,6 +265,12 @@ function servedSide<V>(
       }
       const answer = read.miss(key, false)
       return answer instanceof Promise ? answer.then(answerValue) : answer.value
+    },
+    peek: (key) => {
+      accept(key)
+      const hit = store.get(key)
+      if (hit !== undefined) return read.answerOfHit(key, hit)
+      return store.notFound(key) ? read.answerOfHit(key, NOT_FOUND) : undefined
     },
     store: (key, value, ttl) => {
       accept(key)

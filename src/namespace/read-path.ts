@@ -18,6 +18,8 @@ import type { NamespaceCounters } from './stats.ts'
 
 /** Peer errors that mean "the owner could not answer", as opposed to "the owner's loader failed". */
 const UNREACHABLE = new Set([
+  // The owner is closing (it left): its loads were stopped.
+  'BURROW_ERR_CLOSED',
   'BURROW_ERR_FRAME_TOO_LARGE',
   'BURROW_ERR_PEER_TIMEOUT',
   'BURROW_ERR_PEER_UNAVAILABLE',
@@ -173,13 +175,32 @@ export class ReadPath<V> {
     return flight
   }
 
-  /** Calls the loader here. `bounded`: this node is not the owner (a fallback load). */
+  /**
+   * Calls the loader here. `bounded`: this node is not the owner (a fallback load). An owner that
+   * took the key over recently first asks the previous owner's cache.
+   */
   #localFlight(key: string, bounded: boolean): Flight {
+    const previous = bounded ? undefined : this.#host.previousOwner(key)
     return this.flights.startLocal(
       key,
-      () => this.#loads.load(key),
+      previous === undefined ? () => this.#loads.load(key) : () => this.#handOff(previous, key),
       (answer, current) => this.#keepLocal(key, answer, current, bounded),
     )
+  }
+
+  /** Warm hand-off: the previous owner's cached answer, else the loader. */
+  async #handOff(previous: string, key: string): Promise<Answer> {
+    try {
+      const answer = await this.#host.peek(previous, this.#config.name, key, this.#host.signal)
+      if (answer !== undefined) {
+        this.#counters.handoffHits++
+        return answer
+      }
+    } catch {
+      // An unreachable previous owner is no worse than a cold one: the loader answers.
+    }
+    this.#counters.handoffMisses++
+    return this.#loads.load(key)
   }
 
   #keepLocal(key: string, answer: Answer, current: boolean, bounded: boolean): void {

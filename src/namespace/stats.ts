@@ -45,6 +45,10 @@ export interface NamespaceCounters {
   writeRaces: number
   /** Purges or stores this node could not deliver to a peer. */
   unreachablePeers: number
+  /** Misses of keys this node took over that the previous owner's cache answered (warm hand-off). */
+  handoffHits: number
+  /** Hand-off asks that found nothing (or failed) at the previous owner, so the loader ran. */
+  handoffMisses: number
 }
 
 /** Counters and sizes of one namespace, as found in `node.stats().namespaces[name]`. */
@@ -80,5 +84,7 @@ export function newCounters(): NamespaceCounters {
     purges: 0,
     writeRaces: 0,
     unreachablePeers: 0,
+    handoffHits: 0,
+    handoffMisses: 0,
   }
 }

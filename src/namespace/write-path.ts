@@ -26,6 +26,9 @@ export class WritePath<V> {
   #loads: LoadRunner<V>
   #counters: NamespaceCounters
 
+  /** Writes started here and not settled yet. */
+  #running = new Set<Promise<WriteResult>>()
+
   constructor(
     config: NamespaceConfig<V>,
     host: NamespaceHost,
@@ -46,7 +49,30 @@ export class WritePath<V> {
    * Stores `value` on the owner of `key` and purges the key from every other node. When the owner
    * cannot be reached the write fails with its error, after the other nodes were purged anyway.
    */
-  async set(key: string, value: StoredValue, ttl: WriteTtl, signal?: AbortSignal): Promise<WriteResult> {
+  set(key: string, value: StoredValue, ttl: WriteTtl, signal?: AbortSignal): Promise<WriteResult> {
+    return this.#track(this.#set(key, value, ttl, signal))
+  }
+
+  /** Purges `key` from every node, this one included; the owner's purge is its delete. */
+  delete(key: string, signal?: AbortSignal): Promise<WriteResult> {
+    return this.#track(this.#delete(key, signal))
+  }
+
+  /** The writes running now: what a graceful close waits for. */
+  inFlight(): Promise<unknown>[] {
+    return [...this.#running]
+  }
+
+  #track(write: Promise<WriteResult>): Promise<WriteResult> {
+    this.#running.add(write)
+    const done = (): void => {
+      this.#running.delete(write)
+    }
+    write.then(done, done)
+    return write
+  }
+
+  async #set(key: string, value: StoredValue, ttl: WriteTtl, signal?: AbortSignal): Promise<WriteResult> {
     this.#counters.sets++
     this.#checkOpen(key)
     // No node would keep it (Store.set refuses it): the write is a delete, and nothing large travels.
@@ -71,8 +97,7 @@ export class WritePath<V> {
     return { unreachable }
   }
 
-  /** Purges `key` from every node, this one included; the owner's purge is its delete. */
-  async delete(key: string, signal?: AbortSignal): Promise<WriteResult> {
+  async #delete(key: string, signal?: AbortSignal): Promise<WriteResult> {
     this.#counters.deletes++
     this.#checkOpen(key)
     return this.#deleteEverywhere(key, signal)

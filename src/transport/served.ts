@@ -63,6 +63,11 @@ export interface ServedNamespace {
    */
   fetch(key: string): Answer | Promise<Answer>
   /**
+   * `BURROW.PEEK` from a peer (warm hand-off): this node's cached answer, or `undefined` when it
+   * has none. Never loads, never forwards, never waits.
+   */
+  peek(key: string): Answer | undefined
+  /**
    * `BURROW.GET` and the HTTP route: read through this node like `ns.get` (the owner is asked
    * when it is another node). `undefined` is not found. A cached answer is returned synchronously.
    */
@@ -75,6 +80,17 @@ export interface ServedNamespace {
   set(key: string, value: StoredValue, ttl: WriteTtl): Promise<WriteResult>
   /** `BURROW.DEL` from a client: `ns.delete` on this node (purges every node). */
   delete(key: string): Promise<WriteResult>
+}
+
+/** What the server tells its node about membership, and asks of it. */
+export interface ServedMembership {
+  /**
+   * `BURROW.LEAVE`: `peer` says it is leaving the cluster; the node takes it off its ring until
+   * it answers a probe again. Throws BurrowError `BURROW_ERR_BAD_OPTION` for a malformed id.
+   */
+  left(peer: string): void
+  /** Whether this node is leaving (closing): its probes are answered with an error then. */
+  leaving(): boolean
 }
 
 /**

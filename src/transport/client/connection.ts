@@ -23,14 +23,18 @@ export const STORE = 'BURROW.STORE'
 export const PURGE = 'BURROW.PURGE'
 /** The peer command that asks whether a node answers at all: `BURROW.PING id` (liveness). */
 export const PING = 'BURROW.PING'
+/** The peer command that asks a node's caches only (warm hand-off): `BURROW.PEEK id namespace key`. */
+export const PEEK = 'BURROW.PEEK'
+/** The peer command by which a node says it is leaving: `BURROW.LEAVE id peer` (the peer in `key`). */
+export const LEAVE = 'BURROW.LEAVE'
 
 /** One request waiting for its reply. */
 export interface Pending extends RequestContext {
   /** Given by the connection's PendingTable when the request is sent. */
   id: number
-  /** {@link FETCH}, {@link STORE}, {@link PURGE} or {@link PING}. */
+  /** {@link FETCH}, {@link PEEK}, {@link STORE}, {@link PURGE}, {@link PING} or {@link LEAVE}. */
   command: string
-  /** Settles a fetch with its answer, a store or purge with `undefined`. */
+  /** Settles a fetch or a peek with its answer (a peek's miss: `undefined`), the others with `undefined`. */
   resolve: (answer: Answer | undefined) => void
   reject: (reason: unknown) => void
   deadline: number
@@ -95,6 +99,8 @@ export class Connection {
     const writer = this.#writer
     if (pending.command === PING) {
       writer.arrayHeader(2).bulk(PING).bulk(id)
+    } else if (pending.command === LEAVE) {
+      writer.arrayHeader(3).bulk(LEAVE).bulk(id).bulk(pending.key)
     } else if (value === undefined) {
       writer.arrayHeader(4).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)
     } else {
@@ -176,11 +182,12 @@ export class Connection {
     if (pending === undefined) return // cancelled or expired: its late reply is dropped
     settle(pending)
     if (status === 'e') return pending.reject(remoteError(pending, value as string))
-    const fetch = pending.command === FETCH
-    // A fetch is answered with a value or not found, a store or purge with done.
-    if (fetch === (status === 'k'))
+    const peek = pending.command === PEEK
+    const answers = peek || pending.command === FETCH
+    // A fetch or peek is answered with a value or not found (a peek also with a miss), the others with done.
+    if (answers === (status === 'k') || (status === 'm' && !peek))
       return pending.reject(protocol(pending, `status ${status} to ${pending.command}`))
-    pending.resolve(fetch ? { value, ttlMs: ttl } : undefined)
+    pending.resolve(answers && status !== 'm' ? { value, ttlMs: ttl } : undefined)
   }
 }
 

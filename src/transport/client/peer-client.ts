@@ -9,7 +9,7 @@
 import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
-import { Connection, FETCH, type Pending, PING, PURGE, STORE } from './connection.ts'
+import { Connection, FETCH, LEAVE, PEEK, type Pending, PING, PURGE, STORE } from './connection.ts'
 import { closed, unavailable } from './errors.ts'
 
 /** Options of the peer client; the node fills them from its own options. */
@@ -71,6 +71,38 @@ export class PeerClient {
    */
   fetch(peer: string, namespace: string, key: string, signal?: AbortSignal): Promise<Answer> {
     return this.#request(FETCH, peer, namespace, key, signal, undefined, DEFAULT_TTL) as Promise<Answer>
+  }
+
+  /**
+   * `BURROW.PEEK`: `peer`'s cached answer for `key` of `namespace`, or `undefined` when its
+   * caches do not hold it. The peer never loads. Its own deadline, `timeoutMs`, is short (a
+   * timer of its own, as for ping); `signal` aborts it too.
+   */
+  peek(
+    peer: string,
+    namespace: string,
+    key: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Answer | undefined> {
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+    return this.#request(PEEK, peer, namespace, key, deadline, undefined, DEFAULT_TTL)
+  }
+
+  /**
+   * `BURROW.LEAVE`: tells `peer` that `self` is leaving, so it takes `self` off its ring. Resolves
+   * once told; rejects when `peer` does not answer within `timeoutMs`.
+   */
+  leave(peer: string, self: string, timeoutMs: number): Promise<void> {
+    return this.#request(
+      LEAVE,
+      peer,
+      '',
+      self,
+      AbortSignal.timeout(timeoutMs),
+      undefined,
+      DEFAULT_TTL,
+    ) as Promise<unknown> as Promise<void>
   }
 
   /**

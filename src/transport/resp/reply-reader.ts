@@ -20,10 +20,10 @@ import { COLON, CR, DOLLAR, LF, MINUS, ONE, PLUS, STAR } from './constants.ts'
 import { OversizedBulk, RespError, RespParser, type RespValue } from './reader.ts'
 
 /**
- * What a reply says: `s` a string value, `b` a bytes value, `n` not found, `k` done, `e` an error
- * (the value is its text, `CODE message`).
+ * What a reply says: `s` a string value, `b` a bytes value, `n` not found, `m` not in the cache
+ * (a peek's miss), `k` done, `e` an error (the value is its text, `CODE message`).
  */
-export type ReplyStatus = 's' | 'b' | 'n' | 'k' | 'e'
+export type ReplyStatus = 's' | 'b' | 'n' | 'm' | 'k' | 'e'
 
 /**
  * Receives each complete reply: `value` is the string, the bytes, `undefined` (`n`, `k`) or the
@@ -42,6 +42,7 @@ const FAST_MAX_ELEMENTS = 16
 const S = 0x73
 const B = 0x62
 const N = 0x6e
+const M = 0x6d
 const K = 0x6b
 const E = 0x65
 
@@ -102,7 +103,7 @@ export class ReplyReader {
         stop = start + length
         if (stop + 2 > end || buf[stop] !== CR || buf[stop + 1] !== LF) return pos
         p = stop + 2
-      } else if (status === N || status === K) {
+      } else if (status === N || status === K || status === M) {
         if (!isNil(buf, p, end)) return pos
         p += 5
       } else if (status === E) {
@@ -137,6 +138,7 @@ export class ReplyReader {
       else if (status === B) this.#onReply(id, 'b', copyOf(buf, start, stop), ttl)
       else if (status === N) this.#onReply(id, 'n', undefined, ttl)
       else if (status === K) this.#onReply(id, 'k', undefined, ttl)
+      else if (status === M) this.#onReply(id, 'm', undefined, ttl)
       else this.#onReply(id, 'e', buf.toString('utf8', start, stop), ttl)
       pos = p
     }
@@ -166,6 +168,7 @@ export class ReplyReader {
         if (!Buffer.isBuffer(payload)) throw protocol('a value reply without a bulk value')
         return this.#onReply(id, status, status === 's' ? payload.toString('utf8') : payload, ttl)
       case 'n':
+      case 'm':
       case 'k':
         if (payload !== null) throw protocol(`a reply of status ${status} with a value`)
         return this.#onReply(id, status, undefined, ttl)

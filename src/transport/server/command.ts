@@ -6,7 +6,7 @@
  */
 import type { CommandArgs, CommandShape } from '../resp/command-reader.ts'
 import type { RespWriter } from '../resp/writer.ts'
-import type { RingView, ServedNamespace } from '../served.ts'
+import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
 
 /** Writes the reply for `value`. */
 export type Write<T> = (writer: RespWriter, value: T) => void
@@ -26,6 +26,8 @@ export interface Session {
   stats(): unknown
   /** The ring as this node sees it, for `BURROW.RING`. */
   ring(): RingView
+  /** Membership: peers that leave, and whether this node is leaving. */
+  readonly membership: ServedMembership
   /** An untagged reply, ready now. */
   reply<T>(write: Write<T>, value: T): void
   /** An untagged reply once `answer` settles; the replies after it wait for it. */

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net'
 import { BurrowError } from '../../errors.ts'
 import { CommandReader } from '../resp/command-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
-import type { RingView, ServedNamespace } from '../served.ts'
+import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
 import type { Command, Session, Write, WriteTagged } from './command.ts'
 import { lookupCommand } from './command-table.ts'
 import { errorText, writeError, writeSimple, writeTaggedError } from './replies.ts'
@@ -21,6 +21,8 @@ export interface ConnectionHost {
   stats(): unknown
   /** The ring as this node sees it, for `BURROW.RING`. */
   ring(): RingView
+  /** Membership: peers that leave, and whether this node is leaving. */
+  readonly membership: ServedMembership
 }
 
 /** Replies owed on one connection before it stops reading more commands. */
@@ -87,6 +89,21 @@ export class RespConnection implements Session {
 
   ring(): RingView {
     return this.#host.ring()
+  }
+
+  get membership(): ServedMembership {
+    return this.#host.membership
+  }
+
+  /**
+   * The node is closing: stop reading commands, and end the connection once every reply owed
+   * is written (or at once when none is).
+   */
+  end(): void {
+    if (this.#quitting) return
+    this.#quitting = true
+    this.#socket.pause()
+    this.#maybeEnd()
   }
 
   reply<T>(write: Write<T>, value: T): void {

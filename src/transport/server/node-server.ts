@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import { LF, STAR } from '../resp/constants.ts'
-import type { RingView, ServedNamespace } from '../served.ts'
+import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
 import { RespConnection } from './connection.ts'
 
 /** What the server needs from its node. */
@@ -24,6 +24,8 @@ export interface NodeServerOptions {
   stats(): unknown
   /** The ring as this node sees it, for `BURROW.RING`. */
   ring(): RingView
+  /** Membership: peers that leave (`BURROW.LEAVE`), and whether this node is leaving. */
+  readonly membership: ServedMembership
 }
 
 /** The longest first line looked at to tell HTTP from RESP. */
@@ -38,11 +40,16 @@ export class NodeServer {
   readonly #tcp: Server
   readonly #http: ReturnType<typeof createHttpServer>
   readonly #sockets = new Set<Socket>()
+  /** The RESP connections among the sockets, so close() can end them gracefully. */
+  readonly #resp = new Map<Socket, RespConnection>()
+  /** The sockets handed to the HTTP server, with the requests each is serving now. */
+  readonly #httpSockets = new Map<Socket, number>()
+  #closing = false
   #abortListen: (() => void) | undefined
 
   constructor(options: NodeServerOptions) {
     this.#options = options
-    this.#http = createHttpServer(options.http)
+    this.#http = createHttpServer((req, res) => this.#serveHttp(req, res))
     // This server never listens itself (it is handed sockets), so Node's request and headers
     // timeouts never start; an idle timeout per socket bounds slow or silent clients instead.
     this.#http.timeout = IDLE_TIMEOUT_MS
@@ -66,15 +73,48 @@ export class NodeServer {
     })
   }
 
-  /** Stops accepting, closes every open connection, and resolves once the port is free. */
-  close(): Promise<void> {
+  /**
+   * Stops accepting and closes every connection; resolves once the port is free. With `graceMs`,
+   * connections first get that long to write the replies they owe (RESP) and finish the
+   * responses under way (HTTP); idle ones close at once.
+   */
+  close(graceMs = 0): Promise<void> {
     this.#abortListen?.()
     this.#abortListen = undefined
     return new Promise((resolve) => {
-      this.#tcp.close(() => resolve())
-      for (const socket of this.#sockets) socket.destroy()
-      this.#http.closeAllConnections()
+      let timer: NodeJS.Timeout | undefined
+      const destroyAll = (): void => {
+        for (const socket of this.#sockets) socket.destroy()
+        this.#http.closeAllConnections()
+      }
+      this.#tcp.close(() => {
+        if (timer !== undefined) clearTimeout(timer)
+        resolve()
+      })
+      if (graceMs <= 0) return destroyAll()
+      this.#closing = true
+      for (const socket of this.#sockets) {
+        const conn = this.#resp.get(socket)
+        if (conn !== undefined) conn.end()
+        // An HTTP socket serving nothing, or one still sniffing, owes nothing.
+        else if ((this.#httpSockets.get(socket) ?? 0) === 0) socket.destroy()
+      }
+      timer = setTimeout(destroyAll, graceMs)
     })
+  }
+
+  /** Serves one HTTP request, counting it on its socket so close() can wait for it. */
+  #serveHttp(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket
+    this.#httpSockets.set(socket, (this.#httpSockets.get(socket) ?? 0) + 1)
+    if (this.#closing) res.shouldKeepAlive = false
+    res.once('close', () => {
+      if (!this.#httpSockets.has(socket)) return // the socket closed first
+      const busy = (this.#httpSockets.get(socket) ?? 1) - 1
+      this.#httpSockets.set(socket, busy)
+      if (this.#closing && busy === 0) socket.destroySoon()
+    })
+    this.#options.http(req, res)
   }
 
   #accept(socket: Socket): void {
@@ -94,12 +134,17 @@ export class NodeServer {
       socket.off('data', onData)
       socket.setTimeout(0)
       if (protocol === 'http') {
+        this.#httpSockets.set(socket, 0)
+        socket.on('close', () => this.#httpSockets.delete(socket))
         socket.pause()
         socket.unshift(head)
         this.#http.emit('connection', socket)
         socket.resume()
       } else {
-        new RespConnection(socket, this.#options).feed(head)
+        const conn = new RespConnection(socket, this.#options)
+        this.#resp.set(socket, conn)
+        socket.on('close', () => this.#resp.delete(socket))
+        conn.feed(head)
       }
     }
     socket.on('data', onData)

@@ -1,5 +1,6 @@
 /**
- * The commands nodes send each other: `BURROW.FETCH`, `BURROW.STORE` and `BURROW.PURGE`. Each
+ * The commands nodes send each other: `BURROW.FETCH`, `BURROW.PEEK`, `BURROW.STORE`,
+ * `BURROW.PURGE`, and `BURROW.PING` and `BURROW.LEAVE` for membership. Each
  * carries an id that its reply, `[id, +status, payload, ...fields]`, brings back, so replies go
  * out as soon as they are ready, in any order (docs/protocol.md). They are served on this node
  * and never forwarded, whatever its ring says.
@@ -16,6 +17,10 @@ const FETCH_USAGE = 'ERR usage: BURROW.FETCH id namespace key'
 const STORE_USAGE = 'ERR usage: BURROW.STORE id namespace key s|b value ttl (ttl: -1, 0 or milliseconds)'
 const PURGE_USAGE = 'ERR usage: BURROW.PURGE id namespace key'
 const PING_USAGE = 'ERR usage: BURROW.PING id'
+const PEEK_USAGE = 'ERR usage: BURROW.PEEK id namespace key'
+const LEAVE_USAGE = 'ERR usage: BURROW.LEAVE id peer'
+/** A probe of a node that is leaving fails, so the prober keeps it off its ring. */
+const LEAVING = 'BURROW_ERR_CLOSED the node is leaving'
 /** `STORE`'s value (index 5) and ttl are bytes: a value must keep its exact bytes. */
 const STORE_VALUE = 5
 
@@ -55,10 +60,46 @@ function store(session: Session, args: CommandArgs): void {
   session.tagged(id, writeDone, undefined)
 }
 
-/** `BURROW.PING id` → `[id, +k, $-1]`: the node answers (liveness probes). */
+/**
+ * `BURROW.PEEK id namespace key` → `[id, +s|+b, $value, :ttl]`, `[id, +n, $-1, :ttl]` (a cached
+ * not-found), `[id, +m, $-1]` (not in this node's caches) or `[id, +e, -error]`. Warm hand-off:
+ * a new owner asks the previous one, which answers from its caches only.
+ */
+function peek(session: Session, args: CommandArgs): void {
+  const id = args.length === 4 ? parseId(args[1] as string) : undefined
+  if (id === undefined) return session.reply(writeError, PEEK_USAGE)
+  const ns = session.namespace(args[2] as string)
+  if (ns === undefined) return session.tagged(id, writeTaggedError, UNKNOWN_NAMESPACE)
+  let answer: Answer | undefined
+  try {
+    answer = ns.peek(args[3] as string)
+  } catch (err) {
+    return session.tagged(id, writeTaggedError, errorText(err))
+  }
+  if (answer === undefined) session.tagged(id, writeMiss, undefined)
+  else session.tagged(id, writeAnswer, answer)
+}
+
+/**
+ * `BURROW.PING id` → `[id, +k, $-1]`: the node answers (liveness probes); `[id, +e, -error]`
+ * once it is leaving.
+ */
 function ping(session: Session, args: CommandArgs): void {
   const id = args.length === 2 ? parseId(args[1] as string) : undefined
   if (id === undefined) return session.reply(writeError, PING_USAGE)
+  if (session.membership.leaving()) session.tagged(id, writeTaggedError, LEAVING)
+  else session.tagged(id, writeDone, undefined)
+}
+
+/** `BURROW.LEAVE id peer` → `[id, +k, $-1]`: `peer` is leaving; it goes off this node's ring. */
+function leave(session: Session, args: CommandArgs): void {
+  const id = args.length === 3 ? parseId(args[1] as string) : undefined
+  if (id === undefined) return session.reply(writeError, LEAVE_USAGE)
+  try {
+    session.membership.left(args[2] as string)
+  } catch (err) {
+    return session.tagged(id, writeTaggedError, errorText(err))
+  }
   session.tagged(id, writeDone, undefined)
 }
 
@@ -88,6 +129,10 @@ const writeDone: WriteTagged<undefined> = (writer, id) => {
   writer.arrayHeader(3).integer(id).simple('k').nil()
 }
 
+const writeMiss: WriteTagged<undefined> = (writer, id) => {
+  writer.arrayHeader(3).integer(id).simple('m').nil()
+}
+
 /** A request id: decimal digits only (Number() alone would take ' 7', '0x7' or '1e3'). */
 function parseId(arg: string): number | undefined {
   if (arg.length === 0 || arg.length > 15 || !/^[0-9]+$/.test(arg)) return undefined
@@ -114,4 +159,6 @@ export const peerCommands: readonly Command[] = [
   { name: 'BURROW.FETCH', binaryFrom: Number.POSITIVE_INFINITY, run: fetch },
   { name: 'BURROW.STORE', binaryFrom: STORE_VALUE, run: store },
   { name: 'BURROW.PURGE', binaryFrom: Number.POSITIVE_INFINITY, run: purge },
+  { name: 'BURROW.PEEK', binaryFrom: Number.POSITIVE_INFINITY, run: peek },
+  { name: 'BURROW.LEAVE', binaryFrom: Number.POSITIVE_INFINITY, run: leave },
 ]
