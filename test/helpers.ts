@@ -74,7 +74,10 @@ export function versioned(): { calls: Map<string, number>; load: (key: string) =
 }
 
 /** Resolves with `n`'s ring once `test` holds for it (now, or at a later 'peers' event). */
-export function ringWhere(n: Burrow, test: (peers: readonly string[]) => boolean): Promise<readonly string[]> {
+export function ringWhere(
+  n: Burrow,
+  test: (peers: readonly string[]) => boolean,
+): Promise<readonly string[]> {
   if (test(n.peers)) return Promise.resolve(n.peers)
   return new Promise((resolve) => {
     const listener = (peers: readonly string[]) => {
