@@ -82,6 +82,11 @@ const hosts = (ips: readonly string[], name = CACHE): [string, string][] => ips.
 const same = (expected: readonly string[]) => (peers: readonly string[]) =>
   peers.length === expected.length && [...expected].sort().every((p, i) => p === peers[i])
 
+/** Which of two promises settles first. */
+function firstOf(first: Promise<unknown>, second: Promise<unknown>): Promise<'first' | 'second'> {
+  return Promise.race([first.then(() => 'first' as const), second.then(() => 'second' as const)])
+}
+
 /** A key that `n`'s ring gives to `owner`. */
 function keyOwnedBy(n: Burrow, owner: string): string {
   for (let i = 0; i < 10_000; i++) if (n.ownerOf(`key-${i}`) === owner) return `key-${i}`
@@ -123,6 +128,16 @@ describe('dnsPeers with A records (a headless service)', () => {
     for (const i of [0, 1, 3]) await ringWhere(nodes[i]!, same(after))
     // The node no longer in DNS still sees the others, and keeps itself.
     await ringWhere(nodes[2]!, same(ips.map(id)))
+  })
+
+  it("applies a change even when it polls more often than the node's debounce", async () => {
+    const ips = ['127.0.0.1', '127.0.0.2']
+    const dns = await serve({ hosts: hosts(ips) })
+    // An unchanged list handed over every 20 ms would restart a 200 ms debounce forever.
+    const { nodes, id } = await dnsCluster(ips, dns.server, { intervalMs: 20, debounceMs: 200 })
+    await ringWhere(nodes[0]!, same(ips.map(id)))
+    await dns.setHosts(hosts(['127.0.0.1']))
+    await ringWhere(nodes[0]!, same([id('127.0.0.1')]))
   })
 
   it('keeps the ring and reports peerSourceError when the name is gone (NXDOMAIN), then recovers', async () => {
@@ -345,8 +360,8 @@ describe('dnsPeers stopping', () => {
     await n.listen()
     g.open = false
     await g.waitForSwallowed(1)
-    // With the lookup left to its 60 s deadline, this would outlast the test's timeout.
-    await n.close()
+    // Left to run, the lookup would send its second try (c-ares retries within the deadline) before giving up.
+    expect(await firstOf(n.close(), g.waitForSwallowed(2))).toBe('first')
     expect(errors).toEqual([])
   })
 
@@ -360,7 +375,7 @@ describe('dnsPeers stopping', () => {
     })
     const listening = n.listen().catch((err: BurrowError) => err)
     await g.waitForSwallowed(1)
-    await n.close()
+    expect(await firstOf(Promise.all([n.close(), listening]), g.waitForSwallowed(2))).toBe('first')
     expect(((await listening) as BurrowError).code).toBe('BURROW_ERR_CLOSED')
   })
 })
