@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Burrow } from '../src/index.ts'
 import { Liveness } from '../src/membership/liveness.ts'
 import { closeAll, node, ringWhere } from './helpers.ts'
 import { ChildNode, cluster } from './support/cluster.ts'
