@@ -280,6 +280,25 @@ describe('closing the server', () => {
     await closed
   })
 
+  it('with a grace period, closes as soon as idle connections have ended, not at its end', async () => {
+    // A peer's pooled connection, used once, then idle.
+    const client = new PeerClient({
+      timeoutMs: 2000,
+      connections: 1,
+      maxFrameBytes: 1 << 20,
+      signal: new AbortController().signal,
+    })
+    cleanups.push(() => client.close())
+    await client.ping(`http://127.0.0.1:${port}`, 1000)
+    expect(client.stats().connectionsOpen).toBe(1)
+    // A minute of grace: the test's own timeout fails it if close() waits for the grace to run out.
+    const closing = server.close(60_000)
+    // A probe that arrives as the connection ends is ignored, and does not keep it open.
+    await client.ping(`http://127.0.0.1:${port}`, 500).catch(() => {})
+    await closing
+    expect(client.stats().connectionsOpen).toBe(0)
+  })
+
   it('without one, drops connections at once, replies owed or not', async () => {
     const slow = gate()
     ns.gates.set('a', slow.promise)

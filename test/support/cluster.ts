@@ -68,6 +68,12 @@ export class ChildNode {
    */
   static start(
     options: {
+      /** Its peer id; port 0 (the default) picks a free port. */
+      self?: string
+      peers?: string[]
+      liveness?: { intervalMs?: number; timeoutMs?: number }
+      /** How long each load takes. */
+      loadDelayMs?: number
       peerTimeoutMs?: number
       now?: number
       certainHot?: boolean
@@ -133,6 +139,13 @@ export class ChildNode {
   /** Lets a frozen process go on (SIGCONT). */
   thaw(): void {
     this.process.kill('SIGCONT')
+  }
+
+  /** Closes the node gracefully (`node.close()`); resolves once the process has exited. */
+  async close(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()))
+    await this.#ask({ type: 'close' })
+    await exited
   }
 
   /** Ends the process at once, like a crash. */

@@ -6,7 +6,9 @@ const options = JSON.parse(process.env.BURROW_NODE ?? '{}')
 // The parent moves this clock (a 'clock' message), so TTLs are tested without sleeping.
 const clock = { t: options.now ?? Date.now(), now: () => (options.now === undefined ? Date.now() : clock.t) }
 const node = new Burrow({
-  self: 'http://127.0.0.1:0',
+  self: options.self ?? 'http://127.0.0.1:0',
+  ...(options.peers ? { peers: options.peers } : {}),
+  ...(options.liveness ? { liveness: options.liveness } : {}),
   peerTimeoutMs: options.peerTimeoutMs ?? 1000,
   clock,
   ...(options.certainHot ? { random: () => 0 } : {}),
@@ -16,6 +18,7 @@ const ns = node.namespace('test', {
   ...options.namespace,
   load: async (key) => {
     process.send?.({ type: 'load', self: node.self, key })
+    if (options.loadDelayMs) await new Promise((resolve) => setTimeout(resolve, options.loadDelayMs))
     return key === 'missing' ? undefined : `value of ${key}`
   },
 })
@@ -48,7 +51,7 @@ process.on('message', async (message) => {
     await answer(id, async () => JSON.stringify(await ns.delete(message.key)))
   } else if (message.type === 'close') {
     await node.close()
-    process.exit(0)
+    process.send?.({ type: 'ack', id }, () => process.exit(0))
   }
 })
 process.on('disconnect', () => process.exit(0))

@@ -69,6 +69,7 @@ export class RespConnection implements Session {
 
   /** Reads `chunk` (the bytes the port sniffed arrive this way too); bad input ends the connection. */
   feed(chunk: Buffer): void {
+    if (this.#quitting) return
     try {
       this.#reader.feed(chunk)
     } catch (err) {
@@ -102,7 +103,10 @@ export class RespConnection implements Session {
   end(): void {
     if (this.#quitting) return
     this.#quitting = true
-    this.#socket.pause()
+    // Reading goes on (commands are ignored now): a paused socket would never see the peer's
+    // end of the connection, and would stay open until the grace period ran out.
+    this.#paused = false
+    this.#socket.resume()
     this.#maybeEnd()
   }
 
@@ -142,9 +146,7 @@ export class RespConnection implements Session {
 
   quit(): void {
     this.reply(writeSimple, 'OK')
-    this.#quitting = true
-    this.#socket.pause()
-    this.#maybeEnd()
+    this.end()
   }
 
   #settleTagged<T>(id: number, write: WriteTagged<T>, value: T): void {
