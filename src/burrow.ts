@@ -218,6 +218,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       ping: (peer, timeoutMs) => this.#client.ping(peer, timeoutMs),
       changed: () => this.#rebuild(),
     })
+    // The peers listed at construction are probed from now on, whether or not this node listens.
+    this.#liveness?.watch(this.#members.filter((peer) => peer !== this.#self))
     const clock = this.clock
     this.#host = {
       signal: this.#closing.signal,

@@ -1,4 +1,5 @@
 /** Small helpers shared by the tests. */
+import { createServer } from 'node:net'
 import { expect } from 'vitest'
 import { Burrow, BurrowError, type BurrowOptions } from '../src/index.ts'
 
@@ -86,5 +87,17 @@ export function ringWhere(
       resolve(peers)
     }
     n.on('peers', listener)
+  })
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a node that needs a fixed `self`). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
+    })
   })
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Liveness } from '../src/membership/liveness.ts'
-import { closeAll, node, ringWhere } from './helpers.ts'
+import { closeAll, freePort, node, ringWhere } from './helpers.ts'
 import { ChildNode, cluster } from './support/cluster.ts'
 
 const children: ChildNode[] = []
@@ -12,6 +12,28 @@ afterEach(async () => {
 
 /** Fast probing, so tests wait for events, not for seconds. */
 const fast = { intervalMs: 40, timeoutMs: 150 }
+
+describe('peers listed at construction', () => {
+  it('are probed from the start: a node given a fixed list (never calling setPeers) drops a dead peer', async () => {
+    const b = node()
+    await b.listen()
+    // Not listening, and never told setPeers: only the constructor's list.
+    const a = node({ peers: [b.self], liveness: fast })
+    expect(a.peers).toContain(b.self)
+    await b.close({ timeoutMs: 0 })
+    expect(await ringWhere(a, (peers) => !peers.includes(b.self))).toEqual([a.self])
+  })
+
+  it('take a leaving peer off the ring at once, on a node given a fixed list', async () => {
+    const b = node()
+    await b.listen()
+    const a = node({ self: `http://127.0.0.1:${await freePort()}`, peers: [b.self] })
+    await a.listen()
+    b.setPeers([a.self, b.self])
+    await b.close()
+    expect(a.peers).toEqual([a.self])
+  })
+})
 
 describe('the prober', () => {
   it('one lost probe is not death: a peer is down after two failures in a row, and up after one answer', async () => {
