@@ -8,6 +8,7 @@ import { EventEmitter, setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
+import { MaglevRing } from './maglev-ring.ts'
 import { Liveness, type LivenessHost, type LivenessOptions } from './membership/liveness.ts'
 import { canonicalPeerId, peerAddress, withPort } from './membership/peer-id.ts'
 import { isPeerSource, type PeerSource, type PeerSubscription } from './membership/source.ts'
@@ -16,7 +17,7 @@ import { createNamespace, type Namespace } from './namespace/namespace.ts'
 import { checkNamespaceName, type NamespaceOptions } from './namespace/options.ts'
 import type { NamespaceStats } from './namespace/stats.ts'
 import { functionOption, integerOption, objectOption, onlyKnownOptions } from './options.ts'
-import { type HashFunction, Ring } from './ring.ts'
+import { type HashFunction, Ring, type RingLike } from './ring.ts'
 import { PeerClient, type PeerClientStats } from './transport/client/peer-client.ts'
 import { createHttpHandler } from './transport/http/route.ts'
 import type { ServedNamespace } from './transport/served.ts'
@@ -42,7 +43,18 @@ export interface BurrowOptions {
    * @default [self]
    */
   peers?: readonly string[] | PeerSource
-  /** Virtual nodes per peer on the ring. @default 50 (golang/groupcache's) */
+  /**
+   * How keys are spread over the peers. `'groupcache'`: golang/groupcache's consistent-hash ring
+   * exactly (crc32, `replicas` virtual nodes per peer), so Go groupcache nodes agree on owners;
+   * the busiest peer owns 1.1–1.8× the mean share of keys (3 to 1,000 peers). `'maglev'`: a
+   * lookup table (see {@link MaglevRing}) where every peer owns the same share to within 1%, and
+   * lookups are faster; a peer joining or leaving moves a little more than its share of keys.
+   * **Every node of a cluster must use the same ring**, or they disagree on owners (a cost in
+   * duplicate loads, never a wrong value).
+   * @default 'groupcache'
+   */
+  ring?: 'groupcache' | 'maglev'
+  /** Virtual nodes per peer on the `'groupcache'` ring (the `'maglev'` ring has none). @default 50 (golang/groupcache's) */
   replicas?: number
   /** The ring's hash, over a key's UTF-8 bytes, returning an unsigned 32-bit integer. @default crc32 IEEE */
   hash?: HashFunction
@@ -106,6 +118,7 @@ export interface BurrowEvents {
 const KNOWN_OPTIONS = [
   'self',
   'peers',
+  'ring',
   'replicas',
   'hash',
   'maxKeyBytes',
@@ -162,15 +175,15 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #source: PeerSource | undefined
   #subscription: PeerSubscription | undefined
   #debounce: NodeJS.Timeout | undefined
-  #ring: Ring
+  #ring: RingLike
   /** The ring before the last change, asked for keys this node took over until `#previousUntil`. */
-  #previous: Ring | undefined
+  #previous: RingLike | undefined
   #previousUntil = 0
   #handoff: Required<HandoffOptions> | undefined
   /** Set by close(): the node leaves (probes of it fail) while gets in flight finish. */
   #leaving = false
   #closed: Promise<void> | undefined
-  #ringOptions: { replicas?: number; hash?: HashFunction }
+  #newRing: (peers: readonly string[]) => RingLike
   #namespaces = new Map<
     string,
     { namespace: Namespace<unknown>; served: ServedNamespace; inFlight: () => Promise<unknown>[] }
@@ -191,14 +204,14 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     this.#self = canonicalPeerId('self', opts.self ?? DEFAULT_SELF)
     // Every running flight and many loaders listen on this signal; listeners leave when they settle.
     setMaxListeners(0, this.#closing.signal)
-    this.#ringOptions = { replicas: opts.replicas, hash: opts.hash }
+    this.#newRing = ringBuilder(opts)
     if (isPeerSource(opts.peers)) {
       this.#source = opts.peers
       this.#members = [this.#self]
     } else {
       this.#members = withSelf(this.#self, opts.peers)
     }
-    this.#ring = new Ring(this.#members, this.#ringOptions)
+    this.#ring = this.#newRing(this.#members)
     this.#handoff = handoffOptions(opts.handoff)
     // A node that starts with its cluster listed is joining it: its keys were the others' before.
     this.#rememberPrevious(this.#ring.peers.length > 1 ? undefined : this.#ring)
@@ -313,7 +326,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #rebuild(): void {
     const down = this.#liveness?.down
     const live = down === undefined ? this.#members : this.#members.filter((p) => !down.has(p))
-    const ring = new Ring(live, this.#ringOptions)
+    const ring = this.#newRing(live)
     const old = this.#ring
     const before = old.peers
     if (ring.peers.length === before.length && ring.peers.every((p, i) => p === before[i])) return
@@ -326,12 +339,12 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    * Keeps `old` as the ring to ask for hand-off. A ring of this node alone (it just started, or
    * it was cut off) says nothing of who held keys: the new ring less this node says it better.
    */
-  #rememberPrevious(old: Ring | undefined): void {
+  #rememberPrevious(old: RingLike | undefined): void {
     if (this.#handoff === undefined) return
     let previous = old
     if (previous === undefined || previous.peers.length === 1) {
       const others = this.#ring.peers.filter((p) => p !== this.#self)
-      previous = others.length === 0 ? undefined : new Ring(others, this.#ringOptions)
+      previous = others.length === 0 ? undefined : this.#newRing(others)
     }
     this.#previous = previous
     this.#previousUntil = Date.now() + this.#handoff.windowMs
@@ -370,12 +383,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
         left: (peer) => this.#peerLeft(canonicalPeerId('peer', peer)),
         leaving: () => this.#leaving,
       },
-      ring: () => ({
-        self: this.#self,
-        peers: this.#ring.peers,
-        replicas: this.#ring.replicas,
-        hash: this.#ring.customHash ? 'custom' : 'crc32',
-      }),
+      ring: () => ({ self: this.#self, peers: this.#ring.peers, ...this.#ring.layout }),
     })
     this.#server = server
     let address: { host: string; port: number }
@@ -593,6 +601,25 @@ function withSelf(self: string, peers: readonly string[] | undefined): string[] 
   const ids = new Set(peers.map((p, i) => canonicalPeerId(`peers[${i}]`, p)))
   ids.add(self)
   return [...ids]
+}
+
+/** What builds the ring `options.ring` names; the ring's own options are checked by its first build. */
+function ringBuilder(options: Partial<BurrowOptions>): (peers: readonly string[]) => RingLike {
+  const { ring = 'groupcache', replicas, hash } = options
+  if (ring === 'groupcache') return (peers) => new Ring(peers, { replicas, hash })
+  if (ring !== 'maglev') {
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      `option ring must be 'groupcache' or 'maglev', received ${describe(ring)}`,
+    )
+  }
+  if (replicas !== undefined) {
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      `option replicas applies to ring 'groupcache' only, received ${describe(replicas)} with ring 'maglev'`,
+    )
+  }
+  return (peers) => new MaglevRing(peers, { hash })
 }
 
 /** The prober `liveness` asks for, its options checked; `undefined` when it is turned off. */

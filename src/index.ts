@@ -6,6 +6,7 @@
 export { Burrow, type BurrowOptions, type BurrowStats, type Clock, type ListenOptions } from './burrow.ts'
 export { type Codec, jsonCodec, type StoredValue, type ValueKind } from './codec.ts'
 export { BurrowError, type BurrowErrorDetails, type ErrorCode, ErrorCodes } from './errors.ts'
+export { MaglevRing, type MaglevRingOptions } from './maglev-ring.ts'
 export { type DnsPeersOptions, dnsPeers } from './membership/dns.ts'
 export type { PeerSource, PeerSourceContext, PeerSubscription } from './membership/source.ts'
 export type { DeleteOptions, GetOptions, Namespace, SetOptions } from './namespace/namespace.ts'
@@ -17,7 +18,7 @@ export type {
   NamespaceOptions,
 } from './namespace/options.ts'
 export type { NamespaceCounters, NamespaceStats } from './namespace/stats.ts'
-export { crc32, type HashFunction, Ring, type RingOptions } from './ring.ts'
+export { crc32, type HashFunction, Ring, type RingLayout, type RingLike, type RingOptions } from './ring.ts'
 export type { LruStats } from './store/lru.ts'
 export { ENTRY_OVERHEAD_BYTES } from './store/store.ts'
 export type { PeerClientStats } from './transport/client/peer-client.ts'

@@ -15,6 +15,48 @@ import { BurrowError, describe } from './errors.ts'
  */
 export type HashFunction = (data: Uint8Array) => number
 
+/**
+ * What a client needs, besides the peers, to compute owners as a node does: the algorithm and its
+ * parameters, as `BURROW.RING` sends them (docs/protocol.md).
+ */
+export type RingLayout =
+  | {
+      /** golang/groupcache's consistent-hash ring ({@link Ring}). */
+      ring: 'groupcache'
+      /** `crc32` (IEEE), or `custom` when the node was given a hash function. */
+      hash: 'crc32' | 'custom'
+      /** Virtual nodes per peer. */
+      replicas: number
+    }
+  | {
+      /** Maglev's lookup table ({@link MaglevRing}). */
+      ring: 'maglev'
+      /** `crc32` (IEEE), or `custom` when the node was given a hash function. */
+      hash: 'crc32' | 'custom'
+      /** Slots in the lookup table (a prime). */
+      table: number
+    }
+
+/**
+ * What a node asks of its ring: an immutable map from keys to peers, rebuilt whole on every
+ * membership change. {@link Ring} and {@link MaglevRing} implement it.
+ */
+export interface RingLike {
+  /** The distinct peers, sorted by UTF-16 code unit. */
+  readonly peers: readonly string[]
+  /** The algorithm and its parameters, for `BURROW.RING`. */
+  readonly layout: RingLayout
+  /** The peer that owns `key`. */
+  owner(key: string): string
+  /** Is `peer` on this ring? */
+  has(peer: string): boolean
+  /**
+   * The fraction of the 2^32 key hashes each peer owns (they add up to 1): how evenly keys
+   * spread, computed exactly rather than sampled.
+   */
+  shares(): Map<string, number>
+}
+
 /** Options of a {@link Ring}. */
 export interface RingOptions {
   /**
@@ -34,6 +76,8 @@ export interface RingOptions {
 }
 
 const DEFAULT_REPLICAS = 50
+/** How many 32-bit hashes there are. */
+const HASHES = 2 ** 32
 const MAX_REPLICAS = 1000
 
 /**
@@ -57,7 +101,7 @@ export function crc32(data: Uint8Array | string): number {
  * const ring = new Ring(['http://10.0.0.1:5001', 'http://10.0.0.2:5001'])
  * ring.owner('user:42') // 'http://10.0.0.2:5001' or 'http://10.0.0.1:5001'
  */
-export class Ring {
+export class Ring implements RingLike {
   /** The distinct peers, sorted by UTF-16 code unit. */
   readonly peers: readonly string[]
   /** Virtual nodes per peer. */
@@ -142,6 +186,23 @@ export class Ring {
     return this.#peerSet.has(peer)
   }
 
+  /** `{ ring: 'groupcache', hash, replicas }`, for `BURROW.RING`. */
+  get layout(): RingLayout {
+    return { ring: 'groupcache', hash: this.customHash ? 'custom' : 'crc32', replicas: this.replicas }
+  }
+
+  /**
+   * The fraction of key hashes each peer owns: a virtual node owns the hashes above the one before
+   * it, up to its own; the first also owns those above the last.
+   */
+  shares(): Map<string, number> {
+    const hashes = this.#hashes
+    const owned = new Float64Array(this.peers.length)
+    for (let j = 1; j < hashes.length; j++) owned[this.#owners[j]!]! += hashes[j]! - hashes[j - 1]!
+    owned[this.#owners[0]!]! += HASHES - hashes[hashes.length - 1]! + hashes[0]!
+    return new Map(this.peers.map((peer, p) => [peer, owned[p]! / HASHES]))
+  }
+
   /**
    * Every virtual node, ascending by hash (for tests, the CLI and the dashboard). Its length is
    * always `peers.length × replicas`; colliding virtual nodes both name the winning peer.
@@ -159,7 +220,11 @@ export class Ring {
   }
 }
 
-function distinctSortedPeers(peers: readonly string[]): string[] {
+/**
+ * The distinct peers of `peers`, sorted by UTF-16 code unit.
+ * @throws BurrowError `BURROW_ERR_BAD_OPTION` if it is not a non-empty array of non-empty strings.
+ */
+export function distinctSortedPeers(peers: readonly string[]): string[] {
   if (!Array.isArray(peers)) {
     throw badOption(`peers must be an array of peer ids; received ${describe(peers)}`)
   }
@@ -173,6 +238,7 @@ function distinctSortedPeers(peers: readonly string[]): string[] {
   return [...new Set(peers)].sort()
 }
 
-function badOption(message: string): BurrowError {
+/** A `BURROW_ERR_BAD_OPTION` error of a ring. */
+export function badOption(message: string): BurrowError {
   return new BurrowError('BURROW_ERR_BAD_OPTION', message)
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer, type Server, type Socket } from 'node:net'
 import { crc32 } from 'node:zlib'
 import fc from 'fast-check'
@@ -101,8 +102,8 @@ describe('the RESP server', () => {
     const reply = (await redisTo(nodes[1]!.self).call('BURROW.RING')) as (string | number | string[])[]
     const view = Object.fromEntries(
       Array.from({ length: reply.length / 2 }, (_, i) => [reply[2 * i] as string, reply[2 * i + 1]]),
-    ) as { hash: string; replicas: number; self: string; peers: string[] }
-    expect(view).toMatchObject({ hash: 'crc32', replicas: 50, self: nodes[1]!.self })
+    ) as { ring: string; hash: string; replicas: number; self: string; peers: string[] }
+    expect(view).toMatchObject({ ring: 'groupcache', hash: 'crc32', replicas: 50, self: nodes[1]!.self })
     expect(view.peers).toEqual([...nodes.map((n) => n.self)].sort())
     // The algorithm of docs/protocol.md, written again here from its description alone.
     const points = view.peers
@@ -114,6 +115,36 @@ describe('the RESP server', () => {
       const h = crc32(Buffer.from(key))
       return (points.find((p) => p.hash >= h) ?? points[0]!).peer
     }
+    for (let i = 0; i < 500; i++) expect(ownerOf(`key-${i}`)).toBe(nodes[0]!.ownerOf(`key-${i}`))
+  })
+
+  it('a client that knows only BURROW.RING routes every key to its owner on a maglev ring too', async () => {
+    const { nodes } = await cluster(3, { node: { ring: 'maglev' } })
+    const reply = (await redisTo(nodes[2]!.self).call('BURROW.RING')) as (string | number | string[])[]
+    const view = Object.fromEntries(
+      Array.from({ length: reply.length / 2 }, (_, i) => [reply[2 * i] as string, reply[2 * i + 1]]),
+    ) as { ring: string; hash: string; table: number; self: string; peers: string[] }
+    expect(view).toMatchObject({ ring: 'maglev', hash: 'crc32', table: 65537, self: nodes[2]!.self })
+    expect(view).not.toHaveProperty('replicas')
+    expect(view.peers).toEqual([...nodes.map((n) => n.self)].sort())
+    // The algorithm of docs/protocol.md, written again here from its description alone.
+    const m = view.table
+    const walks = view.peers.map((peer) => {
+      const digest = createHash('sha256').update(peer).digest()
+      return { offset: digest.readUInt32BE(0) % m, skip: (digest.readUInt32BE(4) % (m - 1)) + 1, taken: 0 }
+    })
+    const table = new Array<number>(m).fill(-1)
+    for (let filled = 0; filled < m; ) {
+      for (let i = 0; i < walks.length && filled < m; i++) {
+        const walk = walks[i]!
+        let slot = (walk.offset + walk.taken * walk.skip) % m
+        while (table[slot] !== -1) slot = (walk.offset + ++walk.taken * walk.skip) % m
+        table[slot] = i
+        walk.taken++
+        filled++
+      }
+    }
+    const ownerOf = (key: string) => view.peers[table[crc32(Buffer.from(key)) % m]!]
     for (let i = 0; i < 500; i++) expect(ownerOf(`key-${i}`)).toBe(nodes[0]!.ownerOf(`key-${i}`))
   })
 

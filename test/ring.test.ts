@@ -161,6 +161,33 @@ describe('Ring', () => {
     }
   })
 
+  it('counts the exact share of key hashes each peer owns, wrap-around included', () => {
+    const hash = (data: Uint8Array) => Buffer.from(data).toString().length
+    // Points at 9 ('http://a') and 10 ('http://bb'): bb owns hash 10 alone, a owns the rest.
+    const ring = new Ring(['http://a', 'http://bb'], { replicas: 1, hash })
+    expect(ring.shares()).toEqual(
+      new Map([
+        ['http://a', (2 ** 32 - 1) / 2 ** 32],
+        ['http://bb', 1 / 2 ** 32],
+      ]),
+    )
+    const shares = new Ring(THREE).shares()
+    expect([...shares.keys()]).toEqual(THREE)
+    expect([...shares.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12)
+    // Sampled over 10,000 keys, each share lands near the exact one.
+    const counts = new Map<string, number>()
+    for (const owner of ownersOf(new Ring(THREE))) counts.set(owner, (counts.get(owner) ?? 0) + 1)
+    for (const peer of THREE)
+      expect(Math.abs(counts.get(peer)! / KEYS.length - shares.get(peer)!)).toBeLessThan(0.02)
+  })
+
+  it('gives the busiest of 1,000 peers about 1.75× the mean share with 50 replicas', () => {
+    const peers = Array.from({ length: 1000 }, (_, i) => `http://10.0.${i >> 8}.${i & 255}:5001`)
+    const busiest = Math.max(...new Ring(peers).shares().values()) * 1000
+    expect(busiest).toBeGreaterThan(1.6)
+    expect(busiest).toBeLessThan(1.9)
+  })
+
   it('gives the same owners with crc32 passed explicitly as with the default', () => {
     expect(ownersOf(new Ring(THREE, { hash: crc32 }))).toEqual(ownersOf(new Ring(THREE)))
     expect(ownersOf(new Ring(THREE, { hash: (data) => crc32(data) }))).toEqual(ownersOf(new Ring(THREE)))

@@ -6,7 +6,7 @@ import type { StoredValue } from '../src/codec.ts'
 import { BurrowError } from '../src/errors.ts'
 import { PeerClient } from '../src/transport/client/peer-client.ts'
 import { RespError, type RespValue } from '../src/transport/resp/reader.ts'
-import type { Answer, ServedNamespace, WriteResult, WriteTtl } from '../src/transport/served.ts'
+import type { Answer, RingView, ServedNamespace, WriteResult, WriteTtl } from '../src/transport/served.ts'
 import { NodeServer } from '../src/transport/server/node-server.ts'
 import { command, type Talk, talk, writeInPieces } from './support/resp-talk.ts'
 
@@ -105,6 +105,7 @@ let server: NodeServer
 /** What the server told its node about membership, and whether the node is leaving. */
 const membership = { left: [] as string[], leaving: false }
 let port = 0
+let ringView: RingView
 const cleanups: (() => unknown)[] = []
 
 async function start(maxFrameBytes = 1 << 20): Promise<void> {
@@ -114,7 +115,7 @@ async function start(maxFrameBytes = 1 << 20): Promise<void> {
     http: (_req, res) => res.end('http here'),
     maxFrameBytes,
     stats: () => ({ requests: 3 }),
-    ring: () => ({ self: 'http://a:1', peers: ['http://a:1', 'http://b:2'], replicas: 50, hash: 'crc32' }),
+    ring: () => ringView,
     membership: {
       left: (peer) => {
         if (peer === 'bad') throw new BurrowError('BURROW_ERR_BAD_OPTION', 'not a peer id')
@@ -130,6 +131,8 @@ beforeEach(async () => {
   ns = new FakeNamespace()
   membership.left = []
   membership.leaving = false
+  const peers = ['http://a:1', 'http://b:2']
+  ringView = { ring: 'groupcache', self: 'http://a:1', peers, replicas: 50, hash: 'crc32' }
   await start()
 })
 
@@ -502,8 +505,28 @@ describe('the admin commands', () => {
       Buffer.from('http://a:1'),
       Buffer.from('peers'),
       [Buffer.from('http://a:1'), Buffer.from('http://b:2')],
+      Buffer.from('ring'),
+      Buffer.from('groupcache'),
     ]
     expect(await c.replies(2)).toEqual([expected, expected])
+  })
+
+  it('answers BURROW.RING for a maglev ring with its table size instead of replicas', async () => {
+    ringView = { ring: 'maglev', self: 'http://b:2', peers: ['http://b:2'], table: 65537, hash: 'custom' }
+    expect(await ask(command('BURROW.RING'))).toEqual([
+      [
+        Buffer.from('hash'),
+        Buffer.from('custom'),
+        Buffer.from('table'),
+        65537,
+        Buffer.from('self'),
+        Buffer.from('http://b:2'),
+        Buffer.from('peers'),
+        [Buffer.from('http://b:2')],
+        Buffer.from('ring'),
+        Buffer.from('maglev'),
+      ],
+    ])
   })
 
   it('answers PING, BURROW.STATS, COMMAND, CONFIG and unknown commands, names in any case, inline too', async () => {

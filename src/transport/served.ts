@@ -6,6 +6,7 @@
  * @module
  */
 import type { StoredValue } from '../codec.ts'
+import type { RingLayout } from '../ring.ts'
 
 /**
  * An owner's answer to a fetch: the value (`undefined` for not found) and how long the asking
@@ -94,16 +95,13 @@ export interface ServedMembership {
 }
 
 /**
- * What `BURROW.RING` tells a client: enough to compute every key's owner itself (the algorithm is
- * in docs/protocol.md).
+ * What `BURROW.RING` tells a client: enough to compute every key's owner itself (the algorithms
+ * are in docs/protocol.md). The layout names the ring (`groupcache` or `maglev`), its hash
+ * (`crc32`, or `custom` when the node was given a hash function) and its parameters.
  */
-export interface RingView {
+export type RingView = RingLayout & {
   /** This node's peer id. */
   self: string
   /** The peers on this node's ring, canonical ids, sorted. */
   peers: readonly string[]
-  /** Virtual nodes per peer. */
-  replicas: number
-  /** `crc32`: golang/groupcache's crc32 IEEE; `custom`: the node was given a hash function. */
-  hash: 'crc32' | 'custom'
 }

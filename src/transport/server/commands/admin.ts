@@ -21,17 +21,22 @@ function stats(session: Session): void {
 }
 
 /**
- * `BURROW.RING` → `[hash, crc32|custom, replicas, n, self, id, peers, [id, …]]`: field names and
- * values in turn (RESP2's way to send a map), so a client can route each key to its owner.
+ * `BURROW.RING` → field names and values in turn (RESP2's way to send a map), so a client can
+ * route each key to its owner: `[hash, crc32|custom, replicas, n, self, id, peers, [id, …], ring,
+ * groupcache]`, or for a maglev ring `[hash, …, table, m, self, …, peers, […], ring, maglev]`.
+ * The first eight elements of a groupcache ring's reply are those of burrow 0.1.
  */
 function ring(session: Session): void {
   session.reply(writeRing, session.ring())
 }
 
 const writeRing: Write<RingView> = (writer, view) => {
-  writer.arrayHeader(8).bulk('hash').bulk(view.hash).bulk('replicas').integer(view.replicas)
+  writer.arrayHeader(10).bulk('hash').bulk(view.hash)
+  if (view.ring === 'groupcache') writer.bulk('replicas').integer(view.replicas)
+  else writer.bulk('table').integer(view.table)
   writer.bulk('self').bulk(view.self).bulk('peers').arrayHeader(view.peers.length)
   for (const peer of view.peers) writer.bulk(peer)
+  writer.bulk('ring').bulk(view.ring)
 }
 
 /** `COMMAND`, `CONFIG` → an empty array, which is all redis-cli and redis-benchmark need. */
