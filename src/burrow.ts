@@ -326,10 +326,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #rebuild(): void {
     const down = this.#liveness?.down
     const live = down === undefined ? this.#members : this.#members.filter((p) => !down.has(p))
-    const ring = this.#newRing(live)
     const old = this.#ring
-    const before = old.peers
-    if (ring.peers.length === before.length && ring.peers.every((p, i) => p === before[i])) return
+    // Members are distinct, so an unchanged set is one of the same size whose peers are all on the ring.
+    if (live.length === old.peers.length && live.every((p) => old.has(p))) return
+    const ring = this.#newRing(live)
     this.#ring = ring
     this.#rememberPrevious(old)
     this.emit('peers', ring.peers)
