@@ -10,6 +10,7 @@ import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
 import { MaglevRing } from './maglev-ring.ts'
 import { Liveness, type LivenessHost, type LivenessOptions } from './membership/liveness.ts'
+import { PurgeDelivery } from './membership/owed-purges.ts'
 import { canonicalPeerId, peerAddress, withPort } from './membership/peer-id.ts'
 import { isPeerSource, type PeerSource, type PeerSubscription } from './membership/source.ts'
 import type { NamespaceHost } from './namespace/host.ts'
@@ -146,6 +147,11 @@ export interface BurrowStats {
   peers: string[]
   /** Listed peers found down, off the ring until they answer again. */
   down: string[]
+  /**
+   * Purges that peers missed because they could not be reached, waiting to be delivered when they
+   * answer again (a peer owed too many is owed a flush of the namespace, which counts one).
+   */
+  owedPurges: number
   listening: boolean
   namespaces: Record<string, NamespaceStats>
   peerClient: PeerClientStats
@@ -156,6 +162,8 @@ const DEFAULT_SELF = 'http://127.0.0.1:0'
 const LEAVE_TIMEOUT_MS = 1000
 /** The least time close() gives connections to write the replies they owe. */
 const REPLY_GRACE_MS = 100
+/** Keys a peer may be owed purges for, per peer, before it is owed a flush of the namespace instead. */
+const MAX_OWED_PURGES_PER_PEER = 10_000
 
 /**
  * One burrow node. Usually one per process; two in one process are two independent nodes.
@@ -170,6 +178,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #self: string
   /** Every peer listed (this node included), canonical; the ring holds those not down. */
   #members: string[]
+  /** Purges that peers missed while they could not be reached, delivered when they answer. */
+  #purges: PurgeDelivery
   #liveness: Liveness | undefined
   /** Where the peers come from when they are not a fixed list. */
   #source: PeerSource | undefined
@@ -227,9 +237,24 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       signal: this.#closing.signal,
     })
     this.#maxFrameBytes = maxFrameBytes
+    this.#purges = new PurgeDelivery(
+      {
+        purge: (peer, namespace, key) =>
+          this.#client.purge(peer, namespace, key).catch(unlessUnknownNamespace),
+        flush: (peer, namespace) => this.#client.flush(peer, namespace).catch(unlessUnknownNamespace),
+        isDown: (peer) => this.#liveness?.down.has(peer) ?? false,
+      },
+      MAX_OWED_PURGES_PER_PEER,
+    )
+    let wasDown = new Set<string>()
     this.#liveness = createLiveness(opts.liveness, {
       ping: (peer, timeoutMs) => this.#client.ping(peer, timeoutMs),
-      changed: () => this.#rebuild(),
+      changed: (down) => {
+        // A peer back from down gets the purges it missed before anything else.
+        for (const peer of wasDown) if (!down.has(peer)) this.#purges.peerUp(peer)
+        wasDown = new Set(down)
+        this.#rebuild()
+      },
     })
     // The peers listed at construction are probed from now on, whether or not this node listens.
     this.#liveness?.watch(this.#members.filter((peer) => peer !== this.#self))
@@ -251,7 +276,15 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       fetch: (peer, namespace, key, signal) => this.#client.fetch(peer, namespace, key, signal),
       store: (peer, namespace, key, value, ttl, signal) =>
         this.#client.store(peer, namespace, key, value, ttl, signal),
-      purge: (peer, namespace, key, signal) => this.#client.purge(peer, namespace, key, signal),
+      purge: (peer, namespace, key, signal) => {
+        // A peer known to be down would cost this write its deadline (a frozen one): it is owed
+        // the purge instead, delivered when it answers again.
+        if (this.#liveness?.down.has(peer)) return Promise.reject(knownDown(peer, namespace, key))
+        return this.#client.purge(peer, namespace, key, signal)
+      },
+      owe: (peer, namespace, key) => {
+        if (this.#members.includes(peer)) this.#purges.record(peer, namespace, key)
+      },
       previousOwner: (key) => this.#previousOwner(key),
       peek: (peer, namespace, key, signal) =>
         this.#client.peek(peer, namespace, key, signal, this.#handoff?.timeoutMs ?? 0),
@@ -319,6 +352,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     // Connections stay to peers that are down: probes use them to see them come back.
     this.#client.retain(new Set(this.#members))
     this.#liveness?.watch(this.#members.filter((peer) => peer !== this.#self))
+    for (const peer of this.#purges.owed.peers()) if (!members.includes(peer)) this.#purges.owed.forget(peer)
     this.#rebuild()
   }
 
@@ -506,6 +540,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       self: this.#self,
       peers: [...this.#ring.peers],
       down: [...(this.#liveness?.down ?? [])].sort(),
+      owedPurges: this.#purges.owed.size,
       listening: this.#server !== undefined,
       namespaces,
       peerClient: this.#client.stats(),
@@ -552,6 +587,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     }
     if (!this.#closing.signal.aborted) this.#closing.abort(this.#closedError())
     this.#liveness?.stop()
+    this.#purges.stop()
     this.#server = undefined
     // The waiters just rejected write their replies in the next ticks: let them, then close.
     if (server !== undefined) {
@@ -643,4 +679,21 @@ function handoffOptions(value: unknown): Required<HandoffOptions> | undefined {
     windowMs: integerOption('handoff.windowMs', opts.windowMs, 60_000, 0, 3_600_000),
     timeoutMs: integerOption('handoff.timeoutMs', opts.timeoutMs, 250, 1, 60_000),
   }
+}
+
+/** A peer without the namespace holds none of its keys: nothing to purge there. */
+function unlessUnknownNamespace(err: unknown): void {
+  if (!(err instanceof BurrowError && err.code === 'BURROW_ERR_UNKNOWN_NAMESPACE')) throw err
+}
+
+function knownDown(peer: string, namespace: string, key: string): BurrowError {
+  return new BurrowError(
+    'BURROW_ERR_PEER_UNAVAILABLE',
+    `peer ${peer} is down; it is sent the purge when it answers again`,
+    {
+      peer,
+      namespace,
+      key,
+    },
+  )
 }

@@ -54,6 +54,11 @@ class FakeNamespace implements ServedNamespace {
     this.entries.delete(key)
   }
 
+  flush(): void {
+    this.calls.push(['flush'])
+    this.entries.clear()
+  }
+
   set(key: string, value: StoredValue, ttl: WriteTtl): Promise<WriteResult> {
     this.calls.push(['set', key, value, ttl])
     return Promise.resolve(

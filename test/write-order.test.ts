@@ -27,6 +27,7 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
     suspect: () => {},
     remoteOwner: () => owner,
     previousOwner: () => undefined,
+    owe: () => {},
     peek: () => Promise.reject(new Error('not used')),
     fetch: () => Promise.reject(new Error('not used')),
     store: (peer) => later(peer === owner ? 30 : 1, `store ${peer}`),

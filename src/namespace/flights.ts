@@ -75,6 +75,12 @@ export class Flights {
     return true
   }
 
+  /** Detaches every flight: the namespace was flushed. */
+  detachAll(): void {
+    this.local = flightTable()
+    this.remote = flightTable()
+  }
+
   /** Detaches the flights of `key`: a write came. */
   detach(key: string): void {
     delete this.local[key]

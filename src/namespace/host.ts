@@ -44,4 +44,6 @@ export interface NamespaceHost {
   ): Promise<void>
   /** Drops `key` from `peer`'s caches. */
   purge(peer: string, namespace: string, key: string, signal: AbortSignal): Promise<void>
+  /** `peer` could not be reached to purge `key`: purge it there once it answers again. */
+  owe(peer: string, namespace: string, key: string): void
 }

@@ -280,6 +280,10 @@ function servedSide<V>(
       accept(key)
       write.purge(key)
     },
+    flush: () => {
+      counters.serverRequests++
+      write.flush()
+    },
     set: async (key, value, ttl) => {
       accept(key)
       return write.set(key, value, ttl)

@@ -122,6 +122,12 @@ export class ReadPath<V> {
     return ms === 0 ? NEVER : this.#host.now() + ms
   }
 
+  /** Forgets every refresh backoff and running refresh (the namespace was flushed). */
+  forgetAllBackoffs(): void {
+    this.#backoffs.clear()
+    this.#refreshing.clear()
+  }
+
   /** Forgets the refresh backoff of `key` and the outcome of its running refresh (it was written). */
   forgetBackoff(key: string): void {
     this.#backoffs.delete(key)

@@ -41,6 +41,8 @@ export interface NamespaceCounters {
   stores: number
   /** Purges applied here (by a `set` or `delete` from this node or another). */
   purges: number
+  /** Flushes applied here: this node missed more purges while cut off than a peer keeps for it. */
+  flushes: number
   /** Loads or peer fetches whose result was not cached because a write of the key came first. */
   writeRaces: number
   /** Purges or stores this node could not deliver to a peer. */
@@ -82,6 +84,7 @@ export function newCounters(): NamespaceCounters {
     deletes: 0,
     stores: 0,
     purges: 0,
+    flushes: 0,
     writeRaces: 0,
     unreachablePeers: 0,
     handoffHits: 0,

@@ -86,7 +86,8 @@ export class WritePath<V> {
         await this.#host.store(owner, this.#config.name, key, value, ttl, signal ?? this.#host.signal)
       } catch (err) {
         // The old value may be cached anywhere: drop it from every node before failing, with
-        // the owner's error (not one raised while purging).
+        // the owner's error (not one raised while purging). The owner too, once it answers.
+        if (!this.#host.signal.aborted) this.#host.owe(owner, this.#config.name, key)
         this.purge(key)
         await this.#purgePeers(key, owner, unreachable, signal).catch(() => {})
         throw err
@@ -134,6 +135,17 @@ export class WritePath<V> {
     this.#store.delete(key)
   }
 
+  /**
+   * Drops every entry of this namespace here and detaches every running load: this node missed
+   * more purges, while it could not be reached, than a peer keeps for it.
+   */
+  flush(): void {
+    this.#counters.flushes++
+    this.#read.flights.detachAll()
+    this.#read.forgetAllBackoffs()
+    this.#store.clear()
+  }
+
   /** Purges `key` on every peer but `skip`, in parallel; peers that could not be reached go to `unreachable`. */
   async #purgePeers(
     key: string,
@@ -162,6 +174,8 @@ export class WritePath<V> {
           // A peer without this namespace holds no copy of the key.
           if (err instanceof BurrowError && err.code === 'BURROW_ERR_UNKNOWN_NAMESPACE') return
           unreachable.push(peer)
+          // It may hold a copy: the purge goes to it again once it answers.
+          if (!this.#host.signal.aborted) this.#host.owe(peer, this.#config.name, key)
         }),
       ),
     )

@@ -137,6 +137,11 @@ export class Store {
     return this.hot.delete(key) || inMain
   }
 
+  /** Removes every entry of both parts (a flush: this node missed purges it cannot name). */
+  clear(): void {
+    for (const part of [this.main, this.hot]) for (const key of [...part.keys()]) part.delete(key)
+  }
+
   stats(): { main: LruStats; hot: LruStats } {
     return { main: this.main.stats(), hot: this.hot.stats() }
   }

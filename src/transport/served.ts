@@ -77,6 +77,8 @@ export interface ServedNamespace {
   store(key: string, value: StoredValue, ttl: WriteTtl): void
   /** `BURROW.PURGE` from a peer: drop the key from this node's caches. Never forwards. Throws BurrowError. */
   purge(key: string): void
+  /** `BURROW.FLUSH` from a peer: drop every key of this namespace from this node's caches. */
+  flush(): void
   /** `BURROW.SET` from a client: `ns.set` on this node (stores on the owner, purges the others). */
   set(key: string, value: StoredValue, ttl: WriteTtl): Promise<WriteResult>
   /** `BURROW.DEL` from a client: `ns.delete` on this node (purges every node). */

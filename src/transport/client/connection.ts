@@ -25,6 +25,8 @@ export const PURGE = 'BURROW.PURGE'
 export const PING = 'BURROW.PING'
 /** The peer command that asks a node's caches only (warm hand-off): `BURROW.PEEK id namespace key`. */
 export const PEEK = 'BURROW.PEEK'
+/** The peer command that drops a namespace from a node's caches: `BURROW.FLUSH id namespace`. */
+export const FLUSH = 'BURROW.FLUSH'
 /** The peer command by which a node says it is leaving: `BURROW.LEAVE id peer` (the peer in `key`). */
 export const LEAVE = 'BURROW.LEAVE'
 
@@ -32,7 +34,7 @@ export const LEAVE = 'BURROW.LEAVE'
 export interface Pending extends RequestContext {
   /** Given by the connection's PendingTable when the request is sent. */
   id: number
-  /** {@link FETCH}, {@link PEEK}, {@link STORE}, {@link PURGE}, {@link PING} or {@link LEAVE}. */
+  /** {@link FETCH}, {@link PEEK}, {@link STORE}, {@link PURGE}, {@link FLUSH}, {@link PING} or {@link LEAVE}. */
   command: string
   /** Settles a fetch or a peek with its answer (a peek's miss: `undefined`), the others with `undefined`. */
   resolve: (answer: Answer | undefined) => void
@@ -101,6 +103,8 @@ export class Connection {
       writer.arrayHeader(2).bulk(PING).bulk(id)
     } else if (pending.command === LEAVE) {
       writer.arrayHeader(3).bulk(LEAVE).bulk(id).bulk(pending.key)
+    } else if (pending.command === FLUSH) {
+      writer.arrayHeader(3).bulk(FLUSH).bulk(id).bulk(pending.namespace)
     } else if (value === undefined) {
       writer.arrayHeader(4).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)
     } else {

@@ -9,7 +9,7 @@
 import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
-import { Connection, FETCH, LEAVE, PEEK, type Pending, PING, PURGE, STORE } from './connection.ts'
+import { Connection, FETCH, FLUSH, LEAVE, PEEK, type Pending, PING, PURGE, STORE } from './connection.ts'
 import { closed, unavailable } from './errors.ts'
 
 /** Options of the peer client; the node fills them from its own options. */
@@ -156,6 +156,19 @@ export class PeerClient {
       peer,
       namespace,
       key,
+      signal,
+      undefined,
+      DEFAULT_TTL,
+    ) as Promise<unknown> as Promise<void>
+  }
+
+  /** `BURROW.FLUSH`: drops every key of `namespace` from `peer`'s caches. Resolves once dropped. */
+  flush(peer: string, namespace: string, signal?: AbortSignal): Promise<void> {
+    return this.#request(
+      FLUSH,
+      peer,
+      namespace,
+      '',
       signal,
       undefined,
       DEFAULT_TTL,

@@ -1,6 +1,6 @@
 /**
  * The commands nodes send each other: `BURROW.FETCH`, `BURROW.PEEK`, `BURROW.STORE`,
- * `BURROW.PURGE`, and `BURROW.PING` and `BURROW.LEAVE` for membership. Each
+ * `BURROW.PURGE`, `BURROW.FLUSH`, and `BURROW.PING` and `BURROW.LEAVE` for membership. Each
  * carries an id that its reply, `[id, +status, payload, ...fields]`, brings back, so replies go
  * out as soon as they are ready, in any order (docs/protocol.md). They are served on this node
  * and never forwarded, whatever its ring says.
@@ -19,6 +19,7 @@ const PURGE_USAGE = 'ERR usage: BURROW.PURGE id namespace key'
 const PING_USAGE = 'ERR usage: BURROW.PING id'
 const PEEK_USAGE = 'ERR usage: BURROW.PEEK id namespace key'
 const LEAVE_USAGE = 'ERR usage: BURROW.LEAVE id peer'
+const FLUSH_USAGE = 'ERR usage: BURROW.FLUSH id namespace'
 /** A probe of a node that is leaving fails, so the prober keeps it off its ring. */
 const LEAVING = 'BURROW_ERR_CLOSED the node is leaving'
 /** `STORE`'s value (index 5) and ttl are bytes: a value must keep its exact bytes. */
@@ -117,6 +118,19 @@ function purge(session: Session, args: CommandArgs): void {
   session.tagged(id, writeDone, undefined)
 }
 
+/**
+ * `BURROW.FLUSH id namespace` → `[id, +k, $-1]`: drops every key of the namespace from this
+ * node's caches (it missed more purges while cut off than its peers keep for it).
+ */
+function flush(session: Session, args: CommandArgs): void {
+  const id = args.length === 3 ? parseId(args[1] as string) : undefined
+  if (id === undefined) return session.reply(writeError, FLUSH_USAGE)
+  const ns = session.namespace(args[2] as string)
+  if (ns === undefined) return session.tagged(id, writeTaggedError, UNKNOWN_NAMESPACE)
+  ns.flush()
+  session.tagged(id, writeDone, undefined)
+}
+
 const writeAnswer: WriteTagged<Answer> = (writer, id, answer) => {
   const value = answer.value
   writer.arrayHeader(4).integer(id)
@@ -161,4 +175,5 @@ export const peerCommands: readonly Command[] = [
   { name: 'BURROW.PURGE', binaryFrom: Number.POSITIVE_INFINITY, run: purge },
   { name: 'BURROW.PEEK', binaryFrom: Number.POSITIVE_INFINITY, run: peek },
   { name: 'BURROW.LEAVE', binaryFrom: Number.POSITIVE_INFINITY, run: leave },
+  { name: 'BURROW.FLUSH', binaryFrom: Number.POSITIVE_INFINITY, run: flush },
 ]
