@@ -7,15 +7,14 @@ const options = JSON.parse(process.env.BURROW_NODE ?? '{}')
 const clock = { t: options.now ?? Date.now(), now: () => (options.now === undefined ? Date.now() : clock.t) }
 // With `etcd`, the node finds its peers through etcdPeers (loaded only then).
 const peers =
-  options.etcd === undefined ? undefined : (await import('../../dist/etcd.js')).etcdPeers(options.etcd)
+  options.etcd === undefined ? options.peers : (await import('../../dist/etcd.js')).etcdPeers(options.etcd)
 const node = new Burrow({
   self: options.self ?? 'http://127.0.0.1:0',
-  ...(options.peers ? { peers: options.peers } : {}),
+  ...(peers ? { peers } : {}),
   ...(options.liveness ? { liveness: options.liveness } : {}),
   peerTimeoutMs: options.peerTimeoutMs ?? 1000,
   clock,
   ...(options.certainHot ? { random: () => 0 } : {}),
-  ...(peers === undefined ? {} : { peers }),
 })
 const ns = node.namespace('test', {
   hot: false,
