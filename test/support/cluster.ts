@@ -78,6 +78,8 @@ export class ChildNode {
       now?: number
       certainHot?: boolean
       namespace?: Record<string, unknown>
+      /** Options of `etcdPeers`: the child finds its peers in etcd (and registers there). */
+      etcd?: Record<string, unknown>
     } = {},
   ): Promise<ChildNode> {
     const script = fileURLToPath(new URL('./node-process.mjs', import.meta.url))

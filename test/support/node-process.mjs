@@ -5,9 +5,12 @@ import { Burrow } from '../../dist/index.js'
 const options = JSON.parse(process.env.BURROW_NODE ?? '{}')
 // The parent moves this clock (a 'clock' message), so TTLs are tested without sleeping.
 const clock = { t: options.now ?? Date.now(), now: () => (options.now === undefined ? Date.now() : clock.t) }
+// With `etcd`, the node finds its peers through etcdPeers (loaded only then).
+const peers =
+  options.etcd === undefined ? options.peers : (await import('../../dist/etcd.js')).etcdPeers(options.etcd)
 const node = new Burrow({
   self: options.self ?? 'http://127.0.0.1:0',
-  ...(options.peers ? { peers: options.peers } : {}),
+  ...(peers ? { peers } : {}),
   ...(options.liveness ? { liveness: options.liveness } : {}),
   peerTimeoutMs: options.peerTimeoutMs ?? 1000,
   clock,
