@@ -271,6 +271,18 @@ describe('the peer client: deadlines, aborts, failures', () => {
     expect(c.stats().timeouts).toBe(3)
   })
 
+  it("rejects a peek the owner never answers by its own short deadline, not the client's", async () => {
+    handler = (args) => (args[0] === 'BURROW.PEEK' ? undefined : echo(args, undefined as never))
+    const c = client({ timeoutMs: 60_000 })
+    const err = await failure(c.peek(peer, 'test', 'k', new AbortController().signal, 50))
+    expect(err.code).toBe('BURROW_ERR_PEER_TIMEOUT')
+    expect(received.map((args) => args.slice(0, 1).concat(args.slice(2)))).toEqual([
+      ['BURROW.PEEK', 'test', 'k'],
+    ])
+    // The connection goes on: a fetch after it is answered.
+    expect(await c.fetch(peer, 'test', 'after')).toEqual({ value: 'after', ttlMs: 1000 })
+  })
+
   it("rejects one request with its signal's reason when it aborts; the others go on", async () => {
     let release: (() => void) | undefined
     handler = (args, socket) => {

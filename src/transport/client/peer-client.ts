@@ -10,7 +10,7 @@ import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
 import { Connection, FETCH, FLUSH, LEAVE, PEEK, type Pending, PING, PURGE, STORE } from './connection.ts'
-import { closed, unavailable } from './errors.ts'
+import { closed, timedOut, unavailable } from './errors.ts'
 
 /** Options of the peer client; the node fills them from its own options. */
 export interface PeerClientOptions {
@@ -85,8 +85,20 @@ export class PeerClient {
     signal: AbortSignal,
     timeoutMs: number,
   ): Promise<Answer | undefined> {
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-    return this.#request(PEEK, peer, namespace, key, deadline, undefined, DEFAULT_TTL)
+    if (signal.aborted) return Promise.reject(signal.reason)
+    // Not AbortSignal.any([signal, AbortSignal.timeout(ms)]): on Node 20 the timeout signal inside
+    // it can be collected before it fires, and the deadline then passes unnoticed.
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(timedOut({ peer, namespace, key })), timeoutMs)
+    const onAbort = (): void => deadline.abort(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+    }
+    const answer = this.#request(PEEK, peer, namespace, key, deadline.signal, undefined, DEFAULT_TTL)
+    answer.then(done, done)
+    return answer
   }
 
   /**
