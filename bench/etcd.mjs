@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { etcdPeers } from '../dist/etcd.js'
 import { Burrow } from '../dist/index.js'
-import { freePort, HOST } from './lib/net.mjs'
+import { freePort, HOST, untilPeers } from './lib/net.mjs'
 
 const ROUNDS = 5
 const CAP_MS = 15_000
@@ -71,24 +71,6 @@ async function startEtcd() {
   }
 }
 
-/** Milliseconds from `started` until `test(node.peers)` holds, at most CAP_MS. */
-function until(node, test, started = performance.now()) {
-  if (test(node.peers)) return Promise.resolve(performance.now() - started)
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      node.off('peers', listener)
-      reject(new Error(`not within ${CAP_MS} ms`))
-    }, CAP_MS)
-    const listener = (peers) => {
-      if (!test(peers)) return
-      clearTimeout(timer)
-      node.off('peers', listener)
-      resolve(performance.now() - started)
-    }
-    node.on('peers', listener)
-  })
-}
-
 function startChild(options) {
   const script = fileURLToPath(new URL('./children/etcd-node.mjs', import.meta.url))
   const proc = fork(script, [], {
@@ -119,17 +101,17 @@ try {
     let started = performance.now()
     await node.listen()
     results.listen.push(performance.now() - started)
-    results.joined.push(await until(observer, (p) => p.includes(node.self), started))
+    results.joined.push(await untilPeers(observer, (p) => p.includes(node.self), CAP_MS, started))
     started = performance.now()
     await node.close()
-    results.closed.push(await until(observer, (p) => !p.includes(node.self), started))
+    results.closed.push(await untilPeers(observer, (p) => !p.includes(node.self), CAP_MS, started))
     if (round < 2) {
       const child = await startChild({ ...options, leaseTtlSeconds: KILLED_LEASE_S })
       children.add(child.proc)
-      await until(observer, (p) => p.includes(child.self))
+      await untilPeers(observer, (p) => p.includes(child.self), CAP_MS)
       started = performance.now()
       child.proc.kill('SIGKILL')
-      results.killed.push(await until(observer, (p) => !p.includes(child.self), started))
+      results.killed.push(await untilPeers(observer, (p) => !p.includes(child.self), CAP_MS, started))
     }
     await observer.close()
   }

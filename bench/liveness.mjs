@@ -12,6 +12,7 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Burrow } from '../dist/index.js'
+import { untilPeers } from './lib/net.mjs'
 
 const ROUNDS = 5
 const CAP_MS = 10_000
@@ -28,25 +29,6 @@ function startChild() {
       clearTimeout(timer)
       resolve({ proc, self: m.self })
     })
-  })
-}
-
-/** Milliseconds until `test(node.peers)` holds, at most CAP_MS. */
-function until(node, test) {
-  const started = performance.now()
-  if (test(node.peers)) return Promise.resolve(0)
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      node.off('peers', listener)
-      reject(new Error(`not within ${CAP_MS} ms`))
-    }, CAP_MS)
-    const listener = (peers) => {
-      if (!test(peers)) return
-      clearTimeout(timer)
-      node.off('peers', listener)
-      resolve(performance.now() - started)
-    }
-    node.on('peers', listener)
   })
 }
 
@@ -71,13 +53,13 @@ try {
     const offset = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 500))
     await offset()
     victim.proc.kill('SIGKILL')
-    results.killed.push(await until(observer, (p) => !p.includes(victim.self)))
+    results.killed.push(await untilPeers(observer, (p) => !p.includes(victim.self), CAP_MS))
     await offset()
     sleeper.proc.kill('SIGSTOP')
-    results.frozen.push(await until(observer, (p) => !p.includes(sleeper.self)))
+    results.frozen.push(await untilPeers(observer, (p) => !p.includes(sleeper.self), CAP_MS))
     await offset()
     sleeper.proc.kill('SIGCONT')
-    results.thawed.push(await until(observer, (p) => p.includes(sleeper.self)))
+    results.thawed.push(await untilPeers(observer, (p) => p.includes(sleeper.self), CAP_MS))
     await observer.close()
     for (const n of nodes) n.proc.kill('SIGKILL')
   }

@@ -22,6 +22,7 @@ import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Burrow } from '../dist/index.js'
 import { killAllChildren, killAllChildrenSync, startChild } from './lib/child.mjs'
+import { untilPeers } from './lib/net.mjs'
 
 const ANY_PORT = 'http://127.0.0.1:0'
 /** The longest any single wait (a child starting, a ring change, a command) may take. */
@@ -64,24 +65,6 @@ async function startNode(params, name = 'node') {
   const child = startChild('membership-node.mjs', { name })
   const self = await child.call('start', { loadDelayMs: LOAD_DELAY_MS, ...params }, CAP_MS)
   return { child, self }
-}
-
-/** Resolves once `test(node.peers)` holds (at once if it does now); rejects after CAP_MS. */
-function ringWhere(node, test, what) {
-  if (test(node.peers)) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      node.off('peers', listener)
-      reject(new Error(`${what}: not within ${CAP_MS} ms`))
-    }, CAP_MS)
-    const listener = (peers) => {
-      if (!test(peers)) return
-      clearTimeout(timer)
-      node.off('peers', listener)
-      resolve()
-    }
-    node.on('peers', listener)
-  })
 }
 
 /** Polls a child's stats (every 20 ms, at most CAP_MS) until `test(stats)` holds. */
@@ -193,7 +176,7 @@ async function rollingRestart({ crash }) {
       }
       const again = await startNode({ self: old.self, peers }, `${old.child.name}-again`)
       fresh.push(again)
-      await ringWhere(reader, (ring) => ring.includes(old.self), `${old.self} back on the ring`)
+      await untilPeers(reader, (ring) => ring.includes(old.self), CAP_MS)
       backMs.push(performance.now() - t0)
       await sleep(ROLLING.afterBackMs)
     }

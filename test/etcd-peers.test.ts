@@ -5,9 +5,9 @@ import { Etcd3, type IKeyValue } from 'etcd3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type EtcdPeersOptions, etcdPeers } from '../src/etcd.ts'
 import type { Burrow, BurrowError, BurrowOptions } from '../src/index.ts'
-import { closeAll, deferred, node, ringWhere, thrownBy } from './helpers.ts'
+import { closeAll, deferred, freePort, node, ringWhere, thrownBy } from './helpers.ts'
 import { ChildNode } from './support/cluster.ts'
-import { EtcdServer, freePort } from './support/etcd.ts'
+import { EtcdServer } from './support/etcd.ts'
 
 let etcd: EtcdServer
 /** The test's own client, to look at what the nodes registered and to tamper with it. */

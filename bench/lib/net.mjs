@@ -66,3 +66,30 @@ function pingOnce(port) {
     })
   })
 }
+
+/**
+ * Milliseconds from `started` until `test(node.peers)` holds: at once if it holds now, else at a
+ * later `'peers'` event of the node; rejects after `capMs`.
+ *
+ * @param {import('../../dist/index.js').Burrow} node
+ * @param {(peers: readonly string[]) => boolean} test
+ * @param {number} capMs
+ * @param {number} [started]
+ * @returns {Promise<number>}
+ */
+export function untilPeers(node, test, capMs, started = performance.now()) {
+  if (test(node.peers)) return Promise.resolve(performance.now() - started)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      node.off('peers', listener)
+      reject(new Error(`the ring did not change as expected within ${capMs} ms`))
+    }, capMs)
+    const listener = (peers) => {
+      if (!test(peers)) return
+      clearTimeout(timer)
+      node.off('peers', listener)
+      resolve(performance.now() - started)
+    }
+    node.on('peers', listener)
+  })
+}

@@ -10,8 +10,10 @@
  *
  * @module
  */
+
 import { once } from 'node:events'
 import { Etcd3, type IOptions, type Lease, type Watcher } from 'etcd3'
+import { untilAborted } from '../abort.ts'
 import type { PeerSourceContext } from './source.ts'
 
 /** The checked options of a session (see `EtcdPeersOptions`). */
@@ -355,20 +357,8 @@ export class EtcdSession {
         ? new Error(`etcd ${what} got no answer within ${timeoutMs} ms`)
         : signal.reason
     work.catch(() => {})
-    if (signal.aborted) return Promise.reject(reason())
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(reason())
-      signal.addEventListener('abort', onAbort, { once: true })
-      work.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort)
-          resolve(value)
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(err)
-        },
-      )
+    return untilAborted(work, signal).catch((err: unknown) => {
+      throw err === signal.reason ? reason() : err
     })
   }
 }

@@ -4,12 +4,13 @@
  *
  * @module
  */
+
+import { untilAborted } from '../abort.ts'
 import type { Codec, StoredValue } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
 import { Store } from '../store/store.ts'
 import { type Answer, DEFAULT_TTL, type ServedNamespace, type WriteResult } from '../transport/served.ts'
-import { untilAborted } from './flights.ts'
 import type { NamespaceHost } from './host.ts'
 import { Keys } from './keys.ts'
 import { checkTtl, LoadRunner, quote } from './loader.ts'

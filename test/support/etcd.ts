@@ -5,30 +5,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../helpers.ts'
 
 const ETCD = process.env.BURROW_ETCD ?? '/usr/bin/etcd'
 /** etcd 3.4 on loopback is healthy in about a second; a loaded CI machine gets much longer. */
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 10_000
-
-/** A free TCP port on 127.0.0.1 (bound, then given back). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
-}
 
 /** One etcd member. `stop()` and `start()` again keep its data dir and ports (a restart). */
 export class EtcdServer {
