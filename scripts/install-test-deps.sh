@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the real components that the tests and benchmarks use and that
+# are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests) and etcd-server
+# (etcdPeers tests). Each is started by the tests themselves on a free loopback port and stopped
+# by its PID; this script only installs, and keeps the packages' own services from starting.
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq)
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-deps: missing ${missing[*]}; install them (Debian: apt-get install -y ${missing[*]}) or the tests that need them fail" >&2
+  exit 0
+fi
+echo "== installing ${missing[*]}"
+apt-get update -qq
+# policy-rc.d exit 101: the packages' postinst scripts must not start system services (etcd on
+# 2379, dnsmasq on 53).
+own_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
