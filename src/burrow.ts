@@ -78,17 +78,18 @@ export interface BurrowOptions {
    */
   liveness?: LivenessOptions | false
   /**
-   * Warm hand-off: for `windowMs` after this node's ring changes, a key it now owns but did not
-   * before is first asked of the previous owner's cache (never its loader; `timeoutMs` deadline)
-   * before the loader runs, so a node joining a warm cluster reloads almost nothing. `false`
-   * turns it off. @default `{ windowMs: 60000, timeoutMs: 250 }`
+   * Warm hand-off: for `windowMs` after this node's ring changes, a key it owns and misses is
+   * first asked of the cache of the peer that would own it without this node — its owner before
+   * this node joined, or while it was away — (never its loader; `timeoutMs` deadline) before the
+   * loader runs, so a node joining a warm cluster reloads almost nothing. `false` turns it off.
+   * @default `{ windowMs: 60000, timeoutMs: 250 }`
    */
   handoff?: HandoffOptions | false
 }
 
 /** Options of warm hand-off (`new Burrow({ handoff })`). */
 export interface HandoffOptions {
-  /** How long after a ring change the previous owners are asked, in ms. @default 60000 */
+  /** How long after a ring change previous owners are asked, in ms. @default 60000 */
   windowMs?: number
   /** The deadline of one ask, in ms. @default 250 */
   timeoutMs?: number
@@ -186,9 +187,15 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #subscription: PeerSubscription | undefined
   #debounce: NodeJS.Timeout | undefined
   #ring: RingLike
-  /** The ring before the last change, asked for keys this node took over until `#previousUntil`. */
-  #previous: RingLike | undefined
-  #previousUntil = 0
+  /**
+   * Warm hand-off: the ring of the live peers less this node, asked until `#handoffUntil` for
+   * keys this node owns. Its owner of a key is the peer that held it before this node joined,
+   * or while it was away; with consistent hashing, whatever else changed meanwhile.
+   */
+  #handoffRing: RingLike | undefined
+  #handoffUntil = 0
+  /** The window is open but its ring not built yet: it is built by the first miss that asks. */
+  #handoffStale = false
   #handoff: Required<HandoffOptions> | undefined
   /** Set by close(): the node leaves (probes of it fail) while gets in flight finish. */
   #leaving = false
@@ -224,7 +231,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     this.#ring = this.#newRing(this.#members)
     this.#handoff = handoffOptions(opts.handoff)
     // A node that starts with its cluster listed is joining it: its keys were the others' before.
-    this.#rememberPrevious(this.#ring.peers.length > 1 ? undefined : this.#ring)
+    this.#openHandoff()
     this.clock = opts.clock ?? { now: Date.now }
     functionOption('clock.now', objectOption<Clock>('clock', this.clock).now)
     const random = functionOption<() => number>('random', opts.random, Math.random)
@@ -243,6 +250,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
           this.#client.purge(peer, namespace, key).catch(unlessUnknownNamespace),
         flush: (peer, namespace) => this.#client.flush(peer, namespace).catch(unlessUnknownNamespace),
         isDown: (peer) => this.#liveness?.down.has(peer) ?? false,
+        isMember: (peer) => this.#members.includes(peer),
       },
       MAX_OWED_PURGES_PER_PEER,
     )
@@ -251,7 +259,9 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       ping: (peer, timeoutMs) => this.#client.ping(peer, timeoutMs),
       changed: (down) => {
         // A peer back from down gets the purges it missed before anything else.
-        for (const peer of wasDown) if (!down.has(peer)) this.#purges.peerUp(peer)
+        for (const peer of wasDown) {
+          if (!down.has(peer) && this.#members.includes(peer)) this.#purges.peerUp(peer)
+        }
         wasDown = new Set(down)
         this.#rebuild()
       },
@@ -282,9 +292,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
         if (this.#liveness?.down.has(peer)) return Promise.reject(knownDown(peer, namespace, key))
         return this.#client.purge(peer, namespace, key, signal)
       },
-      owe: (peer, namespace, key) => {
-        if (this.#members.includes(peer)) this.#purges.record(peer, namespace, key)
-      },
+      owe: (peer, namespace, key) => this.#purges.record(peer, namespace, key),
       previousOwner: (key) => this.#previousOwner(key),
       peek: (peer, namespace, key, signal) =>
         this.#client.peek(peer, namespace, key, signal, this.#handoff?.timeoutMs ?? 0),
@@ -365,35 +373,33 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     if (live.length === old.peers.length && live.every((p) => old.has(p))) return
     const ring = this.#newRing(live)
     this.#ring = ring
-    this.#rememberPrevious(old)
+    this.#openHandoff()
     this.emit('peers', ring.peers)
   }
 
-  /**
-   * Keeps `old` as the ring to ask for hand-off. A ring of this node alone (it just started, or
-   * it was cut off) says nothing of who held keys: the new ring less this node says it better.
-   */
-  #rememberPrevious(old: RingLike | undefined): void {
+  /** Opens the hand-off window after a ring change (or at start): keys now this node's are asked of their other holder. */
+  #openHandoff(): void {
     if (this.#handoff === undefined) return
-    let previous = old
-    if (previous === undefined || previous.peers.length === 1) {
-      const others = this.#ring.peers.filter((p) => p !== this.#self)
-      previous = others.length === 0 ? undefined : this.#newRing(others)
-    }
-    this.#previous = previous
-    this.#previousUntil = Date.now() + this.#handoff.windowMs
+    // Built when first asked: a ring change costs one ring build, not two.
+    this.#handoffRing = undefined
+    this.#handoffStale = true
+    this.#handoffUntil = Date.now() + this.#handoff.windowMs
   }
 
-  /** The live peer that owned `key` on the previous ring, while the hand-off window is open. */
+  /** For a key this node owns: the peer that would own it without this node, while the window is open. */
   #previousOwner(key: string): string | undefined {
-    const previous = this.#previous
-    if (previous === undefined) return undefined
-    if (Date.now() > this.#previousUntil) {
-      this.#previous = undefined
+    if (this.#handoffRing === undefined && !this.#handoffStale) return undefined
+    if (Date.now() > this.#handoffUntil) {
+      this.#handoffRing = undefined
+      this.#handoffStale = false
       return undefined
     }
-    const owner = previous.owner(key)
-    return owner !== this.#self && this.#ring.has(owner) ? owner : undefined
+    if (this.#handoffStale) {
+      this.#handoffStale = false
+      const others = this.#ring.peers.filter((p) => p !== this.#self)
+      if (others.length > 0) this.#handoffRing = this.#newRing(others)
+    }
+    return this.#handoffRing?.owner(key)
   }
 
   /**
@@ -488,8 +494,9 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     }
     try {
       const subscription = await source.start(context)
-      if (this.#closing.signal.aborted) {
-        await subscription.stop()
+      // close() began while the source started: it found no subscription to stop, so stop it here.
+      if (this.#leaving) {
+        await subscription.stop().catch(() => {})
         throw this.#closedError()
       }
       this.#subscription = subscription
@@ -578,8 +585,13 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const subscription = this.#subscription
     this.#subscription = undefined
     if (this.#debounce !== undefined) clearTimeout(this.#debounce)
-    // Deregister first (etcd), so no node keeps routing here.
-    if (subscription !== undefined) await subscription.stop().catch(() => {})
+    // Deregister first (etcd), so no node keeps routing here; a source that does not settle in
+    // time is left to finish on its own.
+    if (subscription !== undefined)
+      await within(
+        subscription.stop().catch(() => {}),
+        timeoutMs,
+      )
     const server = this.#server
     if (server !== undefined && timeoutMs > 0) {
       await this.#announceLeave(Math.min(LEAVE_TIMEOUT_MS, timeoutMs))
@@ -603,17 +615,16 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     await Promise.allSettled(peers.map((peer) => this.#client.leave(peer, this.#self, timeoutMs)))
   }
 
-  /** Waits for the gets in flight now to finish, at most `timeoutMs`. */
+  /** Waits until no get or write is in flight (those started meanwhile too), at most `timeoutMs`. */
   async #drain(timeoutMs: number): Promise<void> {
-    const flights: Promise<unknown>[] = []
-    for (const { inFlight } of this.#namespaces.values()) flights.push(...inFlight())
-    if (flights.length === 0 || timeoutMs <= 0) return
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs)
-    })
-    await Promise.race([Promise.allSettled(flights), timeout])
-    clearTimeout(timer)
+    const until = Date.now() + timeoutMs
+    for (;;) {
+      const flights: Promise<unknown>[] = []
+      for (const { inFlight } of this.#namespaces.values()) flights.push(...inFlight())
+      const left = until - Date.now()
+      if (flights.length === 0 || left <= 0) return
+      await within(Promise.allSettled(flights), left)
+    }
   }
 
   /** `peer` said it leaves (`BURROW.LEAVE`): off the ring until it answers a probe again. */
@@ -696,4 +707,15 @@ function knownDown(peer: string, namespace: string, key: string): BurrowError {
       key,
     },
   )
+}
+
+/** `work`, or nothing once `ms` have passed: whichever comes first. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  await Promise.race([work, timeout])
+  clearTimeout(timer)
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BurrowError } from '../src/index.ts'
-import { closeAll, deferred, node, ringWhere } from './helpers.ts'
+import { closeAll, deferred, node, ringWhere, sleep } from './helpers.ts'
 import { cluster } from './support/cluster.ts'
 
 afterEach(closeAll)
@@ -70,6 +70,19 @@ describe('close() leaves the cluster first', () => {
     expect(await setting).toEqual({ unreachable: [] })
     await closing
     expect(await namespaces[1]!.get(key)).toBe('new value')
+  })
+
+  it('a get that starts while the node drains is served too, while the time lasts', async () => {
+    const n = node()
+    const ns = n.namespace('test', { load: (key) => sleep(100).then(() => key) })
+    await n.listen()
+    const first = ns.get('a')
+    const closing = n.close()
+    await sleep(50)
+    const second = ns.get('b')
+    expect(await first).toBe('a')
+    expect(await second).toBe('b')
+    await closing
   })
 
   it('with timeoutMs, a load that never ends is given up: its get rejects with BURROW_ERR_CLOSED', async () => {

@@ -1,6 +1,7 @@
+import { type AddressInfo, createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Burrow, BurrowOptions, Namespace, StoredValue } from '../src/index.ts'
-import { closeAll, manualClock, node, sleep } from './helpers.ts'
+import { closeAll, freePort, manualClock, node, ringWhere, sleep } from './helpers.ts'
 import { cluster, type LoadRecord } from './support/cluster.ts'
 
 afterEach(closeAll)
@@ -105,6 +106,58 @@ describe('warm hand-off', () => {
     expect(b.stats().namespaces['test']!.handoffHits).toBe(1)
     clock.t += 6001
     expect(namespaces[1]!.peek(key)).toBeUndefined()
+  })
+
+  it('keeps working across a second ring change (a listed peer found down right after the join)', async () => {
+    const { nodes, namespaces, loads } = await cluster(3, { namespace: { hot: false } })
+    for (const key of KEYS) await namespaces[0]!.get(key)
+    const joiner = node({ liveness: { intervalMs: 30, timeoutMs: 200 } })
+    const joinerNs = joiner.namespace('test', {
+      hot: false,
+      load: (key) => {
+        loads.push({ self: joiner.self, key })
+        return `value of ${key}`
+      },
+    })
+    await joiner.listen()
+    const dead = `http://127.0.0.1:${await freePort()}`
+    const all = [...nodes.map((n) => n.self), joiner.self]
+    for (const n of nodes) n.setPeers(all)
+    joiner.setPeers([...all, dead])
+    await ringWhere(joiner, (ring) => !ring.includes(dead))
+    const mine = KEYS.filter((key) => joiner.ownerOf(key) === joiner.self)
+    const before = loads.length
+    for (const key of mine) expect(await joinerNs.get(key)).toBe(`value of ${key}`)
+    expect(loads.length - before).toBeLessThanOrEqual(KEYS.length / 100)
+    expect(joiner.stats().namespaces['test']!.handoffHits).toBe(mine.length)
+  })
+
+  it('a node that closes while it asks a previous owner does not call its loader', async () => {
+    const silent = createServer(() => {}) // accepts connections, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const quiet = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+    try {
+      const calls: string[] = []
+      const n = node({ liveness: false, handoff: { timeoutMs: 5000 }, peers: [quiet] })
+      const ns = n.namespace('test', {
+        load: (key) => {
+          calls.push(key)
+          return key
+        },
+      })
+      await n.listen()
+      const key = KEYS.find((k) => n.ownerOf(k) === n.self)!
+      const get = ns.get(key).then(
+        () => 'answered',
+        (err: { code: string }) => err.code,
+      )
+      await sleep(30) // the peek to the silent previous owner is in flight
+      await n.close({ timeoutMs: 0 })
+      expect(await get).toBe('BURROW_ERR_CLOSED')
+      expect(calls).toEqual([])
+    } finally {
+      silent.close()
+    }
   })
 
   it('rejects bad hand-off options', () => {

@@ -88,6 +88,20 @@ describe('a node cut off while a key was written', () => {
   })
 })
 
+describe('purges owed to a peer that leaves the peer set', () => {
+  it('are forgotten, not sent to it for ever', async () => {
+    const { nodes, namespaces } = await cluster(2, { node: { liveness: { intervalMs: 30, timeoutMs: 200 } } })
+    const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]]
+    const gone = a.self
+    await a.close({ timeoutMs: 0 })
+    await ringWhere(b, (ring) => !ring.includes(gone))
+    for (let i = 0; i < 20; i++) await namespaces[1]!.delete(`k${i}`)
+    expect(b.stats().owedPurges).toBe(20)
+    b.setPeers([b.self])
+    expect(b.stats().owedPurges).toBe(0)
+  })
+})
+
 describe('BURROW.FLUSH', () => {
   it('drops every key of the namespace on the node it is sent to', async () => {
     const n = node()

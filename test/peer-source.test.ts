@@ -107,6 +107,54 @@ describe('a node whose peers come from a source', () => {
     expect(state.context!.signal.aborted).toBe(true)
   })
 
+  it('stops a subscription that arrives after close() began, and listen() rejects with BURROW_ERR_CLOSED', async () => {
+    const starting = deferred<void>()
+    let stops = 0
+    const slow: PeerSource = {
+      name: 'slow',
+      async start(context) {
+        await starting.promise
+        context.update([])
+        return {
+          stop: async () => {
+            stops++
+          },
+        }
+      },
+    }
+    const gate = deferred<void>()
+    const n = node({ peers: slow, liveness: false })
+    const ns = n.namespace('test', { load: async (key) => gate.promise.then(() => key) })
+    const listening = n.listen().then(
+      () => 'listening',
+      (err: BurrowError) => err.code,
+    )
+    await sleep(20) // the port is bound; the source is starting
+    const get = ns.get('k') // a load in flight keeps close() draining
+    const closing = n.close()
+    starting.resolve() // the source is up only now, during the drain
+    expect(await listening).toBe('BURROW_ERR_CLOSED')
+    expect(stops).toBe(1)
+    gate.resolve()
+    expect(await get).toBe('k')
+    await closing
+  })
+
+  it('close() does not wait past its timeoutMs for a source whose stop() never settles', async () => {
+    const stuck: PeerSource = {
+      name: 'stuck',
+      async start(context) {
+        context.update([])
+        return { stop: () => new Promise<void>(() => {}) }
+      },
+    }
+    const n = node({ peers: stuck, liveness: false })
+    await n.listen()
+    // The test's own timeout fails it if close() waits for stop().
+    await n.close({ timeoutMs: 100 })
+    expect(n.stats().listening).toBe(false)
+  })
+
   it('rejects an options.peers that is neither a list nor a source', () => {
     expect(thrownBy(() => node({ peers: { name: 'x' } as unknown as PeerSource })).code).toBe(
       'BURROW_ERR_BAD_OPTION',

@@ -91,6 +91,8 @@ export interface OwedPurgesHost {
   flush(peer: string, namespace: string): Promise<void>
   /** Whether `peer` is known to be down now (it is then not tried until it comes back). */
   isDown(peer: string): boolean
+  /** Whether `peer` is in the peer set: nothing is owed to a peer that left it. */
+  isMember(peer: string): boolean
 }
 
 /** How often owed purges are tried again for peers that are not known to be down. */
@@ -115,9 +117,15 @@ export class PurgeDelivery {
 
   /** `peer` missed the purge of `key` in `namespace`. */
   record(peer: string, namespace: string, key: string): void {
-    if (this.#stopped) return
+    if (this.#stopped || !this.#host.isMember(peer)) return
     this.owed.record(peer, namespace, key)
     this.#schedule()
+  }
+
+  /** A flush of `namespace` could not be delivered to `peer`. */
+  #recordFlush(peer: string, namespace: string): void {
+    if (this.#stopped || !this.#host.isMember(peer)) return
+    this.owed.recordFlush(peer, namespace)
   }
 
   /** `peer` answers again: deliver what it is owed now. */
@@ -155,16 +163,12 @@ export class PurgeDelivery {
       await Promise.all(
         owed.map(async (debt) => {
           if ('all' in debt) {
-            await this.#host
-              .flush(peer, debt.namespace)
-              .catch(() => this.owed.recordFlush(peer, debt.namespace))
+            await this.#host.flush(peer, debt.namespace).catch(() => this.#recordFlush(peer, debt.namespace))
             return
           }
           await Promise.all(
             debt.keys.map((key) =>
-              this.#host
-                .purge(peer, debt.namespace, key)
-                .catch(() => this.owed.record(peer, debt.namespace, key)),
+              this.#host.purge(peer, debt.namespace, key).catch(() => this.record(peer, debt.namespace, key)),
             ),
           )
         }),

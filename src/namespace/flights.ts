@@ -91,7 +91,7 @@ export class Flights {
   #guarded(key: string, load: () => Promise<Answer>, settled: (answer: Answer | undefined) => void): Flight {
     let guard!: { key: string; reject: (err: unknown) => void; flight?: Flight }
     const flight = new Promise<Answer>((resolve, reject) => {
-      guard = { key, reject }
+      guard = { key, reject, flight: undefined }
       this.#guards.add(guard)
       load().then(
         (answer) => {

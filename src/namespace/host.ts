@@ -22,8 +22,9 @@ export interface NamespaceHost {
   /** The owner of `key` when it is another node; `undefined` when this node owns it. */
   remoteOwner(key: string): string | undefined
   /**
-   * For a key this node owns: the live peer that owned it before the last ring change, while
-   * that change is recent (warm hand-off); `undefined` otherwise.
+   * For a key this node owns: the live peer that would own it without this node (its holder
+   * before this node joined, or while it was away), while the last ring change is recent (warm
+   * hand-off); `undefined` otherwise.
    */
   previousOwner(key: string): string | undefined
   /** Asks `peer`'s caches only for `key` (a short deadline); `undefined` when they miss. */

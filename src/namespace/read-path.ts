@@ -202,7 +202,9 @@ export class ReadPath<V> {
         this.#counters.handoffHits++
         return answer
       }
-    } catch {
+    } catch (err) {
+      // The node closes: no loader runs now.
+      if (this.#host.signal.aborted) throw err
       // An unreachable previous owner is no worse than a cold one: the loader answers.
     }
     this.#counters.handoffMisses++

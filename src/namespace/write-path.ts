@@ -174,8 +174,9 @@ export class WritePath<V> {
           // A peer without this namespace holds no copy of the key.
           if (err instanceof BurrowError && err.code === 'BURROW_ERR_UNKNOWN_NAMESPACE') return
           unreachable.push(peer)
-          // It may hold a copy: the purge goes to it again once it answers.
-          if (!this.#host.signal.aborted) this.#host.owe(peer, this.#config.name, key)
+          // It may hold a copy: the purge goes to it again once it answers (unless the caller
+          // gave up on the write, or the node closes).
+          if (!this.#host.signal.aborted && !signal?.aborted) this.#host.owe(peer, this.#config.name, key)
         }),
       ),
     )
