@@ -19,6 +19,7 @@ import { checkNamespaceName, type NamespaceOptions } from './namespace/options.t
 import type { NamespaceStats } from './namespace/stats.ts'
 import { functionOption, integerOption, objectOption, onlyKnownOptions } from './options.ts'
 import { type HashFunction, Ring, type RingLike } from './ring.ts'
+import { type AuthOptions, type Secrets, secretsOption } from './security/secrets.ts'
 import { PeerClient, type PeerClientStats } from './transport/client/peer-client.ts'
 import { createHttpHandler } from './transport/http/route.ts'
 import type { ServedNamespace } from './transport/served.ts'
@@ -85,6 +86,14 @@ export interface BurrowOptions {
    * @default `{ windowMs: 60000, timeoutMs: 250 }`
    */
   handoff?: HandoffOptions | false
+  /**
+   * A shared secret (or several, during a rotation) that every client and peer must present:
+   * RESP connections run nothing but `AUTH`/`QUIT` until `AUTH <secret>` (`redis-cli -a`,
+   * ioredis' `password`), HTTP requests need `Authorization: Bearer <secret>` (else 401), and
+   * this node presents the first secret to its peers. Compared in constant time; never logged,
+   * never in stats. @default none: the port is open to whoever reaches it
+   */
+  auth?: AuthOptions
 }
 
 /** Options of warm hand-off (`new Burrow({ handoff })`). */
@@ -131,6 +140,7 @@ const KNOWN_OPTIONS = [
   'random',
   'liveness',
   'handoff',
+  'auth',
 ] as const
 
 /** Where `listen()` binds. */
@@ -210,6 +220,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #server: NodeServer | undefined
   #host: NamespaceHost
   #maxFrameBytes: number
+  /** What clients and peers must present (`auth`); none: the port is open. */
+  #secrets: Secrets | undefined
   #handler: ((req: IncomingMessage, res: ServerResponse, next?: () => void) => void) | undefined
   /** The clock given in the options (or Date.now). */
   readonly clock: Clock
@@ -237,11 +249,13 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const random = functionOption<() => number>('random', opts.random, Math.random)
     const maxKeyBytes = integerOption('maxKeyBytes', opts.maxKeyBytes, 1024, 1, 65536)
     const maxFrameBytes = integerOption('maxFrameBytes', opts.maxFrameBytes, 32 * 1024 * 1024, 1024)
+    this.#secrets = secretsOption(opts.auth)
     this.#client = new PeerClient({
       timeoutMs: integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1),
       connections: integerOption('connectionsPerPeer', opts.connectionsPerPeer, 2, 1, 64),
       maxFrameBytes,
       signal: this.#closing.signal,
+      secret: this.#secrets?.current,
     })
     this.#maxFrameBytes = maxFrameBytes
     this.#purges = new PurgeDelivery(
@@ -418,6 +432,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       namespace: (name) => this.#namespaces.get(name)?.served,
       http: this.handler,
       maxFrameBytes: this.#maxFrameBytes,
+      secrets: this.#secrets,
       stats: () => this.stats(),
       membership: {
         left: (peer) => this.#peerLeft(canonicalPeerId('peer', peer)),
@@ -535,7 +550,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    * app.use(node.handler)  // Express
    */
   get handler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
-    this.#handler ??= createHttpHandler((name) => this.#namespaces.get(name)?.served)
+    this.#handler ??= createHttpHandler((name) => this.#namespaces.get(name)?.served, this.#secrets)
     return this.#handler
   }
 

@@ -49,6 +49,11 @@ export const ErrorCodes = {
    * a node whose peers come from a source.
    */
   BURROW_ERR_PEER_SOURCE: 'BURROW_ERR_PEER_SOURCE',
+  /**
+   * Authentication failed: a peer refused this node's secret (the nodes' `auth.secret` lists
+   * share none), or a request came before `AUTH` to a node that requires it.
+   */
+  BURROW_ERR_AUTH: 'BURROW_ERR_AUTH',
 } as const
 
 /** One of the stable error codes of {@link ErrorCodes}. */

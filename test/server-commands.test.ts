@@ -121,6 +121,7 @@ async function start(maxFrameBytes = 1 << 20): Promise<void> {
     maxFrameBytes,
     stats: () => ({ requests: 3 }),
     ring: () => ringView,
+    secrets: undefined,
     membership: {
       left: (peer) => {
         if (peer === 'bad') throw new BurrowError('BURROW_ERR_BAD_OPTION', 'not a peer id')

@@ -18,6 +18,8 @@ import type { NamespaceCounters } from './stats.ts'
 
 /** Peer errors that mean "the owner could not answer", as opposed to "the owner's loader failed". */
 const UNREACHABLE = new Set([
+  // The owner refused this node's secret: a configuration error, not an answer.
+  'BURROW_ERR_AUTH',
   // The owner is closing (it left): its loads were stopped.
   'BURROW_ERR_CLOSED',
   'BURROW_ERR_FRAME_TOO_LARGE',

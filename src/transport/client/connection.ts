@@ -27,6 +27,8 @@ export const PING = 'BURROW.PING'
 export const PEEK = 'BURROW.PEEK'
 /** The peer command that drops a namespace from a node's caches: `BURROW.FLUSH id namespace`. */
 export const FLUSH = 'BURROW.FLUSH'
+/** The peer command that authenticates a connection: `BURROW.AUTH id secret`, sent first on it. */
+export const AUTH = 'BURROW.AUTH'
 /** The peer command by which a node says it is leaving: `BURROW.LEAVE id peer` (the peer in `key`). */
 export const LEAVE = 'BURROW.LEAVE'
 
@@ -101,6 +103,13 @@ export class Connection {
     const writer = this.#writer
     if (pending.command === PING) {
       writer.arrayHeader(2).bulk(PING).bulk(id)
+    } else if (pending.command === AUTH) {
+      // The secret travels as the value: it is never a request's key, so no error names it.
+      writer
+        .arrayHeader(3)
+        .bulk(AUTH)
+        .bulk(id)
+        .bulk(value as string)
     } else if (pending.command === LEAVE) {
       writer.arrayHeader(3).bulk(LEAVE).bulk(id).bulk(pending.key)
     } else if (pending.command === FLUSH) {

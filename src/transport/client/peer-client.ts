@@ -9,7 +9,18 @@
 import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
-import { Connection, FETCH, FLUSH, LEAVE, PEEK, type Pending, PING, PURGE, STORE } from './connection.ts'
+import {
+  AUTH,
+  Connection,
+  FETCH,
+  FLUSH,
+  LEAVE,
+  PEEK,
+  type Pending,
+  PING,
+  PURGE,
+  STORE,
+} from './connection.ts'
 import { closed, timedOut, unavailable } from './errors.ts'
 
 /** Options of the peer client; the node fills them from its own options. */
@@ -22,6 +33,8 @@ export interface PeerClientOptions {
   maxFrameBytes: number
   /** The node's lifetime signal: when it aborts, every request is rejected and every connection closed. */
   signal: AbortSignal
+  /** The secret presented first on every connection (`BURROW.AUTH`), when peers require one. */
+  secret?: string
 }
 
 /** Counters of the peer client, as found in `node.stats().peerClient`. */
@@ -301,10 +314,35 @@ export class PeerClient {
         },
       })
       pool.push(conn)
+      if (this.#options.secret !== undefined) this.#authenticate(conn)
       return conn
     }
     this.#next = (this.#next + 1) % pool.length
     return pool[this.#next]!
+  }
+
+  /**
+   * Sends `BURROW.AUTH` as the connection's first command; the requests written after it are run
+   * after it, so nothing waits for its answer. A refusal closes the connection and fails its
+   * requests with `BURROW_ERR_AUTH`.
+   */
+  #authenticate(conn: Connection): void {
+    const peer = conn.peer
+    const pending: Pending = {
+      id: 0,
+      command: AUTH,
+      resolve: () => {},
+      reject: (err: unknown) => {
+        if (err instanceof BurrowError && err.code === 'BURROW_ERR_AUTH') conn.destroy(err)
+      },
+      deadline: Date.now() + this.#options.timeoutMs,
+      peer,
+      namespace: '',
+      key: '',
+      signal: undefined,
+      onAbort: undefined,
+    }
+    conn.send(pending, this.#options.secret, DEFAULT_TTL)
   }
 
   #sweep(): void {

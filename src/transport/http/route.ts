@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
+import type { Secrets } from '../../security/secrets.ts'
 import type { ServedNamespace } from '../served.ts'
 
 /** The path prefix of the seed route. */
@@ -26,12 +27,17 @@ const NOT_FOUND_STATUS = { key: 'not-found', namespace: 'no-namespace' } as cons
  */
 export function createHttpHandler(
   lookup: (name: string) => ServedNamespace | undefined,
+  secrets?: Secrets,
 ): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
   return (req, res, next) => {
     const url = req.url ?? ''
     if (!url.startsWith(ROUTE_PREFIX)) {
       if (next !== undefined) return next()
       return text(res, 404, 'no such route; try GET /burrow/{namespace}/{key}\n', 'no-route')
+    }
+    if (secrets !== undefined && !authorized(req, secrets)) {
+      res.setHeader('www-authenticate', 'Bearer realm="burrow"')
+      return text(res, 401, 'unauthorized: send Authorization: Bearer <secret>\n', 'unauthorized')
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD')
@@ -55,6 +61,13 @@ export function createHttpHandler(
       (err: unknown) => sendError(res, err),
     )
   }
+}
+
+/** Whether `req` carries `Authorization: Bearer <secret>` with one of the node's secrets. */
+function authorized(req: IncomingMessage, secrets: Secrets): boolean {
+  const header = req.headers.authorization
+  if (header === undefined || !/^bearer /i.test(header)) return false
+  return secrets.matches(header.slice(7).trim())
 }
 
 /** Splits and decodes `/burrow/{namespace}/{key}`; `undefined` when malformed. */

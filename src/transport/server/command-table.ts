@@ -5,11 +5,13 @@
  */
 import type { Command } from './command.ts'
 import { adminCommands } from './commands/admin.ts'
+import { authCommands } from './commands/auth.ts'
 import { clientCommands } from './commands/client.ts'
 import { peerCommands } from './commands/peer.ts'
 
 const table = new Map<string, Command>()
-for (const command of [...peerCommands, ...clientCommands, ...adminCommands]) table.set(command.name, command)
+for (const command of [...peerCommands, ...clientCommands, ...adminCommands, ...authCommands])
+  table.set(command.name, command)
 
 /**
  * The command named `name`, in any case, or `undefined`. Names sent in upper case, as burrow's

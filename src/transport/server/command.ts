@@ -38,6 +38,11 @@ export interface Session {
   taggedLater<T>(id: number, answer: Promise<T>, write: WriteTagged<T>): void
   /** `+OK` after the untagged replies owed, then the connection ends once every reply is written. */
   quit(): void
+  /**
+   * Checks `secret` against the node's; on a match the connection is authenticated (a failed
+   * attempt changes nothing). `undefined` when the node requires no authentication.
+   */
+  authenticate(secret: string | Uint8Array): boolean | undefined
 }
 
 /** One command of the table. */
@@ -46,4 +51,8 @@ export interface Command extends CommandShape {
   readonly name: string
   /** Runs the command; `args[0]` is its name as sent. */
   run(session: Session, args: CommandArgs): void
+  /** Runs before the connection has authenticated (`AUTH`, `QUIT`); others are refused then. */
+  readonly beforeAuth?: boolean
+  /** A peer command: `args[1]` is its id, and its replies (a refusal too) are tagged. */
+  readonly tagged?: boolean
 }

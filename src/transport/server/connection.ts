@@ -7,12 +7,13 @@
  */
 import type { Socket } from 'node:net'
 import { BurrowError } from '../../errors.ts'
-import { CommandReader } from '../resp/command-reader.ts'
+import type { Secrets } from '../../security/secrets.ts'
+import { type CommandArgs, CommandReader } from '../resp/command-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
 import type { Command, Session, Write, WriteTagged } from './command.ts'
 import { lookupCommand } from './command-table.ts'
-import { errorText, writeError, writeSimple, writeTaggedError } from './replies.ts'
+import { errorText, parseId, writeError, writeSimple, writeTaggedError } from './replies.ts'
 
 /** What a connection needs from its node. */
 export interface ConnectionHost {
@@ -23,6 +24,8 @@ export interface ConnectionHost {
   ring(): RingView
   /** Membership: peers that leave, and whether this node is leaving. */
   readonly membership: ServedMembership
+  /** The secrets a connection must present (`AUTH`) before anything else runs; none: open. */
+  readonly secrets: Secrets | undefined
 }
 
 /** Replies owed on one connection before it stops reading more commands. */
@@ -46,16 +49,19 @@ export class RespConnection implements Session {
   #flushScheduled = false
   #paused = false
   #quitting = false
+  #authenticated: boolean
   readonly #flushNow = (): void => this.#flush()
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.#socket = socket
     this.#host = host
+    this.#authenticated = host.secrets === undefined
     this.#reader = new CommandReader<Command>({
       maxFrameBytes: host.maxFrameBytes,
       lookup: lookupCommand,
       onCommand: (command, args) => {
         if (this.#quitting) return // nothing after QUIT is run
+        if (!this.#authenticated && command?.beforeAuth !== true) return this.#refuse(command, args)
         if (command !== undefined) return command.run(this, args)
         this.reply(writeError, `ERR unknown command '${(args[0] as string).slice(0, 64)}'`)
       },
@@ -90,6 +96,23 @@ export class RespConnection implements Session {
 
   ring(): RingView {
     return this.#host.ring()
+  }
+
+  authenticate(secret: string | Uint8Array): boolean | undefined {
+    const secrets = this.#host.secrets
+    if (secrets === undefined) return undefined
+    // A failed attempt leaves the connection as it was, as in Redis.
+    const ok = secrets.matches(secret)
+    if (ok) this.#authenticated = true
+    return ok
+  }
+
+  /** A command before authentication: tagged for a peer command with an id, else as Redis does. */
+  #refuse(command: Command | undefined, args: CommandArgs): void {
+    const arg = args[1]
+    const id = command?.tagged === true && typeof arg === 'string' ? parseId(arg) : undefined
+    if (id !== undefined) this.tagged(id, writeTaggedError, 'BURROW_ERR_AUTH authentication required')
+    else this.reply(writeError, 'NOAUTH Authentication required.')
   }
 
   get membership(): ServedMembership {

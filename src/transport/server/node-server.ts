@@ -8,6 +8,7 @@
 import { Buffer } from 'node:buffer'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
+import type { Secrets } from '../../security/secrets.ts'
 import { LF, STAR } from '../resp/constants.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
 import { RespConnection } from './connection.ts'
@@ -26,6 +27,8 @@ export interface NodeServerOptions {
   ring(): RingView
   /** Membership: peers that leave (`BURROW.LEAVE`), and whether this node is leaving. */
   readonly membership: ServedMembership
+  /** What connections must present before anything runs (RESP `AUTH`; HTTP is the handler's). */
+  readonly secrets: Secrets | undefined
 }
 
 /** The longest first line looked at to tell HTTP from RESP. */

@@ -35,3 +35,9 @@ export function errorText(err: unknown): string {
 
 /** The error text of a command naming a namespace this node does not have. */
 export const UNKNOWN_NAMESPACE = 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'
+
+/** A request id: decimal digits only (Number() alone would take ' 7', '0x7' or '1e3'). */
+export function parseId(arg: string): number | undefined {
+  if (arg.length === 0 || arg.length > 15 || !/^[0-9]+$/.test(arg)) return undefined
+  return Number(arg)
+}

@@ -53,7 +53,7 @@ export const adminCommands: readonly Command[] = [
   { name: 'PING', binaryFrom: Number.POSITIVE_INFINITY, run: ping },
   { name: 'BURROW.STATS', binaryFrom: Number.POSITIVE_INFINITY, run: stats },
   { name: 'BURROW.RING', binaryFrom: Number.POSITIVE_INFINITY, run: ring },
-  { name: 'QUIT', binaryFrom: Number.POSITIVE_INFINITY, run: (session) => session.quit() },
+  { name: 'QUIT', binaryFrom: Number.POSITIVE_INFINITY, run: (session) => session.quit(), beforeAuth: true },
   { name: 'COMMAND', binaryFrom: Number.POSITIVE_INFINITY, run: empty },
   { name: 'CONFIG', binaryFrom: Number.POSITIVE_INFINITY, run: empty },
 ]

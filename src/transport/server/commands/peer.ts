@@ -11,7 +11,7 @@ import type { Buffer } from 'node:buffer'
 import type { CommandArgs } from '../../resp/command-reader.ts'
 import { type Answer, DO_NOT_KEEP, NO_EXPIRY } from '../../served.ts'
 import type { Command, Session, WriteTagged } from '../command.ts'
-import { errorText, UNKNOWN_NAMESPACE, writeError, writeTaggedError } from '../replies.ts'
+import { errorText, parseId, UNKNOWN_NAMESPACE, writeError, writeTaggedError } from '../replies.ts'
 
 const FETCH_USAGE = 'ERR usage: BURROW.FETCH id namespace key'
 const STORE_USAGE = 'ERR usage: BURROW.STORE id namespace key s|b value ttl (ttl: -1, 0 or milliseconds)'
@@ -147,12 +147,6 @@ const writeMiss: WriteTagged<undefined> = (writer, id) => {
   writer.arrayHeader(3).integer(id).simple('m').nil()
 }
 
-/** A request id: decimal digits only (Number() alone would take ' 7', '0x7' or '1e3'). */
-function parseId(arg: string): number | undefined {
-  if (arg.length === 0 || arg.length > 15 || !/^[0-9]+$/.test(arg)) return undefined
-  return Number(arg)
-}
-
 /** A `WriteTtl` on the wire: `-1`, or whole milliseconds (`0`: never expires). */
 function parseWriteTtl(arg: string): number | undefined {
   return /^(?:-1|[0-9]{1,15})$/.test(arg) ? Number(arg) : undefined
@@ -169,11 +163,11 @@ function wireTtl(ms: number): number {
 
 /** The peer commands of the table. */
 export const peerCommands: readonly Command[] = [
-  { name: 'BURROW.PING', binaryFrom: Number.POSITIVE_INFINITY, run: ping },
-  { name: 'BURROW.FETCH', binaryFrom: Number.POSITIVE_INFINITY, run: fetch },
-  { name: 'BURROW.STORE', binaryFrom: STORE_VALUE, run: store },
-  { name: 'BURROW.PURGE', binaryFrom: Number.POSITIVE_INFINITY, run: purge },
-  { name: 'BURROW.PEEK', binaryFrom: Number.POSITIVE_INFINITY, run: peek },
-  { name: 'BURROW.LEAVE', binaryFrom: Number.POSITIVE_INFINITY, run: leave },
-  { name: 'BURROW.FLUSH', binaryFrom: Number.POSITIVE_INFINITY, run: flush },
+  { name: 'BURROW.PING', binaryFrom: Number.POSITIVE_INFINITY, run: ping, tagged: true },
+  { name: 'BURROW.FETCH', binaryFrom: Number.POSITIVE_INFINITY, run: fetch, tagged: true },
+  { name: 'BURROW.STORE', binaryFrom: STORE_VALUE, run: store, tagged: true },
+  { name: 'BURROW.PURGE', binaryFrom: Number.POSITIVE_INFINITY, run: purge, tagged: true },
+  { name: 'BURROW.PEEK', binaryFrom: Number.POSITIVE_INFINITY, run: peek, tagged: true },
+  { name: 'BURROW.LEAVE', binaryFrom: Number.POSITIVE_INFINITY, run: leave, tagged: true },
+  { name: 'BURROW.FLUSH', binaryFrom: Number.POSITIVE_INFINITY, run: flush, tagged: true },
 ]
