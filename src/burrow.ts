@@ -8,6 +8,7 @@ import { EventEmitter, setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
+import { LoadGate, type LoadGateStats } from './load-gate.ts'
 import { MaglevRing } from './maglev-ring.ts'
 import { Liveness, type LivenessHost, type LivenessOptions } from './membership/liveness.ts'
 import { PurgeDelivery } from './membership/owed-purges.ts'
@@ -94,6 +95,17 @@ export interface BurrowOptions {
    * never in stats. @default none: the port is open to whoever reaches it
    */
   auth?: AuthOptions
+  /**
+   * The most loader calls running at once on this node, across its namespaces (gets of one key
+   * share one call, so this bounds distinct keys). More wait in a queue. @default 1000
+   */
+  maxConcurrentLoads?: number
+  /**
+   * The most loads waiting for a turn; beyond, a load is refused at once with
+   * `BURROW_ERR_OVERLOADED`, so a flood of distinct missing keys cannot grow without bound.
+   * @default 10000
+   */
+  maxQueuedLoads?: number
 }
 
 /** Options of warm hand-off (`new Burrow({ handoff })`). */
@@ -141,6 +153,8 @@ const KNOWN_OPTIONS = [
   'liveness',
   'handoff',
   'auth',
+  'maxConcurrentLoads',
+  'maxQueuedLoads',
 ] as const
 
 /** Where `listen()` binds. */
@@ -163,6 +177,8 @@ export interface BurrowStats {
    * answer again (a peer owed too many is owed a flush of the namespace, which counts one).
    */
   owedPurges: number
+  /** Loader calls running and waiting on this node, and loads refused as over the bounds. */
+  loads: LoadGateStats
   listening: boolean
   namespaces: Record<string, NamespaceStats>
   peerClient: PeerClientStats
@@ -220,6 +236,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #server: NodeServer | undefined
   #host: NamespaceHost
   #maxFrameBytes: number
+  /** The bound on loader calls, shared by the namespaces. */
+  #loads: LoadGate
   /** What clients and peers must present (`auth`); none: the port is open. */
   #secrets: Secrets | undefined
   #handler: ((req: IncomingMessage, res: ServerResponse, next?: () => void) => void) | undefined
@@ -283,8 +301,14 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     // The peers listed at construction are probed from now on, whether or not this node listens.
     this.#liveness?.watch(this.#members.filter((peer) => peer !== this.#self))
     const clock = this.clock
+    this.#loads = new LoadGate(
+      integerOption('maxConcurrentLoads', opts.maxConcurrentLoads, 1000, 1, 1_000_000),
+      integerOption('maxQueuedLoads', opts.maxQueuedLoads, 10_000, 0, 10_000_000),
+      this.#closing.signal,
+    )
     this.#host = {
       signal: this.#closing.signal,
+      loads: this.#loads,
       random,
       now: () => clock.now(),
       maxKeyBytes,
@@ -563,6 +587,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       peers: [...this.#ring.peers],
       down: [...(this.#liveness?.down ?? [])].sort(),
       owedPurges: this.#purges.owed.size,
+      loads: this.#loads.stats(),
       listening: this.#server !== undefined,
       namespaces,
       peerClient: this.#client.stats(),

@@ -54,6 +54,16 @@ export const ErrorCodes = {
    * share none), or a request came before `AUTH` to a node that requires it.
    */
   BURROW_ERR_AUTH: 'BURROW_ERR_AUTH',
+  /**
+   * The node runs `maxConcurrentLoads` loader calls and has `maxQueuedLoads` more waiting: a new
+   * load is refused rather than queued without bound. The get fails; it can be retried.
+   */
+  BURROW_ERR_OVERLOADED: 'BURROW_ERR_OVERLOADED',
+  /**
+   * A peer's fetch named a key this node neither holds nor owns on its ring: it loads only keys it
+   * owns, so no client can make every node load one key. The asking node loads it itself.
+   */
+  BURROW_ERR_NOT_OWNER: 'BURROW_ERR_NOT_OWNER',
 } as const
 
 /** One of the stable error codes of {@link ErrorCodes}. */

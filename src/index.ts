@@ -6,6 +6,7 @@
 export { Burrow, type BurrowOptions, type BurrowStats, type Clock, type ListenOptions } from './burrow.ts'
 export { type Codec, jsonCodec, type StoredValue, type ValueKind } from './codec.ts'
 export { BurrowError, type BurrowErrorDetails, type ErrorCode, ErrorCodes } from './errors.ts'
+export type { LoadGateStats } from './load-gate.ts'
 export { MaglevRing, type MaglevRingOptions } from './maglev-ring.ts'
 export { type DnsPeersOptions, dnsPeers } from './membership/dns.ts'
 export type { PeerSource, PeerSourceContext, PeerSubscription } from './membership/source.ts'

@@ -4,6 +4,7 @@
  * it), and a set stores on the owner before purging the rest.
  */
 import { describe, expect, it } from 'vitest'
+import { LoadGate } from '../src/load-gate.ts'
 import type { NamespaceHost } from '../src/namespace/host.ts'
 import { createNamespace } from '../src/namespace/namespace.ts'
 
@@ -18,8 +19,10 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
         resolve()
       }, ms),
     )
+  const signal = new AbortController().signal
   const host: NamespaceHost = {
-    signal: new AbortController().signal,
+    signal,
+    loads: new LoadGate(10, 10, signal),
     random: Math.random,
     now: Date.now,
     maxKeyBytes: 1024,

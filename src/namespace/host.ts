@@ -5,11 +5,14 @@
  * @module
  */
 import type { StoredValue } from '../codec.ts'
+import type { LoadGate } from '../load-gate.ts'
 import type { Answer, WriteTtl } from '../transport/served.ts'
 
 export interface NamespaceHost {
   /** Aborts when the node closes. */
   readonly signal: AbortSignal
+  /** The node's bound on loader calls, shared by its namespaces. */
+  readonly loads: LoadGate
   /** Random numbers in [0, 1): hot-cache draws and TTL jitter. */
   readonly random: () => number
   /** Milliseconds since the epoch: deadlines and expiry. */

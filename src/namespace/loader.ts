@@ -27,9 +27,20 @@ export class LoadRunner<V> {
   /**
    * Calls the loader for `key`: resolves the stored value (or `undefined`) and how long it stays
    * fresh; rejects with `BURROW_ERR_LOADER` (the loader's error as `cause`), `BURROW_ERR_BAD_VALUE`,
-   * `BURROW_ERR_CODEC` or `BURROW_ERR_BAD_TTL`.
+   * `BURROW_ERR_CODEC` or `BURROW_ERR_BAD_TTL`; or `BURROW_ERR_OVERLOADED` when the node's load
+   * gate is full (the loader is not called then).
    */
   async load(key: string): Promise<Answer> {
+    const turn = this.#host.loads.enter()
+    if (turn !== undefined) await turn
+    try {
+      return await this.#load(key)
+    } finally {
+      this.#host.loads.leave()
+    }
+  }
+
+  async #load(key: string): Promise<Answer> {
     const config = this.#config
     this.#counters.localLoads++
     const context: LoadContext = { signal: this.#host.signal, namespace: config.name, ttl: undefined }

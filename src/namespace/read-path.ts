@@ -12,7 +12,7 @@ import type { Store } from '../store/store.ts'
 import { type Answer, DO_NOT_KEEP, NO_EXPIRY } from '../transport/served.ts'
 import { type Flight, Flights } from './flights.ts'
 import type { NamespaceHost } from './host.ts'
-import type { LoadRunner } from './loader.ts'
+import { type LoadRunner, quote } from './loader.ts'
 import type { NamespaceConfig } from './options.ts'
 import type { NamespaceCounters } from './stats.ts'
 
@@ -20,6 +20,8 @@ import type { NamespaceCounters } from './stats.ts'
 const UNREACHABLE = new Set([
   // The owner refused this node's secret: a configuration error, not an answer.
   'BURROW_ERR_AUTH',
+  // The peer asked does not own the key on its ring (the two rings differ for now).
+  'BURROW_ERR_NOT_OWNER',
   // The owner is closing (it left): its loads were stopped.
   'BURROW_ERR_CLOSED',
   'BURROW_ERR_FRAME_TOO_LARGE',
@@ -77,6 +79,11 @@ export class ReadPath<V> {
       return this.answerOfHit(key, NOT_FOUND)
     }
     if (this.#host.signal.aborted) return Promise.reject(this.#closedError(key))
+    // A peer's fetch of a key another node owns: one load per key per cluster, on its owner.
+    if (fromPeer && this.#host.remoteOwner(key) !== undefined) {
+      this.#counters.notOwner++
+      return Promise.reject(this.#notOwner(key))
+    }
     // A lone surrogate would reach the owner (or a data source) as U+FFFD: another key.
     if (!key.isWellFormed()) {
       return Promise.reject(
@@ -157,7 +164,8 @@ export class ReadPath<V> {
         const unreachable = isUnreachable(err) && !this.#host.signal.aborted
         if (unreachable) {
           this.#counters.peerErrors++
-          this.#host.suspect(owner)
+          // A peer that answered that it is not the owner is alive: no probe needed.
+          if ((err as BurrowError).code !== 'BURROW_ERR_NOT_OWNER') this.#host.suspect(owner)
         }
         if (!unreachable || !this.#config.peerFallback) {
           this.flights.endRemote(key, flight)
@@ -286,6 +294,14 @@ export class ReadPath<V> {
     this.#backoffs.delete(key)
     if (this.#backoffs.size >= MAX_BACKOFFS) this.#backoffs.delete(this.#backoffs.keys().next().value!)
     this.#backoffs.set(key, { until: this.#host.now() + delay, delay })
+  }
+
+  #notOwner(key: string): BurrowError {
+    return new BurrowError(
+      'BURROW_ERR_NOT_OWNER',
+      `this node does not own key ${quote(key)} of namespace ${this.#config.name} and does not hold it`,
+      { namespace: this.#config.name, key },
+    )
   }
 
   #closedError(key: string): BurrowError {

@@ -33,6 +33,8 @@ export interface NamespaceCounters {
   refreshErrors: number
   /** Requests that other nodes (or HTTP/RESP clients) sent to this namespace here. */
   serverRequests: number
+  /** Peer fetches refused because this node neither owns nor holds the key (`BURROW_ERR_NOT_OWNER`). */
+  notOwner: number
   /** `set` calls made on this node. */
   sets: number
   /** `delete` calls made on this node. */
@@ -80,6 +82,7 @@ export function newCounters(): NamespaceCounters {
     refreshes: 0,
     refreshErrors: 0,
     serverRequests: 0,
+    notOwner: 0,
     sets: 0,
     deletes: 0,
     stores: 0,
