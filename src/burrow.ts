@@ -24,7 +24,7 @@ import { type AuthOptions, type Secrets, secretsOption } from './security/secret
 import { PeerClient, type PeerClientStats } from './transport/client/peer-client.ts'
 import { createHttpHandler } from './transport/http/route.ts'
 import type { ServedNamespace } from './transport/served.ts'
-import { NodeServer } from './transport/server/node-server.ts'
+import { NodeServer, type ServerStats } from './transport/server/node-server.ts'
 
 /** A source of time, in milliseconds since the epoch. Injectable so TTLs can be tested without sleeping. */
 export interface Clock {
@@ -106,6 +106,14 @@ export interface BurrowOptions {
    * @default 10000
    */
   maxQueuedLoads?: number
+  /** The most connections the port keeps open at once (clients and peers); more are closed on arrival. @default 10000 */
+  maxConnections?: number
+  /**
+   * How long a request may take to arrive once it has begun — a connection's first line, a RESP
+   * command, an HTTP request's head — however slowly its bytes come; a slower sender is cut off.
+   * @default 10000
+   */
+  requestTimeoutMs?: number
 }
 
 /** Options of warm hand-off (`new Burrow({ handoff })`). */
@@ -155,6 +163,8 @@ const KNOWN_OPTIONS = [
   'auth',
   'maxConcurrentLoads',
   'maxQueuedLoads',
+  'maxConnections',
+  'requestTimeoutMs',
 ] as const
 
 /** Where `listen()` binds. */
@@ -179,6 +189,8 @@ export interface BurrowStats {
   owedPurges: number
   /** Loader calls running and waiting on this node, and loads refused as over the bounds. */
   loads: LoadGateStats
+  /** The port: connections open now, refused (over `maxConnections`), cut off (`requestTimeoutMs`). */
+  server: ServerStats
   listening: boolean
   namespaces: Record<string, NamespaceStats>
   peerClient: PeerClientStats
@@ -238,6 +250,9 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #maxFrameBytes: number
   /** The bound on loader calls, shared by the namespaces. */
   #loads: LoadGate
+  #serverLimits: { maxConnections: number; requestTimeoutMs: number }
+  /** The last server's counters, kept once it closed. */
+  #serverStats: ServerStats = { connections: 0, refused: 0, timedOut: 0 }
   /** What clients and peers must present (`auth`); none: the port is open. */
   #secrets: Secrets | undefined
   #handler: ((req: IncomingMessage, res: ServerResponse, next?: () => void) => void) | undefined
@@ -268,6 +283,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const maxKeyBytes = integerOption('maxKeyBytes', opts.maxKeyBytes, 1024, 1, 65536)
     const maxFrameBytes = integerOption('maxFrameBytes', opts.maxFrameBytes, 32 * 1024 * 1024, 1024)
     this.#secrets = secretsOption(opts.auth)
+    this.#serverLimits = {
+      maxConnections: integerOption('maxConnections', opts.maxConnections, 10_000, 1, 10_000_000),
+      requestTimeoutMs: integerOption('requestTimeoutMs', opts.requestTimeoutMs, 10_000, 10, 3_600_000),
+    }
     this.#client = new PeerClient({
       timeoutMs: integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1),
       connections: integerOption('connectionsPerPeer', opts.connectionsPerPeer, 2, 1, 64),
@@ -457,6 +476,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       http: this.handler,
       maxFrameBytes: this.#maxFrameBytes,
       secrets: this.#secrets,
+      ...this.#serverLimits,
       stats: () => this.stats(),
       membership: {
         left: (peer) => this.#peerLeft(canonicalPeerId('peer', peer)),
@@ -588,6 +608,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       down: [...(this.#liveness?.down ?? [])].sort(),
       owedPurges: this.#purges.owed.size,
       loads: this.#loads.stats(),
+      server: this.#server?.stats() ?? { ...this.#serverStats, connections: 0 },
       listening: this.#server !== undefined,
       namespaces,
       peerClient: this.#client.stats(),
@@ -641,6 +662,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     this.#liveness?.stop()
     this.#purges.stop()
     this.#server = undefined
+    if (server !== undefined) this.#serverStats = server.stats()
     // The waiters just rejected write their replies in the next ticks: let them, then close.
     if (server !== undefined) {
       await new Promise((resolve) => setImmediate(resolve))

@@ -122,6 +122,8 @@ async function start(maxFrameBytes = 1 << 20): Promise<void> {
     stats: () => ({ requests: 3 }),
     ring: () => ringView,
     secrets: undefined,
+    maxConnections: 10_000,
+    requestTimeoutMs: 10_000,
     membership: {
       left: (peer) => {
         if (peer === 'bad') throw new BurrowError('BURROW_ERR_BAD_OPTION', 'not a peer id')

@@ -72,6 +72,11 @@ export class CommandReader<C extends CommandShape> {
     })
   }
 
+  /** True between commands: no command is half-read. */
+  get idle(): boolean {
+    return this.#parser.idle
+  }
+
   /** Reads the next chunk of the stream, delivering every command it completes. */
   feed(chunk: Buffer): void {
     const pos = this.#parser.idle ? this.#fast(chunk) : 0

@@ -26,6 +26,10 @@ export interface ConnectionHost {
   readonly membership: ServedMembership
   /** The secrets a connection must present (`AUTH`) before anything else runs; none: open. */
   readonly secrets: Secrets | undefined
+  /** How long a command may take to arrive once its first byte has (slow senders are cut off). */
+  readonly requestTimeoutMs: number
+  /** A connection was cut off for sending a command too slowly. */
+  timedOut(): void
 }
 
 /** Replies owed on one connection before it stops reading more commands. */
@@ -50,6 +54,8 @@ export class RespConnection implements Session {
   #paused = false
   #quitting = false
   #authenticated: boolean
+  /** Armed while a command is half-read: it must be whole by then. */
+  #deadline: NodeJS.Timeout | undefined
   readonly #flushNow = (): void => this.#flush()
 
   constructor(socket: Socket, host: ConnectionHost) {
@@ -71,6 +77,9 @@ export class RespConnection implements Session {
     })
     socket.on('data', (chunk: Buffer) => this.feed(chunk))
     socket.on('drain', () => this.#maybeResume())
+    socket.on('close', () => {
+      if (this.#deadline !== undefined) clearTimeout(this.#deadline)
+    })
   }
 
   /** Reads `chunk` (the bytes the port sniffed arrive this way too); bad input ends the connection. */
@@ -78,6 +87,7 @@ export class RespConnection implements Session {
     if (this.#quitting) return
     try {
       this.#reader.feed(chunk)
+      this.#watchPartial()
     } catch (err) {
       this.#writer.error(err instanceof BurrowError ? `${err.code} ${err.message}` : 'ERR protocol error')
       this.#flush()
@@ -105,6 +115,23 @@ export class RespConnection implements Session {
     const ok = secrets.matches(secret)
     if (ok) this.#authenticated = true
     return ok
+  }
+
+  /**
+   * A command that is half-read must be whole within the request deadline, however slowly its
+   * bytes come (one a second would otherwise hold the connection, and its buffer, for ever).
+   */
+  #watchPartial(): void {
+    if (this.#reader.idle) {
+      if (this.#deadline !== undefined) clearTimeout(this.#deadline)
+      this.#deadline = undefined
+    } else if (this.#deadline === undefined) {
+      this.#deadline = setTimeout(() => {
+        this.#host.timedOut()
+        this.#socket.destroy()
+      }, this.#host.requestTimeoutMs)
+      this.#deadline.unref()
+    }
   }
 
   /** A command before authentication: tagged for a peer command with an id, else as Redis does. */

@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Secrets } from '../../security/secrets.ts'
 import { LF, STAR } from '../resp/constants.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
-import { RespConnection } from './connection.ts'
+import { type ConnectionHost, RespConnection } from './connection.ts'
 
 /** What the server needs from its node. */
 export interface NodeServerOptions {
@@ -29,11 +29,28 @@ export interface NodeServerOptions {
   readonly membership: ServedMembership
   /** What connections must present before anything runs (RESP `AUTH`; HTTP is the handler's). */
   readonly secrets: Secrets | undefined
+  /** The most connections open at once; more are closed as they come. */
+  readonly maxConnections: number
+  /**
+   * How long a request may take to arrive once it has begun: a connection's first line, a RESP
+   * command, an HTTP request's head. A sender slower than that is cut off (slowloris).
+   */
+  readonly requestTimeoutMs: number
+}
+
+/** Counters of the node's port, as found in `node.stats().server`. */
+export interface ServerStats {
+  /** Connections open now. */
+  connections: number
+  /** Connections closed on arrival because `maxConnections` were open. */
+  refused: number
+  /** Connections cut off because a request did not arrive whole within `requestTimeoutMs`. */
+  timedOut: number
 }
 
 /** The longest first line looked at to tell HTTP from RESP. */
 const SNIFF_BYTES = 8192
-/** A connection idle this long is dropped: before its protocol is known, and on HTTP. */
+/** An HTTP connection idle this long between requests is dropped. */
 const IDLE_TIMEOUT_MS = 30_000
 const HTTP_REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/1\.[01]\r?$/
 
@@ -47,14 +64,31 @@ export class NodeServer {
   readonly #resp = new Map<Socket, RespConnection>()
   /** The sockets handed to the HTTP server, with the requests each is serving now. */
   readonly #httpSockets = new Map<Socket, number>()
+  /** HTTP sockets waiting for a request's head, with the deadline for it. */
+  readonly #httpDeadlines = new Map<Socket, NodeJS.Timeout>()
+  readonly #connectionHost: ConnectionHost
+  readonly #counters = { refused: 0, timedOut: 0 }
   #closing = false
   #abortListen: (() => void) | undefined
 
   constructor(options: NodeServerOptions) {
     this.#options = options
+    this.#connectionHost = {
+      namespace: (name) => options.namespace(name),
+      maxFrameBytes: options.maxFrameBytes,
+      stats: () => options.stats(),
+      ring: () => options.ring(),
+      membership: options.membership,
+      secrets: options.secrets,
+      requestTimeoutMs: options.requestTimeoutMs,
+      timedOut: () => {
+        this.#counters.timedOut++
+      },
+    }
     this.#http = createHttpServer((req, res) => this.#serveHttp(req, res))
     // This server never listens itself (it is handed sockets), so Node's request and headers
-    // timeouts never start; an idle timeout per socket bounds slow or silent clients instead.
+    // timeouts never start: a deadline per request head (#awaitHead) and an idle timeout per
+    // socket bound slow or silent clients instead.
     this.#http.timeout = IDLE_TIMEOUT_MS
     this.#tcp = createServer({ noDelay: true }, (socket) => this.#accept(socket))
   }
@@ -106,9 +140,15 @@ export class NodeServer {
     })
   }
 
+  /** The port's counters, a fresh object. */
+  stats(): ServerStats {
+    return { connections: this.#sockets.size, ...this.#counters }
+  }
+
   /** Serves one HTTP request, counting it on its socket so close() can wait for it. */
   #serveHttp(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket
+    this.#clearHeadDeadline(socket)
     this.#httpSockets.set(socket, (this.#httpSockets.get(socket) ?? 0) + 1)
     if (this.#closing) res.shouldKeepAlive = false
     res.once('close', () => {
@@ -116,16 +156,44 @@ export class NodeServer {
       const busy = (this.#httpSockets.get(socket) ?? 1) - 1
       this.#httpSockets.set(socket, busy)
       if (this.#closing && busy === 0) socket.destroySoon()
+      else if (busy === 0 && !socket.destroyed) this.#awaitHead(socket) // the next request's head
     })
     this.#options.http(req, res)
   }
 
+  /** A request head must arrive whole within the deadline, however slowly its bytes come. */
+  #awaitHead(socket: Socket): void {
+    this.#clearHeadDeadline(socket)
+    const timer = setTimeout(() => this.#cutOff(socket), this.#options.requestTimeoutMs)
+    timer.unref()
+    this.#httpDeadlines.set(socket, timer)
+  }
+
+  #clearHeadDeadline(socket: Socket): void {
+    const timer = this.#httpDeadlines.get(socket)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    this.#httpDeadlines.delete(socket)
+  }
+
+  #cutOff(socket: Socket): void {
+    this.#counters.timedOut++
+    socket.destroy()
+  }
+
   #accept(socket: Socket): void {
+    if (this.#sockets.size >= this.#options.maxConnections) {
+      this.#counters.refused++
+      socket.destroy()
+      return
+    }
     this.#sockets.add(socket)
     socket.on('close', () => this.#sockets.delete(socket))
     socket.on('error', () => socket.destroy())
-    // A connection that sends nothing for a while is dropped before the protocol is known.
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy())
+    // The first line must come whole within the deadline, or the connection is dropped.
+    const sniffing = setTimeout(() => this.#cutOff(socket), this.#options.requestTimeoutMs)
+    sniffing.unref()
+    socket.on('close', () => clearTimeout(sniffing))
     let head: Buffer = Buffer.alloc(0)
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk])
@@ -135,16 +203,20 @@ export class NodeServer {
         return
       }
       socket.off('data', onData)
-      socket.setTimeout(0)
+      clearTimeout(sniffing)
       if (protocol === 'http') {
         this.#httpSockets.set(socket, 0)
-        socket.on('close', () => this.#httpSockets.delete(socket))
+        socket.on('close', () => {
+          this.#httpSockets.delete(socket)
+          this.#clearHeadDeadline(socket)
+        })
+        this.#awaitHead(socket)
         socket.pause()
         socket.unshift(head)
         this.#http.emit('connection', socket)
         socket.resume()
       } else {
-        const conn = new RespConnection(socket, this.#options)
+        const conn = new RespConnection(socket, this.#connectionHost)
         this.#resp.set(socket, conn)
         socket.on('close', () => this.#resp.delete(socket))
         conn.feed(head)

@@ -1,0 +1,124 @@
+import { connect, type Socket } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { closeAll, node, sleep } from './helpers.ts'
+import { command, talk } from './support/resp-talk.ts'
+
+const sockets: Socket[] = []
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy()
+  await closeAll()
+})
+
+/** A raw connection to `base`; resolves once connected. */
+async function raw(base: string): Promise<Socket> {
+  const { hostname, port } = new URL(base)
+  const socket = connect({ host: hostname, port: Number(port) })
+  sockets.push(socket)
+  socket.on('error', () => {})
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  return socket
+}
+
+/** Writes `bytes` one at a time, every `ms`, until they run out or the server closes the socket. */
+async function drip(socket: Socket, bytes: string, ms: number): Promise<void> {
+  for (const byte of bytes) {
+    if (socket.destroyed || socket.readableEnded) return
+    socket.write(byte)
+    await sleep(ms)
+  }
+}
+
+const closed = (socket: Socket) =>
+  new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())))
+
+async function servedNode(options: { maxConnections?: number; requestTimeoutMs?: number }) {
+  const n = node(options)
+  n.namespace('test', { load: (key) => `value of ${key}` })
+  await n.listen()
+  return n
+}
+
+describe('maxConnections', () => {
+  it('closes connections over the bound on arrival, counts them, and takes new ones once some close', async () => {
+    const n = await servedNode({ maxConnections: 2 })
+    const first = await talk(n.self)
+    const second = await talk(n.self)
+    sockets.push(first.socket, second.socket)
+    first.write(command('PING'))
+    second.write(command('PING'))
+    expect([...(await first.replies(1)), ...(await second.replies(1))]).toEqual(['PONG', 'PONG'])
+    const third = await raw(n.self)
+    await closed(third)
+    expect(n.stats().server).toMatchObject({ connections: 2, refused: 1 })
+    first.socket.destroy()
+    await first.closed
+    while (n.stats().server.connections > 1) await sleep(5)
+    const fourth = await talk(n.self)
+    sockets.push(fourth.socket)
+    fourth.write(command('PING'))
+    expect(await fourth.replies(1)).toEqual(['PONG'])
+  })
+})
+
+describe('requestTimeoutMs', () => {
+  it('cuts off a RESP command whose bytes come too slowly, however steadily they come', async () => {
+    const n = await servedNode({ requestTimeoutMs: 200 })
+    const socket = await raw(n.self)
+    const ended = closed(socket)
+    socket.write('*3\r\n$10\r\nBURROW.GET\r\n')
+    await drip(socket, '$4\r\ntest\r\n$1\r\nk\r\n'.repeat(20), 40) // ~15 s at this pace: bounded
+    await ended
+    expect(n.stats().server.timedOut).toBe(1)
+  })
+
+  it('lets a connection that sends whole commands, slowly, stay as long as it likes', async () => {
+    const n = await servedNode({ requestTimeoutMs: 150 })
+    const c = await talk(n.self)
+    sockets.push(c.socket)
+    for (let i = 0; i < 3; i++) {
+      c.write(command('BURROW.GET', 'test', `k${i}`))
+      expect(await c.replies(1)).toEqual([Buffer.from(`value of k${i}`)])
+      await sleep(200)
+    }
+    expect(n.stats().server.timedOut).toBe(0)
+  })
+
+  it('cuts off a connection whose first line does not come whole in time (silent, or dripped)', async () => {
+    const n = await servedNode({ requestTimeoutMs: 150 })
+    const silent = await raw(n.self)
+    const dripped = await raw(n.self)
+    const both = Promise.all([closed(silent), closed(dripped)])
+    await drip(dripped, 'GET /burrow/test/k HTTP/1.1', 30)
+    await both
+    expect(n.stats().server.timedOut).toBe(2)
+  })
+
+  it('cuts off an HTTP request whose head is dripped, and serves keep-alive requests that come whole', async () => {
+    const n = await servedNode({ requestTimeoutMs: 200 })
+    const socket = await raw(n.self)
+    let received = ''
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1')
+    })
+    socket.write('GET /burrow/test/a HTTP/1.1\r\nHost: x\r\n\r\n')
+    while (!received.includes('value of a')) await sleep(5)
+    await sleep(100) // idle between requests, within the deadline
+    socket.write('GET /burrow/test/b HTTP/1.1\r\nHost: x\r\n\r\n')
+    while (!received.includes('value of b')) await sleep(5)
+    const ended = closed(socket)
+    socket.write('GET /burrow/test/c HTTP/1.1\r\n')
+    await drip(socket, 'X-Slow: '.padEnd(400, 'z'), 30)
+    await ended
+    expect(received).not.toContain('value of c')
+    expect(n.stats().server.timedOut).toBe(1)
+  })
+
+  it('checks its options', () => {
+    expect(() => node({ maxConnections: 0 })).toThrow(
+      expect.objectContaining({ code: 'BURROW_ERR_BAD_OPTION' }),
+    )
+    expect(() => node({ requestTimeoutMs: 1 })).toThrow(
+      expect.objectContaining({ code: 'BURROW_ERR_BAD_OPTION' }),
+    )
+  })
+})
