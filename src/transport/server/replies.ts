@@ -35,3 +35,9 @@ export function errorText(err: unknown): string {
 
 /** The error text of a command naming a namespace this node does not have. */
 export const UNKNOWN_NAMESPACE = 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'
+
+/** An array of bulk strings, e.g. `COMMAND LIST`'s names. */
+export const writeBulks: Write<readonly string[]> = (writer, items) => {
+  writer.arrayHeader(items.length)
+  for (const item of items) writer.bulk(item)
+}
