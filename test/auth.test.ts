@@ -86,11 +86,12 @@ describe('RESP with auth', () => {
     expect(await cli('-a', SECRET, '--no-auth-warning', 'BURROW.GET', 'test', 'cli')).toBe('value of cli')
     expect(await cli('BURROW.GET', 'test', 'cli')).toMatch(/NOAUTH/)
 
-    const opts = { host: '127.0.0.1', port: Number(port), maxRetriesPerRequest: 0, enableReadyCheck: false }
+    // Default options otherwise: AUTH, then ioredis' ready check (INFO) on the authenticated connection.
+    const opts = { host: '127.0.0.1', port: Number(port), maxRetriesPerRequest: 0 }
     const good = new Redis({ ...opts, password: SECRET })
     cleanups.push(() => good.disconnect())
     expect(await good.call('BURROW.GET', 'test', 'io')).toBe('value of io')
-    const bad = new Redis({ ...opts, lazyConnect: true })
+    const bad = new Redis({ ...opts, enableReadyCheck: false, lazyConnect: true })
     cleanups.push(() => bad.disconnect())
     await bad.connect()
     await expect(bad.call('BURROW.GET', 'test', 'io')).rejects.toThrow(/NOAUTH/)
@@ -169,5 +170,25 @@ describe('secrets stay secret', () => {
       expect(err.code).toBe('BURROW_ERR_BAD_OPTION')
       expect(err.message).not.toMatch(/bare string secret|newline secret/)
     }
+  })
+})
+
+describe('HELLO with auth', () => {
+  it('HELLO 2 AUTH default <secret> authenticates; HELLO without it before AUTH is NOAUTH', async () => {
+    const n = await securedNode()
+    const c = await open(n.self)
+    c.write(
+      Buffer.concat([
+        command('HELLO', '2'),
+        command('HELLO', '2', 'AUTH', 'default', 'wrong'),
+        command('HELLO', '2', 'AUTH', 'default', SECRET),
+        command('BURROW.GET', 'test', 'h'),
+      ]),
+    )
+    const [noauth, wrong, hello, value] = await c.replies(4)
+    expect(noauth).toEqual(error(/^NOAUTH HELLO must be called/))
+    expect(wrong).toEqual(error(/^WRONGPASS /))
+    expect((hello as unknown[]).slice(0, 2)).toEqual([Buffer.from('server'), Buffer.from('burrow')])
+    expect(value).toEqual(Buffer.from('value of h'))
   })
 })

@@ -557,7 +557,7 @@ describe('the admin commands', () => {
       'PONG',
       Buffer.from('{"requests":3}'),
       [],
-      [],
+      [Buffer.from('save'), Buffer.from('')],
       new RespError("ERR unknown command 'NOSUCH'"),
       new RespError('ERR a command is an array of bulk strings'),
     ])

@@ -43,6 +43,8 @@ export interface Session {
    * attempt changes nothing). `undefined` when the node requires no authentication.
    */
   authenticate(secret: string | Uint8Array): boolean | undefined
+  /** Whether commands may run: the node requires no authentication, or the connection has it. */
+  readonly authenticated: boolean
 }
 
 /** One command of the table. */

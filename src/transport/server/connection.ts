@@ -108,6 +108,10 @@ export class RespConnection implements Session {
     return this.#host.ring()
   }
 
+  get authenticated(): boolean {
+    return this.#authenticated
+  }
+
   authenticate(secret: string | Uint8Array): boolean | undefined {
     const secrets = this.#host.secrets
     if (secrets === undefined) return undefined

@@ -41,3 +41,9 @@ export function parseId(arg: string): number | undefined {
   if (arg.length === 0 || arg.length > 15 || !/^[0-9]+$/.test(arg)) return undefined
   return Number(arg)
 }
+
+/** An array of bulk strings, e.g. `COMMAND LIST`'s names. */
+export const writeBulks: Write<readonly string[]> = (writer, items) => {
+  writer.arrayHeader(items.length)
+  for (const item of items) writer.bulk(item)
+}

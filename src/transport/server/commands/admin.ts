@@ -1,6 +1,5 @@
 /**
- * The commands that keep a session going: `PING`, `BURROW.STATS`, `BURROW.RING`, `QUIT`, and the `COMMAND` and
- * `CONFIG` that redis-cli and redis-benchmark send on connect.
+ * The commands that keep a session going: `PING`, `BURROW.STATS`, `BURROW.RING` and `QUIT`.
  *
  * @module
  */
@@ -39,21 +38,10 @@ const writeRing: Write<RingView> = (writer, view) => {
   writer.bulk('ring').bulk(view.ring)
 }
 
-/** `COMMAND`, `CONFIG` → an empty array, which is all redis-cli and redis-benchmark need. */
-function empty(session: Session): void {
-  session.reply(writeEmptyArray, undefined)
-}
-
-const writeEmptyArray: Write<undefined> = (writer) => {
-  writer.arrayHeader(0)
-}
-
 /** The admin commands of the table. */
 export const adminCommands: readonly Command[] = [
   { name: 'PING', binaryFrom: Number.POSITIVE_INFINITY, run: ping },
   { name: 'BURROW.STATS', binaryFrom: Number.POSITIVE_INFINITY, run: stats },
   { name: 'BURROW.RING', binaryFrom: Number.POSITIVE_INFINITY, run: ring },
   { name: 'QUIT', binaryFrom: Number.POSITIVE_INFINITY, run: (session) => session.quit(), beforeAuth: true },
-  { name: 'COMMAND', binaryFrom: Number.POSITIVE_INFINITY, run: empty },
-  { name: 'CONFIG', binaryFrom: Number.POSITIVE_INFINITY, run: empty },
 ]

@@ -10,10 +10,10 @@ import type { Command, Session, WriteTagged } from '../command.ts'
 import { parseId, writeError, writeSimple, writeTaggedError } from '../replies.ts'
 
 /** What Redis answers to `AUTH` when it has no password, word for word: clients recognise it. */
-const NO_PASSWORD =
+export const NO_PASSWORD =
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?'
 /** What Redis answers to a wrong password, word for word. */
-const WRONG_PASSWORD = 'WRONGPASS invalid username-password pair or user is disabled.'
+export const WRONG_PASSWORD = 'WRONGPASS invalid username-password pair or user is disabled.'
 
 /** `AUTH [username] secret` → `+OK`, or `-WRONGPASS …`. The username, when given, must be `default`. */
 function auth(session: Session, args: CommandArgs): void {
