@@ -6,6 +6,7 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ConnectionOptions, TlsOptions } from 'node:tls'
 import type { StoredValue } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
 import { LoadGate, type LoadGateStats } from './load-gate.ts'
@@ -114,6 +115,13 @@ export interface BurrowOptions {
    * @default 10000
    */
   requestTimeoutMs?: number
+  /**
+   * TLS, as node:tls options: `key` and `cert` (this node's), `ca` (to verify peers and, with
+   * `requestCert: true`, clients: mutual TLS). The port then speaks TLS only, `self` is an
+   * `https://` id, and `https://` peers are dialled with TLS and verified against `ca`.
+   * @default none: plain TCP, `http://` ids
+   */
+  tls?: TlsOptions
 }
 
 /** Options of warm hand-off (`new Burrow({ handoff })`). */
@@ -165,6 +173,7 @@ const KNOWN_OPTIONS = [
   'maxQueuedLoads',
   'maxConnections',
   'requestTimeoutMs',
+  'tls',
 ] as const
 
 /** Where `listen()` binds. */
@@ -197,6 +206,7 @@ export interface BurrowStats {
 }
 
 const DEFAULT_SELF = 'http://127.0.0.1:0'
+const DEFAULT_TLS_SELF = 'https://127.0.0.1:0'
 /** The most close() waits for each peer to acknowledge `BURROW.LEAVE`. */
 const LEAVE_TIMEOUT_MS = 1000
 /** The least time close() gives connections to write the replies they owe. */
@@ -251,6 +261,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   /** The bound on loader calls, shared by the namespaces. */
   #loads: LoadGate
   #serverLimits: { maxConnections: number; requestTimeoutMs: number }
+  /** This node's TLS options: the port speaks TLS only. */
+  #tls: TlsOptions | undefined
   /** The last server's counters, kept once it closed. */
   #serverStats: ServerStats = { connections: 0, refused: 0, timedOut: 0 }
   /** What clients and peers must present (`auth`); none: the port is open. */
@@ -263,7 +275,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     super()
     const opts = objectOption<BurrowOptions>('options', options)
     onlyKnownOptions('options', opts, KNOWN_OPTIONS)
-    this.#self = canonicalPeerId('self', opts.self ?? DEFAULT_SELF)
+    this.#self = canonicalPeerId(
+      'self',
+      opts.self ?? (opts.tls === undefined ? DEFAULT_SELF : DEFAULT_TLS_SELF),
+    )
     // Every running flight and many loaders listen on this signal; listeners leave when they settle.
     setMaxListeners(0, this.#closing.signal)
     this.#newRing = ringBuilder(opts)
@@ -283,6 +298,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const maxKeyBytes = integerOption('maxKeyBytes', opts.maxKeyBytes, 1024, 1, 65536)
     const maxFrameBytes = integerOption('maxFrameBytes', opts.maxFrameBytes, 32 * 1024 * 1024, 1024)
     this.#secrets = secretsOption(opts.auth)
+    this.#tls = tlsOption(opts.tls, this.#self)
     this.#serverLimits = {
       maxConnections: integerOption('maxConnections', opts.maxConnections, 10_000, 1, 10_000_000),
       requestTimeoutMs: integerOption('requestTimeoutMs', opts.requestTimeoutMs, 10_000, 10, 3_600_000),
@@ -293,6 +309,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       maxFrameBytes,
       signal: this.#closing.signal,
       secret: this.#secrets?.current,
+      tls: this.#tls === undefined ? undefined : clientTls(this.#tls),
     })
     this.#maxFrameBytes = maxFrameBytes
     this.#purges = new PurgeDelivery(
@@ -477,6 +494,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       maxFrameBytes: this.#maxFrameBytes,
       secrets: this.#secrets,
       ...this.#serverLimits,
+      tls: this.#tls,
       stats: () => this.stats(),
       membership: {
         left: (peer) => this.#peerLeft(canonicalPeerId('peer', peer)),
@@ -780,4 +798,37 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
   })
   await Promise.race([work, timeout])
   clearTimeout(timer)
+}
+
+/** The `tls` option, checked against `self`: TLS needs an `https://` id, and an `https://` id TLS. */
+function tlsOption(value: unknown, self: string): TlsOptions | undefined {
+  const secure = self.startsWith('https://')
+  if (value === undefined) {
+    if (secure) {
+      throw new BurrowError(
+        'BURROW_ERR_BAD_OPTION',
+        `option self is ${self}, an https:// id: give the tls option too`,
+      )
+    }
+    return undefined
+  }
+  const opts = objectOption<TlsOptions>('tls', value)
+  if (opts.key === undefined || opts.cert === undefined) {
+    throw new BurrowError('BURROW_ERR_BAD_OPTION', 'option tls must give key and cert (this node serves TLS)')
+  }
+  if (!secure) {
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      `with tls, option self must be an https:// id, received ${self}`,
+    )
+  }
+  return opts
+}
+
+/**
+ * What this node presents and trusts when it dials a peer: its `ca`, and its own certificate
+ * for peers that ask for one (mutual TLS).
+ */
+function clientTls(tls: TlsOptions): ConnectionOptions {
+  return { ca: tls.ca, cert: tls.cert, key: tls.key, passphrase: tls.passphrase, rejectUnauthorized: true }
 }

@@ -21,12 +21,24 @@ describe('peer ids', () => {
     for (const [spelling, canonical] of spellings) expect(canonicalPeerId('p', spelling)).toBe(canonical)
   })
 
-  it('gives the address to dial, IPv6 without brackets', () => {
-    expect(peerAddress('http://cache-1.internal:5001')).toEqual({ host: 'cache-1.internal', port: 5001 })
-    expect(peerAddress('http://[::1]:5001')).toEqual({ host: '::1', port: 5001 })
+  it('gives the address to dial, IPv6 without brackets, and whether to speak TLS', () => {
+    expect(peerAddress('http://cache-1.internal:5001')).toEqual({
+      host: 'cache-1.internal',
+      port: 5001,
+      tls: false,
+    })
+    expect(peerAddress('http://[::1]:5001')).toEqual({ host: '::1', port: 5001, tls: false })
+    expect(peerAddress('https://[::1]:5001')).toEqual({ host: '::1', port: 5001, tls: true })
   })
 
-  it('refuses anything but http://host:port, naming the option and what is wrong', () => {
+  it('keeps the scheme: https:// ids are canonical too, and distinct from http:// ones', () => {
+    expect(canonicalPeerId('peer', 'HTTPS://Cache-1:05001/')).toBe('https://cache-1:5001')
+    expect(canonicalPeerId('peer', 'https://cache-1:5001')).not.toBe(
+      canonicalPeerId('peer', 'http://cache-1:5001'),
+    )
+  })
+
+  it('refuses anything but http(s)://host:port, naming the option and what is wrong', () => {
     const refused: [unknown, string][] = [
       ['http://127.0.0.1', 'an explicit port'],
       ['http://10.0.0.2', 'an explicit port'],
@@ -35,7 +47,7 @@ describe('peer ids', () => {
       ['http://127.0.0.1:5001?x=1', 'no path, query'],
       ['http://127.0.0.1:5001#top', 'fragment'],
       ['http://user:pw@127.0.0.1:5001', 'no user name'],
-      ['ftp://127.0.0.1:5001', 'the scheme http'],
+      ['ftp://127.0.0.1:5001', 'the scheme http, or https with TLS'],
       ['127.0.0.1:5001', 'a base URL'],
       ['http://127.0.0.1:65536', 'a port from 0 to 65535'],
       ['http://:5001', 'host'],

@@ -4,7 +4,8 @@
  * slash, an upper-case host, an explicit default port or a zero-padded port do not put a node on
  * the ring twice (which made a node fetch its own keys from itself over TCP).
  *
- * Canonical form: `http://{host}:{port}` — the scheme, the host as the WHATWG URL parser writes it
+ * Canonical form: `http://{host}:{port}` (or `https://` for a node that serves TLS) — the scheme
+ * in lower case, the host as the WHATWG URL parser writes it
  * (lower case, IPv6 in brackets and compressed, IPv4 in dotted decimal), and the port in decimal,
  * always written. Nothing else: no user info, path, query or fragment.
  *
@@ -19,7 +20,8 @@ const PORT = /:([0-9]+)$/
 
 /**
  * The canonical spelling of the peer id `value`, given as option `name`; throws
- * `BURROW_ERR_BAD_OPTION` naming the option for anything that is not `http://host:port`.
+ * `BURROW_ERR_BAD_OPTION` naming the option for anything that is not `http://host:port` or
+ * `https://host:port`.
  *
  * @example
  * canonicalPeerId('self', 'HTTP://Cache-1.Internal:05001/') // 'http://cache-1.internal:5001'
@@ -34,7 +36,8 @@ export function canonicalPeerId(name: string, value: unknown): string {
   const shape = SHAPE.exec(value)
   if (shape === null) throw bad('a base URL: no path, query or fragment')
   const [, scheme, authority] = shape as unknown as [string, string, string]
-  if (scheme.toLowerCase() !== 'http') throw bad('the scheme http')
+  const lower = scheme.toLowerCase()
+  if (lower !== 'http' && lower !== 'https') throw bad('the scheme http, or https with TLS')
   if (authority.includes('@')) throw bad('no user name or password')
   const port = PORT.exec(authority)
   if (port === null) throw bad('an explicit port')
@@ -47,14 +50,18 @@ export function canonicalPeerId(name: string, value: unknown): string {
     throw bad('a valid host')
   }
   if (host === '') throw bad('a host')
-  return `http://${host}:${portNumber}`
+  return `${lower}://${host}:${portNumber}`
 }
 
-/** The host to connect to (IPv6 without its brackets) and the port of a canonical peer id. */
-export function peerAddress(id: string): { host: string; port: number } {
+/**
+ * The host to connect to (IPv6 without its brackets), the port, and whether to speak TLS
+ * (`https://`) of a canonical peer id.
+ */
+export function peerAddress(id: string): { host: string; port: number; tls: boolean } {
   const colon = id.lastIndexOf(':')
-  const host = id.slice('http://'.length, colon)
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(id.slice(colon + 1)) }
+  const tls = id.startsWith('https://')
+  const host = id.slice(tls ? 'https://'.length : 'http://'.length, colon)
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(id.slice(colon + 1)), tls }
 }
 
 /** The canonical peer id `id` with its port replaced by `port`. */

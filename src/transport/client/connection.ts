@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { connect, type Socket } from 'node:net'
+import { isIP, connect as netConnect, type Socket } from 'node:net'
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
 import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
 import { peerAddress } from '../../membership/peer-id.ts'
@@ -66,13 +67,26 @@ export class Connection {
   #destroyed = false
   readonly #flushNow = (): void => this.#flush()
 
-  constructor(peer: string, maxFrameBytes: number, events: ConnectionEvents) {
+  /**
+   * Dials `peer`: plain TCP for an `http://` id, TLS for an `https://` one, with `tls` (the CA
+   * to verify the peer with, and this node's certificate for mutual TLS).
+   */
+  constructor(
+    peer: string,
+    maxFrameBytes: number,
+    events: ConnectionEvents,
+    tls: ConnectionOptions | undefined,
+  ) {
     this.peer = peer
     this.#events = events
     this.#reader = new ReplyReader(maxFrameBytes, this.#onReply)
-    const { host, port } = peerAddress(peer)
-    this.#socket = connect({ host, port, noDelay: true })
-    this.#socket.on('connect', () => {
+    const { host, port, tls: secure } = peerAddress(peer)
+    // A TLS connection is up once its handshake is done (and the peer's certificate verified).
+    this.#socket = secure
+      ? tlsConnect({ ...tls, host, port, servername: isIP(host) === 0 ? host : undefined })
+      : netConnect({ host, port, noDelay: true })
+    if (secure) this.#socket.setNoDelay(true)
+    this.#socket.on(secure ? 'secureConnect' : 'connect', () => {
       this.#connected = true
       events.opened(this)
       this.#flush()

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ConnectionOptions } from 'node:tls'
 import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
@@ -35,6 +36,8 @@ export interface PeerClientOptions {
   signal: AbortSignal
   /** The secret presented first on every connection (`BURROW.AUTH`), when peers require one. */
   secret?: string
+  /** How `https://` peers are dialled: the CA that verifies them, a client certificate. */
+  tls?: ConnectionOptions
 }
 
 /** Counters of the peer client, as found in `node.stats().peerClient`. */
@@ -294,25 +297,30 @@ export class PeerClient {
       this.#pools.set(peer, pool)
     }
     if (pool.length < this.#options.connections) {
-      const conn = new Connection(peer, this.#options.maxFrameBytes, {
-        opened: (c) => {
-          if (this.#options.signal.aborted) return c.destroy(closed(peer, '', ''))
-          this.#counters.connectionsOpened++
-          this.#open.add(c)
+      const conn = new Connection(
+        peer,
+        this.#options.maxFrameBytes,
+        {
+          opened: (c) => {
+            if (this.#options.signal.aborted) return c.destroy(closed(peer, '', ''))
+            this.#counters.connectionsOpened++
+            this.#open.add(c)
+          },
+          closed: (c, refused) => {
+            this.#open.delete(c)
+            const list = this.#pools.get(peer)
+            if (list !== undefined) {
+              const at = list.indexOf(c)
+              if (at !== -1) list.splice(at, 1)
+            }
+            if (refused) this.#downUntil.set(peer, Date.now() + RECONNECT_DELAY_MS)
+          },
+          failed: (count) => {
+            this.#counters.failures += count
+          },
         },
-        closed: (c, refused) => {
-          this.#open.delete(c)
-          const list = this.#pools.get(peer)
-          if (list !== undefined) {
-            const at = list.indexOf(c)
-            if (at !== -1) list.splice(at, 1)
-          }
-          if (refused) this.#downUntil.set(peer, Date.now() + RECONNECT_DELAY_MS)
-        },
-        failed: (count) => {
-          this.#counters.failures += count
-        },
-      })
+        this.#options.tls,
+      )
       pool.push(conn)
       if (this.#options.secret !== undefined) this.#authenticate(conn)
       return conn

@@ -8,6 +8,7 @@
 import { Buffer } from 'node:buffer'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import type { Secrets } from '../../security/secrets.ts'
 import { LF, STAR } from '../resp/constants.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
@@ -36,6 +37,8 @@ export interface NodeServerOptions {
    * command, an HTTP request's head. A sender slower than that is cut off (slowloris).
    */
   readonly requestTimeoutMs: number
+  /** With these (node:tls options: key, cert, and ca for mutual TLS), the port speaks TLS only. */
+  readonly tls?: TlsOptions
 }
 
 /** Counters of the node's port, as found in `node.stats().server`. */
@@ -90,7 +93,21 @@ export class NodeServer {
     // timeouts never start: a deadline per request head (#awaitHead) and an idle timeout per
     // socket bound slow or silent clients instead.
     this.#http.timeout = IDLE_TIMEOUT_MS
-    this.#tcp = createServer({ noDelay: true }, (socket) => this.#accept(socket))
+    const accept = (socket: Socket): void => this.#accept(socket)
+    // With TLS, a connection is accepted once its handshake is done; the handshake itself has the
+    // request deadline, and the bound on connections counts handshakes too.
+    this.#tcp =
+      options.tls === undefined
+        ? createServer({ noDelay: true }, accept)
+        : createTlsServer(
+            { handshakeTimeout: options.requestTimeoutMs, ...options.tls, noDelay: true },
+            accept,
+          )
+    // Node closes connections over the bound itself (before any handshake) and says so with 'drop'.
+    this.#tcp.maxConnections = options.maxConnections
+    this.#tcp.on('drop', () => {
+      this.#counters.refused++
+    })
   }
 
   /** Binds `host:port` (port 0: any free port); resolves the bound address. */
