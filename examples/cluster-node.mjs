@@ -8,6 +8,7 @@
 //                   service name) ...
 //   BURROW_PEERS    ... or a fixed comma-separated list of peer ids
 //   BURROW_ORIGIN   where values come from: a URL with {key} in it (a 404 there is "not found")
+//   BURROW_SECRET   a shared secret every client and peer must present (AUTH / Bearer); none: open
 //
 // It leaves the cluster gracefully on SIGTERM (what Kubernetes and `docker compose stop` send).
 import { networkInterfaces } from 'node:os'
@@ -22,6 +23,7 @@ const node = new Burrow({
   peers: process.env.BURROW_DNS
     ? dnsPeers(process.env.BURROW_DNS, { port })
     : (process.env.BURROW_PEERS ?? '').split(',').filter(Boolean),
+  auth: process.env.BURROW_SECRET ? { secret: process.env.BURROW_SECRET } : undefined,
 })
 node.on('peers', (peers) => console.log(`ring: ${peers.join(' ')}`))
 node.on('peerSourceError', (err) => console.warn(`peer source: ${err.message}`))
