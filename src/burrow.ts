@@ -116,6 +116,12 @@ export interface BurrowOptions {
    */
   requestTimeoutMs?: number
   /**
+   * The most reply bytes a RESP client may leave unread: past it, a client that reads nothing for
+   * `requestTimeoutMs` is cut off, so one that sends and never reads cannot hold the node's
+   * memory. @default 67108864 (64 MiB)
+   */
+  maxReplyBufferBytes?: number
+  /**
    * TLS, as node:tls options: `key` and `cert` (this node's), `ca` (to verify peers and, with
    * `requestCert: true`, clients: mutual TLS). The port then speaks TLS only, `self` is an
    * `https://` id, and `https://` peers are dialled with TLS and verified against `ca`.
@@ -174,6 +180,7 @@ const KNOWN_OPTIONS = [
   'maxConnections',
   'requestTimeoutMs',
   'tls',
+  'maxReplyBufferBytes',
 ] as const
 
 /** Where `listen()` binds. */
@@ -260,11 +267,11 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #maxFrameBytes: number
   /** The bound on loader calls, shared by the namespaces. */
   #loads: LoadGate
-  #serverLimits: { maxConnections: number; requestTimeoutMs: number }
+  #serverLimits: { maxConnections: number; requestTimeoutMs: number; maxReplyBufferBytes: number }
   /** This node's TLS options: the port speaks TLS only. */
   #tls: TlsOptions | undefined
   /** The last server's counters, kept once it closed. */
-  #serverStats: ServerStats = { connections: 0, refused: 0, timedOut: 0 }
+  #serverStats: ServerStats = { connections: 0, refused: 0, timedOut: 0, overflowed: 0 }
   /** What clients and peers must present (`auth`); none: the port is open. */
   #secrets: Secrets | undefined
   #handler: ((req: IncomingMessage, res: ServerResponse, next?: () => void) => void) | undefined
@@ -302,6 +309,12 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     this.#serverLimits = {
       maxConnections: integerOption('maxConnections', opts.maxConnections, 10_000, 1, 10_000_000),
       requestTimeoutMs: integerOption('requestTimeoutMs', opts.requestTimeoutMs, 10_000, 10, 3_600_000),
+      maxReplyBufferBytes: integerOption(
+        'maxReplyBufferBytes',
+        opts.maxReplyBufferBytes,
+        64 * 1024 * 1024,
+        1024,
+      ),
     }
     this.#client = new PeerClient({
       timeoutMs: integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1),

@@ -31,6 +31,7 @@ beforeEach(async () => {
     secrets: undefined,
     maxConnections: 100,
     requestTimeoutMs: 10_000,
+    maxReplyBufferBytes: 1 << 26,
   })
   port = (await server.listen('127.0.0.1', 0)).port
 })

@@ -124,6 +124,7 @@ async function start(maxFrameBytes = 1 << 20): Promise<void> {
     secrets: undefined,
     maxConnections: 10_000,
     requestTimeoutMs: 10_000,
+    maxReplyBufferBytes: 1 << 26,
     membership: {
       left: (peer) => {
         if (peer === 'bad') throw new BurrowError('BURROW_ERR_BAD_OPTION', 'not a peer id')

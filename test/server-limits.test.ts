@@ -31,9 +31,13 @@ async function drip(socket: Socket, bytes: string, ms: number): Promise<void> {
 const closed = (socket: Socket) =>
   new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())))
 
-async function servedNode(options: { maxConnections?: number; requestTimeoutMs?: number }) {
+async function servedNode(options: {
+  maxConnections?: number
+  requestTimeoutMs?: number
+  maxReplyBufferBytes?: number
+}) {
   const n = node(options)
-  n.namespace('test', { load: (key) => `value of ${key}` })
+  n.namespace('test', { load: (key) => (key === 'big' ? 'x'.repeat(256 * 1024) : `value of ${key}`) })
   await n.listen()
   return n
 }
@@ -57,6 +61,28 @@ describe('maxConnections', () => {
     sockets.push(fourth.socket)
     fourth.write(command('PING'))
     expect(await fourth.replies(1)).toEqual(['PONG'])
+  })
+})
+
+describe('maxReplyBufferBytes', () => {
+  it('cuts off a client that sends and never reads, once its unread replies pass the bound', async () => {
+    const n = await servedNode({ maxReplyBufferBytes: 1 << 20, requestTimeoutMs: 200 })
+    const socket = await raw(n.self)
+    socket.pause() // never reads (so it will not see its own end either: the node's counter tells)
+    // 25 MB of replies asked for: more than the kernel's buffers and the node's bound together.
+    socket.write(Buffer.concat(Array.from({ length: 100 }, () => command('BURROW.GET', 'test', 'big'))))
+    while (n.stats().server.overflowed === 0) await sleep(20)
+    expect(n.stats().server).toMatchObject({ overflowed: 1, connections: 0 })
+  })
+
+  it('lets a client that reads take as many replies as it asks for, however many are waiting', async () => {
+    const n = await servedNode({ maxReplyBufferBytes: 1 << 20, requestTimeoutMs: 200 })
+    const c = await talk(n.self)
+    sockets.push(c.socket)
+    c.write(Buffer.concat(Array.from({ length: 40 }, () => command('BURROW.GET', 'test', 'big'))))
+    const replies = await c.replies(40)
+    expect(replies.every((r) => Buffer.isBuffer(r) && r.length === 256 * 1024)).toBe(true)
+    expect(n.stats().server.overflowed).toBe(0)
   })
 })
 

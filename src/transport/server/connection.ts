@@ -30,6 +30,10 @@ export interface ConnectionHost {
   readonly requestTimeoutMs: number
   /** A connection was cut off for sending a command too slowly. */
   timedOut(): void
+  /** The most reply bytes a connection may have waiting for its client to read them. */
+  readonly maxReplyBufferBytes: number
+  /** A connection was cut off for not reading its replies. */
+  overflowed(): void
 }
 
 /** Replies owed on one connection before it stops reading more commands. */
@@ -56,6 +60,8 @@ export class RespConnection implements Session {
   #authenticated: boolean
   /** Armed while a command is half-read: it must be whole by then. */
   #deadline: NodeJS.Timeout | undefined
+  /** Armed while more replies than the bound wait unread: the client must read some by then. */
+  #overflow: NodeJS.Timeout | undefined
   readonly #flushNow = (): void => this.#flush()
 
   constructor(socket: Socket, host: ConnectionHost) {
@@ -76,9 +82,14 @@ export class RespConnection implements Session {
       },
     })
     socket.on('data', (chunk: Buffer) => this.feed(chunk))
-    socket.on('drain', () => this.#maybeResume())
+    socket.on('drain', () => {
+      if (this.#overflow !== undefined) clearTimeout(this.#overflow)
+      this.#overflow = undefined
+      this.#maybeResume()
+    })
     socket.on('close', () => {
       if (this.#deadline !== undefined) clearTimeout(this.#deadline)
+      if (this.#overflow !== undefined) clearTimeout(this.#overflow)
     })
   }
 
@@ -256,6 +267,18 @@ export class RespConnection implements Session {
       // The peer reads slower than we answer: stop reading its commands until it catches up.
       this.#paused = true
       this.#socket.pause()
+    }
+    // Replies to commands read before the pause still come: a client that never reads would hold
+    // them all in memory. Past the bound, it has the request deadline to read some (a 'drain'),
+    // or it is cut off, as Redis cuts off slow clients past their soft limit.
+    if (this.#overflow === undefined && this.#socket.writableLength > this.#host.maxReplyBufferBytes) {
+      this.#overflow = setTimeout(() => {
+        this.#overflow = undefined
+        if (this.#socket.writableLength <= this.#host.maxReplyBufferBytes) return
+        this.#host.overflowed()
+        this.#socket.destroy()
+      }, this.#host.requestTimeoutMs)
+      this.#overflow.unref()
     }
   }
 

@@ -37,6 +37,8 @@ export interface NodeServerOptions {
    * command, an HTTP request's head. A sender slower than that is cut off (slowloris).
    */
   readonly requestTimeoutMs: number
+  /** The most reply bytes a RESP connection may have waiting to be read before it is cut off. */
+  readonly maxReplyBufferBytes: number
   /** With these (node:tls options: key, cert, and ca for mutual TLS), the port speaks TLS only. */
   readonly tls?: TlsOptions
 }
@@ -49,6 +51,8 @@ export interface ServerStats {
   refused: number
   /** Connections cut off because a request did not arrive whole within `requestTimeoutMs`. */
   timedOut: number
+  /** Connections cut off because their client left more than `maxReplyBufferBytes` of replies unread. */
+  overflowed: number
 }
 
 /** The longest first line looked at to tell HTTP from RESP. */
@@ -70,7 +74,7 @@ export class NodeServer {
   /** HTTP sockets waiting for a request's head, with the deadline for it. */
   readonly #httpDeadlines = new Map<Socket, NodeJS.Timeout>()
   readonly #connectionHost: ConnectionHost
-  readonly #counters = { refused: 0, timedOut: 0 }
+  readonly #counters = { refused: 0, timedOut: 0, overflowed: 0 }
   #closing = false
   #abortListen: (() => void) | undefined
 
@@ -86,6 +90,10 @@ export class NodeServer {
       requestTimeoutMs: options.requestTimeoutMs,
       timedOut: () => {
         this.#counters.timedOut++
+      },
+      maxReplyBufferBytes: options.maxReplyBufferBytes,
+      overflowed: () => {
+        this.#counters.overflowed++
       },
     }
     this.#http = createHttpServer((req, res) => this.#serveHttp(req, res))
