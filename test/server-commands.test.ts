@@ -590,6 +590,28 @@ describe('the admin commands', () => {
   })
 })
 
+describe('the bound on replies owed', () => {
+  it('runs no more than 4,096 commands ahead of their replies, even within one read, and the rest in order after', async () => {
+    const slow = gate()
+    ns.gates.set('k', slow.promise)
+    ns.entries.set('k', { value: 'v', ttlMs: -1 })
+    const c = await open()
+    const count = 4096 + 50
+    c.write(
+      Buffer.concat(
+        Array.from({ length: count }, (_, i) => command('BURROW.FETCH', String(i + 1), 'test', 'k')),
+      ),
+    )
+    while (ns.calls.length < 4096) await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(ns.calls.length).toBe(4096)
+    slow.open()
+    const replies = await c.replies(count)
+    expect(ns.calls.length).toBe(count)
+    expect(new Set(replies.map((r) => (r as unknown[])[0])).size).toBe(count)
+  })
+})
+
 describe('the port', () => {
   it('serves HTTP on the same port', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/anything`)

@@ -36,8 +36,9 @@ export interface ConnectionHost {
   overflowed(): void
 }
 
-/** Replies owed on one connection before it stops reading more commands. */
+/** Replies owed on one connection before it stops reading, and running, more commands. */
 const MAX_OWED = 4096
+const INVALID = 'ERR a command is an array of bulk strings'
 
 /** An untagged reply in its place in line: `write` is set once its answer is ready. */
 interface Slot {
@@ -58,6 +59,8 @@ export class RespConnection implements Session {
   #paused = false
   #quitting = false
   #authenticated: boolean
+  /** Commands read past the bound on replies owed, run once replies go out (`undefined`: an invalid one). */
+  #held: ({ command: Command | undefined; args: CommandArgs } | undefined)[] = []
   /** Armed while a command is half-read: it must be whole by then. */
   #deadline: NodeJS.Timeout | undefined
   /** Armed while more replies than the bound wait unread: the client must read some by then. */
@@ -73,12 +76,14 @@ export class RespConnection implements Session {
       lookup: lookupCommand,
       onCommand: (command, args) => {
         if (this.#quitting) return // nothing after QUIT is run
-        if (!this.#authenticated && command?.beforeAuth !== true) return this.#refuse(command, args)
-        if (command !== undefined) return command.run(this, args)
-        this.reply(writeError, `ERR unknown command '${(args[0] as string).slice(0, 64)}'`)
+        // At the bound on replies owed, the commands left in this read wait their turn, in order.
+        if (this.#owed >= MAX_OWED || this.#held.length > 0) this.#held.push({ command, args })
+        else this.#run(command, args)
       },
       onInvalid: () => {
-        if (!this.#quitting) this.reply(writeError, 'ERR a command is an array of bulk strings')
+        if (this.#quitting) return
+        if (this.#owed >= MAX_OWED || this.#held.length > 0) this.#held.push(undefined)
+        else this.reply(writeError, INVALID)
       },
     })
     socket.on('data', (chunk: Buffer) => this.feed(chunk))
@@ -91,6 +96,12 @@ export class RespConnection implements Session {
       if (this.#deadline !== undefined) clearTimeout(this.#deadline)
       if (this.#overflow !== undefined) clearTimeout(this.#overflow)
     })
+  }
+
+  #run(command: Command | undefined, args: CommandArgs): void {
+    if (!this.#authenticated && command?.beforeAuth !== true) return this.#refuse(command, args)
+    if (command !== undefined) return command.run(this, args)
+    this.reply(writeError, `ERR unknown command '${(args[0] as string).slice(0, 64)}'`)
   }
 
   /** Reads `chunk` (the bytes the port sniffed arrive this way too); bad input ends the connection. */
@@ -292,6 +303,13 @@ export class RespConnection implements Session {
   #maybeResume(): void {
     if (this.#quitting) return
     if (this.#paused && this.#owed < MAX_OWED / 2 && !this.#socket.writableNeedDrain) {
+      // The commands held back go first, as far as the bound lets them.
+      while (this.#held.length > 0 && this.#owed < MAX_OWED && !this.#quitting) {
+        const held = this.#held.shift()
+        if (held === undefined) this.reply(writeError, INVALID)
+        else this.#run(held.command, held.args)
+      }
+      if (this.#held.length > 0 || this.#quitting) return
       this.#paused = false
       this.#socket.resume()
     }
