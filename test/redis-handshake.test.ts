@@ -90,20 +90,36 @@ describe('HELLO', () => {
     expect(name).toEqual(Buffer.from('worker-1'))
   })
 
-  it('HELLO 3 (and any version but 2) is refused with NOPROTO, options or not, and the connection goes on in RESP2', async () => {
-    expect(
-      await ask(
-        ['HELLO', '3'],
-        ['HELLO', '3', 'AUTH', 'default', 'secret', 'SETNAME', 'x'],
-        ['HELLO', '1'],
-        ['PING'],
-      ),
-    ).toEqual([
-      err('NOPROTO unsupported protocol version: burrow speaks RESP2 only'),
-      err('NOPROTO unsupported protocol version: burrow speaks RESP2 only'),
-      err('NOPROTO unsupported protocol version: burrow speaks RESP2 only'),
+  it('HELLO 1 (any version but 2 and 3) is refused with NOPROTO, and the connection goes on in RESP2', async () => {
+    expect(await ask(['HELLO', '1'], ['HELLO', '4', 'SETNAME', 'x'], ['PING'])).toEqual([
+      err('NOPROTO unsupported protocol version: burrow speaks RESP2 and RESP3'),
+      err('NOPROTO unsupported protocol version: burrow speaks RESP2 and RESP3'),
       'PONG',
     ])
+  })
+
+  it('HELLO 3 answers a RESP3 map and switches the connection: nil is _, CONFIG GET a map; HELLO 2 switches back', async () => {
+    const c = await open()
+    c.socket.removeAllListeners('data') // read the raw bytes: the test parser speaks RESP2
+    let bytes = ''
+    c.socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.toString('latin1')
+    })
+    c.write(
+      Buffer.concat([
+        command('HELLO', '3'),
+        command('CLIENT', 'GETNAME'),
+        command('CONFIG', 'GET', 'save'),
+        command('HELLO', '2'),
+        command('CLIENT', 'GETNAME'),
+      ]),
+    )
+    const helloMap = `%7\r\n$6\r\nserver\r\n$6\r\nburrow\r\n$7\r\nversion\r\n$${VERSION.length}\r\n${VERSION}\r\n$5\r\nproto\r\n:3\r\n`
+    while (!bytes.includes('$-1\r\n')) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(bytes.startsWith(helloMap)).toBe(true)
+    const afterHello = bytes.slice(bytes.indexOf('*0\r\n') + 4)
+    expect(afterHello.startsWith('_\r\n%1\r\n$4\r\nsave\r\n$0\r\n\r\n*14\r\n')).toBe(true)
+    expect(bytes.endsWith('$-1\r\n')).toBe(true)
   })
 
   it('refuses a version that is not a number, a malformed option, AUTH (no password here: as AUTH answers) and a bad name', async () => {

@@ -28,6 +28,10 @@ export const ZERO = 0x30
 export const NINE = 0x39
 /** The digit `1`, as in the nil bulk string `$-1`. */
 export const ONE = 0x31
+/** `%`: a map (RESP3, written only to a connection that asked for it with `HELLO 3`). */
+export const PERCENT = 0x25
+/** `_`: null (RESP3's nil). */
+export const UNDERSCORE = 0x5f
 
 /** The longest header (or inline) line, without its line ending, as Redis bounds inline commands. */
 export const MAX_LINE_BYTES = 64 * 1024

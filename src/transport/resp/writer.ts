@@ -7,7 +7,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { BurrowError, describe } from '../../errors.ts'
-import { COLON, CR, DOLLAR, LF, MINUS, ONE, PLUS, STAR, ZERO } from './constants.ts'
+import { COLON, CR, DOLLAR, LF, MINUS, ONE, PERCENT, PLUS, STAR, UNDERSCORE, ZERO } from './constants.ts'
 
 /** A writer's first slab; it doubles, up to {@link MAX_SLAB_BYTES}, when a tick needs more. */
 const FIRST_SLAB_BYTES = 4096
@@ -106,8 +106,29 @@ export class RespWriter {
     return this
   }
 
-  /** Appends the nil bulk string, `$-1\r\n`: "no value". */
+  /**
+   * Writes RESP3 where it differs from RESP2 (a connection that asked `HELLO 3`): nil as `_`, and
+   * maps as `%`. Everything else is the same in both.
+   */
+  resp3 = false
+
+  /**
+   * Appends the header of a map of `n` pairs: `%n\r\n` in RESP3, else `*2n\r\n` (names and values in
+   * turn, RESP2's way to send a map).
+   */
+  mapHeader(n: number): this {
+    if (!this.resp3) return this.arrayHeader(2 * n)
+    if (!Number.isSafeInteger(n) || n < 0) throw unencodable(n, 'a map size')
+    this.#header(PERCENT, n)
+    return this
+  }
+
+  /** Appends the nil bulk string, `$-1\r\n`: "no value" (`_\r\n` in RESP3). */
   nil(): this {
+    if (this.resp3) {
+      this.#line(UNDERSCORE, '')
+      return this
+    }
     this.#reserve(5)
     const buf = this.#buf
     const at = this.#end

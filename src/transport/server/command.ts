@@ -45,6 +45,8 @@ export interface Session {
   authenticate(secret: string | Uint8Array): boolean | undefined
   /** Whether commands may run: the node requires no authentication, or the connection has it. */
   readonly authenticated: boolean
+  /** The protocol replies are written in: 2, or 3 once the reply to `HELLO 3` went out. */
+  readonly protocol: 2 | 3
 }
 
 /** One command of the table. */

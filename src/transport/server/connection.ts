@@ -134,6 +134,11 @@ export class RespConnection implements Session {
     return this.#authenticated
   }
 
+  get protocol(): 2 | 3 {
+    return this.#writer.resp3 ? 3 : 2
+  }
+
+
   authenticate(secret: string | Uint8Array): boolean | undefined {
     const secrets = this.#host.secrets
     if (secrets === undefined) return undefined

@@ -1,7 +1,7 @@
 /**
  * What Redis clients send as they connect, answered so that they get through their handshake with
- * their default options: `HELLO`, `CLIENT`, `SELECT` and `ECHO`. burrow speaks RESP2 only: `HELLO
- * 3` is refused with `-NOPROTO`, the error that clients which can fall back to RESP2 fall back on.
+ * their default options: `HELLO`, `CLIENT`, `SELECT` and `ECHO`. A connection speaks RESP2 until it
+ * asks `HELLO 3`; then nils and maps go out as RESP3 writes them (the other types are the same).
  *
  * @module
  */
@@ -40,7 +40,6 @@ function clientOf(session: Session): ClientState {
 const PRINTABLE = /^[!-~]*$/
 const INTEGER = /^[+-]?\d+$/
 /** The one protocol version burrow speaks. */
-const RESP2 = 2
 const HELLO_USAGE = 'ERR usage: HELLO [protover [AUTH username password] [SETNAME name]]'
 /** Redis' words for a HELLO before authentication. */
 const HELLO_NOAUTH =
@@ -54,6 +53,7 @@ const HELLO_NOAUTH =
  */
 function hello(session: Session, args: CommandArgs): void {
   let name: string | undefined
+  let version: number = session.protocol
   if (args.length > 1) {
     const protover = args[1] as string
     if (!INTEGER.test(protover))
@@ -70,8 +70,9 @@ function hello(session: Session, args: CommandArgs): void {
         return session.reply(writeError, HELLO_USAGE)
       }
     }
-    if (Number(protover) !== RESP2) {
-      return session.reply(writeError, 'NOPROTO unsupported protocol version: burrow speaks RESP2 only')
+    version = Number(protover)
+    if (version !== 2 && version !== 3) {
+      return session.reply(writeError, 'NOPROTO unsupported protocol version: burrow speaks RESP2 and RESP3')
     }
     if (auth !== undefined) {
       const ok = auth.user === 'default' ? session.authenticate(auth.secret) : false
@@ -83,12 +84,17 @@ function hello(session: Session, args: CommandArgs): void {
   if (!session.authenticated) return session.reply(writeError, HELLO_NOAUTH)
   const state = clientOf(session)
   if (name !== undefined) state.name = name
-  session.reply(writeHello, state.id)
+  session.reply(writeHello, { id: state.id, version: version as 2 | 3 })
 }
 
-const writeHello: Write<number> = (writer, id) => {
-  writer.arrayHeader(14).bulk('server').bulk('burrow').bulk('version').bulk(VERSION)
-  writer.bulk('proto').integer(RESP2).bulk('id').integer(id)
+/**
+ * The reply to `HELLO`, in the protocol it asked for: the switch is made as this reply is
+ * written, so replies owed to earlier commands keep the protocol they were asked in.
+ */
+const writeHello: Write<{ id: number; version: 2 | 3 }> = (writer, { id, version }) => {
+  writer.resp3 = version === 3
+  writer.mapHeader(7).bulk('server').bulk('burrow').bulk('version').bulk(VERSION)
+  writer.bulk('proto').integer(version).bulk('id').integer(id)
   writer.bulk('mode').bulk('standalone').bulk('role').bulk('master').bulk('modules').arrayHeader(0)
 }
 
@@ -154,13 +160,13 @@ const client = withSubcommands('CLIENT', {
   INFO: {
     usage: 'INFO',
     args: [0, 0],
-    run: (session) => session.reply(writeValue, describe(clientOf(session))),
+    run: (session) => session.reply(writeValue, describe(clientOf(session), session.protocol)),
   },
 })
 
 /** The connection as one line of `field=value` pairs, as `CLIENT INFO` gives it. */
-function describe(state: ClientState): string {
-  return `id=${state.id} name=${state.name} db=0 resp=${RESP2} lib-name=${state.libName} lib-ver=${state.libVer}\n`
+function describe(state: ClientState, protocol: 2 | 3): string {
+  return `id=${state.id} name=${state.name} db=0 resp=${protocol} lib-name=${state.libName} lib-ver=${state.libVer}\n`
 }
 
 /** The handshake commands of the table. */

@@ -76,6 +76,12 @@ const SETTINGS: readonly (readonly [string, string])[] = [
   ['save', ''],
 ]
 
+/** Names and values: a map in RESP3, names and values in turn in RESP2. */
+const writePairs: Write<readonly (readonly [string, string])[]> = (writer, pairs) => {
+  writer.mapHeader(pairs.length)
+  for (const [name, value] of pairs) writer.bulk(name).bulk(value)
+}
+
 /** `CONFIG GET pattern [pattern ...]` → names and values in turn; `CONFIG SET` → an error. */
 const config = withSubcommands('CONFIG', {
   GET: {
@@ -84,7 +90,7 @@ const config = withSubcommands('CONFIG', {
     run: (session, args) => {
       const patterns = args.slice(2) as string[]
       const found = SETTINGS.filter(([name]) => patterns.some((pattern) => globMatch(pattern, name)))
-      session.reply(writeBulks, found.flat())
+      session.reply(writePairs, found)
     },
   },
   SET: {
