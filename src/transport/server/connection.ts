@@ -138,7 +138,6 @@ export class RespConnection implements Session {
     return this.#writer.resp3 ? 3 : 2
   }
 
-
   authenticate(secret: string | Uint8Array): boolean | undefined {
     const secrets = this.#host.secrets
     if (secrets === undefined) return undefined
