@@ -220,6 +220,8 @@ const LEAVE_TIMEOUT_MS = 1000
 const REPLY_GRACE_MS = 100
 /** Keys a peer may be owed purges for, per peer, before it is owed a flush of the namespace instead. */
 const MAX_OWED_PURGES_PER_PEER = 10_000
+/** Hand-off asks in a row that may find nothing before the window closes early. */
+const HANDOFF_GIVE_UP = 256
 
 /**
  * One burrow node. Usually one per process; two in one process are two independent nodes.
@@ -251,6 +253,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #handoffUntil = 0
   /** The window is open but its ring not built yet: it is built by the first miss that asks. */
   #handoffStale = false
+  /** Hand-off asks in a row that found nothing. */
+  #handoffMisses = 0
   #handoff: Required<HandoffOptions> | undefined
   /** Set by close(): the node leaves (probes of it fail) while gets in flight finish. */
   #leaving = false
@@ -338,11 +342,15 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     let wasDown = new Set<string>()
     this.#liveness = createLiveness(opts.liveness, {
       ping: (peer, timeoutMs) => this.#client.ping(peer, timeoutMs),
+      // A peer that stopped answering: what waits on it fails over now, not at its deadline. (One
+      // that said it leaves still answers what it was asked.)
+      unreachable: (peer) => this.#client.abandon(peer),
       changed: (down) => {
         // A peer back from down gets the purges it missed before anything else.
         for (const peer of wasDown) {
           if (!down.has(peer) && this.#members.includes(peer)) this.#purges.peerUp(peer)
         }
+
         wasDown = new Set(down)
         this.#rebuild()
       },
@@ -381,6 +389,12 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       },
       owe: (peer, namespace, key) => this.#purges.record(peer, namespace, key),
       previousOwner: (key) => this.#previousOwner(key),
+      handedOff: (hit) => {
+        this.#handoffMisses = hit ? 0 : this.#handoffMisses + 1
+        // A window where nothing is found (a cluster forming cold) costs every miss a round trip:
+        // after a long run of misses it closes early.
+        if (this.#handoffMisses >= HANDOFF_GIVE_UP) this.#closeHandoff()
+      },
       peek: (peer, namespace, key, signal) =>
         this.#client.peek(peer, namespace, key, signal, this.#handoff?.timeoutMs ?? 0),
     }
@@ -470,15 +484,20 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     // Built when first asked: a ring change costs one ring build, not two.
     this.#handoffRing = undefined
     this.#handoffStale = true
+    this.#handoffMisses = 0
     this.#handoffUntil = Date.now() + this.#handoff.windowMs
+  }
+
+  #closeHandoff(): void {
+    this.#handoffRing = undefined
+    this.#handoffStale = false
   }
 
   /** For a key this node owns: the peer that would own it without this node, while the window is open. */
   #previousOwner(key: string): string | undefined {
     if (this.#handoffRing === undefined && !this.#handoffStale) return undefined
     if (Date.now() > this.#handoffUntil) {
-      this.#handoffRing = undefined
-      this.#handoffStale = false
+      this.#closeHandoff()
       return undefined
     }
     if (this.#handoffStale) {

@@ -160,6 +160,20 @@ describe('warm hand-off', () => {
     }
   })
 
+  it('closes the window early when asks keep finding nothing (a cluster that forms cold)', async () => {
+    const { nodes, namespaces } = await cluster(2, { namespace: { hot: false } })
+    const cold = Array.from({ length: 4000 }, (_, i) => `cold:${i}`).filter(
+      (k) => nodes[1]!.ownerOf(k) === nodes[1]!.self,
+    )
+    for (const key of cold.slice(0, 400)) await namespaces[1]!.get(key)
+    // 256 asks in a row found nothing: the next misses went straight to the loader.
+    expect(nodes[1]!.stats().namespaces['test']).toMatchObject({
+      handoffMisses: 256,
+      handoffHits: 0,
+      localLoads: 400,
+    })
+  })
+
   it('rejects bad hand-off options', () => {
     expect(() => node({ handoff: { windowMs: -1 } })).toThrow(
       expect.objectContaining({ code: 'BURROW_ERR_BAD_OPTION' }),

@@ -39,6 +39,7 @@ describe('the prober', () => {
   it('one lost probe is not death: a peer is down after two failures in a row, and up after one answer', async () => {
     const answers: boolean[] = [false, true, false, false, true]
     const events: string[][] = []
+    const unreachable: string[] = []
     let done!: () => void
     const finished = new Promise<void>((resolve) => (done = resolve))
     const liveness = new Liveness(
@@ -53,6 +54,7 @@ describe('the prober', () => {
               : Promise.reject(new Error('no'))
         },
         changed: (down) => events.push([...down]),
+        unreachable: (peer) => unreachable.push(peer),
       },
       { intervalMs: 10, timeoutMs: 10, maxProbes: 1 },
     )
@@ -61,6 +63,25 @@ describe('the prober', () => {
     liveness.stop()
     // false,true: retried at once and answered, so never down; false,false: down; true: back.
     expect(events).toEqual([['http://b:1'], []])
+    expect(unreachable).toEqual(['http://b:1'])
+  })
+
+  it('a peer that says it leaves is down too, but not unreachable: what it was asked, it still answers', () => {
+    const unreachable: string[] = []
+    const events: string[][] = []
+    const liveness = new Liveness(
+      {
+        ping: () => new Promise(() => {}),
+        changed: (down) => events.push([...down]),
+        unreachable: (p) => unreachable.push(p),
+      },
+      { intervalMs: 60_000, timeoutMs: 10, maxProbes: 1 },
+    )
+    liveness.watch(['http://b:1'])
+    liveness.left('http://b:1')
+    liveness.stop()
+    expect(events).toEqual([['http://b:1']])
+    expect(unreachable).toEqual([])
   })
 
   it('probes at most maxProbes peers an interval, taking turns', async () => {
@@ -72,6 +93,7 @@ describe('the prober', () => {
           return Promise.resolve()
         },
         changed: () => {},
+        unreachable: () => {},
       },
       { intervalMs: 10, timeoutMs: 10, maxProbes: 2 },
     )
@@ -129,6 +151,24 @@ describe('liveness across nodes', () => {
     expect(observer.stats().peerClient.timeouts).toBe(0)
     frozen.thaw()
     expect(await ringWhere(observer, (ring) => ring.includes(frozen.self))).toContain(frozen.self)
+  })
+
+  it('a get already waiting on an owner that freezes fails over when the owner is found down, not at its deadline', async () => {
+    const [owner] = await Promise.all([ChildNode.start()])
+    children.push(owner!)
+    // A 20 s peer deadline: the test's own timeout fails it if the get waits for it.
+    const asker = node({ liveness: fast, peerTimeoutMs: 20_000, handoff: false })
+    const ns = asker.namespace('test', { load: (key) => `here ${key}` })
+    await asker.listen()
+    const peers = [asker.self, owner!.self]
+    await owner!.setPeers(peers)
+    asker.setPeers(peers)
+    const key = Array.from({ length: 300 }, (_, i) => `w${i}`).find((k) => asker.ownerOf(k) === owner!.self)!
+    owner!.freeze()
+    const get = ns.get(key)
+    expect(await get).toBe(`here ${key}`)
+    expect(asker.stats().namespaces['test']).toMatchObject({ fallbackLoads: 1 })
+    expect(asker.stats().down).toEqual([owner!.self])
   })
 
   it('liveness: false keeps every listed peer on the ring', async () => {

@@ -30,6 +30,7 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
     suspect: () => {},
     remoteOwner: () => owner,
     previousOwner: () => undefined,
+    handedOff: () => {},
     owe: () => {},
     peek: () => Promise.reject(new Error('not used')),
     fetch: () => Promise.reject(new Error('not used')),

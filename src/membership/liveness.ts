@@ -29,6 +29,8 @@ export interface LivenessHost {
   ping(peer: string, timeoutMs: number): Promise<void>
   /** Called after a peer went down or came back, with the set of peers down now. */
   changed(down: ReadonlySet<string>): void
+  /** `peer` failed its probes and is down now (not called for a peer that said it leaves). */
+  unreachable(peer: string): void
 }
 
 /** Probes one node's peers. */
@@ -130,6 +132,7 @@ export class Liveness {
         if (!this.#down.has(peer)) {
           this.#down.add(peer)
           this.#host.changed(this.#down)
+          this.#host.unreachable(peer)
         }
       },
     )

@@ -30,6 +30,8 @@ export interface NamespaceHost {
    * hand-off); `undefined` otherwise.
    */
   previousOwner(key: string): string | undefined
+  /** A hand-off ask was answered from the previous owner's cache (`true`), or not. */
+  handedOff(hit: boolean): void
   /** Asks `peer`'s caches only for `key` (a short deadline); `undefined` when they miss. */
   peek(peer: string, namespace: string, key: string, signal: AbortSignal): Promise<Answer | undefined>
   /**

@@ -210,6 +210,7 @@ export class ReadPath<V> {
       const answer = await this.#host.peek(previous, this.#config.name, key, this.#host.signal)
       if (answer !== undefined) {
         this.#counters.handoffHits++
+        this.#host.handedOff(true)
         return answer
       }
     } catch (err) {
@@ -218,6 +219,7 @@ export class ReadPath<V> {
       // An unreachable previous owner is no worse than a cold one: the loader answers.
     }
     this.#counters.handoffMisses++
+    this.#host.handedOff(false)
     return this.#loads.load(key)
   }
 

@@ -220,6 +220,16 @@ export class PeerClient {
     ) as Promise<unknown> as Promise<void>
   }
 
+  /**
+   * `peer` was found down: its requests in flight fail now with `BURROW_ERR_PEER_UNAVAILABLE`
+   * (their callers fall back) instead of waiting out their deadline, and its connections close.
+   */
+  abandon(peer: string): void {
+    const pool = this.#pools.get(peer)
+    if (pool === undefined) return
+    for (const conn of [...pool]) conn.destroy(unavailable(peer, '', '', 'it was found down'))
+  }
+
   /** Closes the connections of peers not in `peers`; their pending requests fail. */
   retain(peers: ReadonlySet<string>): void {
     for (const [peer, pool] of this.#pools) {
