@@ -344,6 +344,22 @@ describe('RespParser', () => {
       expect(parse(stream, { maxFrameBytes: 2048 })).toHaveLength(1)
     })
 
+    it('refuses a frame over maxFrameBytes the same whether it arrives in one chunk or in pieces', () => {
+      const integers = Buffer.from(`*20\r\n${':1\r\n'.repeat(20)}`) // 85 bytes, no bulk string in it
+      const line = Buffer.from(`PING ${'x'.repeat(59)}\r\n`) // 66 bytes
+      for (const [stream, options] of [
+        [integers, {}],
+        [line, { inline: true }],
+      ] as const) {
+        for (const chunks of [[stream], bytewise(stream), cut(stream, [40])]) {
+          expect(burrowErrorOf(() => parse(chunks, { maxFrameBytes: 64, ...options })).code).toBe(
+            'BURROW_ERR_FRAME_TOO_LARGE',
+          )
+        }
+        expect(parse(stream, { maxFrameBytes: stream.length, ...options })).toHaveLength(1)
+      }
+    })
+
     it('refuses a 100 KiB line without CRLF, whole or in small chunks, with or without inline', () => {
       for (const start of ['+', '-', ':', '$', '*']) {
         const line = Buffer.concat([Buffer.from(start), Buffer.alloc(100 * 1024, '1')])

@@ -380,6 +380,8 @@ export class RespParser {
       for (;;) {
         const depth = arrays.length
         if (depth === 0) {
+          // Checked here too, not only where a chunk ends: a frame is refused however it is cut.
+          this.#checkFrameSize(this.#frameBytes + (pos - frameStart))
           this.#frameBytes = 0
           this.#frameElements = 0
           frameStart = pos
