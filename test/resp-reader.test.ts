@@ -703,6 +703,13 @@ describe('CommandReader', () => {
     ])
   })
 
+  it('reads a simple string in a command as the bulk string of the same bytes: text or bytes where the table says', () => {
+    const stream = Buffer.from('*4\r\n+SET\r\n+k\xff\r\n$2\r\nns\r\n+v\xff\r\n', 'latin1')
+    const expected = [{ command: 'SET', args: ['SET', 'k\udcff', 'ns', Buffer.from([0x76, 0xff])] }]
+    expect(read([stream])).toEqual(expected)
+    expect(read(bytewise(stream))).toEqual(expected)
+  })
+
   it('looks a command up once when it arrives whole', () => {
     const { commands, lookups } = reader()
     commands.feed(Buffer.concat([command('GET', 'a', 'b'), command('SET', 'a', 'b', 'c'), command('NOPE')]))

@@ -90,9 +90,10 @@ export interface RespParserOptions {
    * Command mode. Given, the bulk strings of a top-level array (and the words of an inline
    * command) are JS strings decoded from UTF-8 up to the index this returns for the first one,
    * the command's name, and Buffers from that index on. It is called once per command.
-   * Without it, every bulk string is a Buffer. Bytes that are not UTF-8 are not replaced: each
-   * becomes a lone surrogate (U+DC80 to U+DCFF), so the text is not well-formed and different
-   * bytes never decode to the same text.
+   * Without it, every bulk string is a Buffer. A simple string in a command is read as the bulk
+   * string of the same bytes. Bytes that are not UTF-8 are not replaced: each becomes a lone
+   * surrogate (U+DC80 to U+DCFF), so the text is not well-formed and different bytes never
+   * decode to the same text.
    */
   binaryFrom?: (name: string) => number
   /**
@@ -352,8 +353,11 @@ export class RespParser {
             this.#suspendLine(buf, pos, end, frameStart)
             return
           }
-          const text = buf.toString('utf8', pos + 1, cr)
-          value = type === PLUS ? text : new RespError(text)
+          if (type === MINUS) value = new RespError(buf.toString('utf8', pos + 1, cr))
+          else if (this.#binaryFrom === undefined || arrays.length !== 1)
+            value = buf.toString('utf8', pos + 1, cr)
+          // In a command, a simple string stands for the bulk string of the same bytes.
+          else value = this.#isText() ? textOf(buf, pos + 1, cr) : copyOf(buf, pos + 1, cr)
           pos = cr + 2
         } else if (this.#inline && arrays.length === 0) {
           const lf = buf.indexOf(LF, pos)
