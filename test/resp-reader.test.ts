@@ -76,6 +76,34 @@ function command(...args: (string | Uint8Array)[]): Buffer {
 
 const writer = (): RespWriter => new RespWriter()
 
+/**
+ * The text a command's text argument must arrive as, worked out apart from the reader: each
+ * well-formed UTF-8 sequence decoded (found with a strict decoder), each other byte the lone
+ * surrogate U+DC00 + byte.
+ */
+function expectedText(bytes: Uint8Array): string {
+  const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+  let text = ''
+  for (let i = 0; i < bytes.length; ) {
+    let decoded: string | undefined
+    let n = 1
+    for (; n <= 4 && i + n <= bytes.length; n++) {
+      try {
+        decoded = strict.decode(bytes.subarray(i, i + n))
+        break
+      } catch {}
+    }
+    if (decoded === undefined) {
+      text += String.fromCharCode(0xdc00 + bytes[i]!)
+      i++
+    } else {
+      text += decoded
+      i += n
+    }
+  }
+  return text
+}
+
 const line = fc.string({ unit: 'grapheme', maxLength: 20 }).map((s) => s.replace(/[\r\n]/g, ' '))
 const leaf: fc.Arbitrary<RespValue> = fc.oneof(
   line,
@@ -314,6 +342,22 @@ describe('RespParser', () => {
         'BURROW_ERR_FRAME_TOO_LARGE',
       )
       expect(parse(stream, { maxFrameBytes: 2048 })).toHaveLength(1)
+    })
+
+    it('refuses a frame over maxFrameBytes the same whether it arrives in one chunk or in pieces', () => {
+      const integers = Buffer.from(`*20\r\n${':1\r\n'.repeat(20)}`) // 85 bytes, no bulk string in it
+      const line = Buffer.from(`PING ${'x'.repeat(59)}\r\n`) // 66 bytes
+      for (const [stream, options] of [
+        [integers, {}],
+        [line, { inline: true }],
+      ] as const) {
+        for (const chunks of [[stream], bytewise(stream), cut(stream, [40])]) {
+          expect(burrowErrorOf(() => parse(chunks, { maxFrameBytes: 64, ...options })).code).toBe(
+            'BURROW_ERR_FRAME_TOO_LARGE',
+          )
+        }
+        expect(parse(stream, { maxFrameBytes: stream.length, ...options })).toHaveLength(1)
+      }
     })
 
     it('refuses a 100 KiB line without CRLF, whole or in small chunks, with or without inline', () => {
@@ -577,7 +621,7 @@ describe('CommandReader', () => {
     return {
       command: table.get(name)?.name,
       args: all.map((a, i) =>
-        i < binaryFrom ? Buffer.from(a).toString('utf8') : typeof a === 'string' ? Buffer.from(a) : a,
+        i < binaryFrom ? expectedText(Buffer.from(a)) : typeof a === 'string' ? Buffer.from(a) : a,
       ),
     }
   }
@@ -615,10 +659,84 @@ describe('CommandReader', () => {
     expect((seen as { args: CommandArgs }).args[3]).toEqual(value)
   })
 
+  it('keeps text arguments that are not UTF-8 apart: each such byte a lone surrogate, never U+FFFD', () => {
+    const keys = [
+      [0xff],
+      [0xfe],
+      [0x80],
+      [0xef, 0xbf, 0xbd],
+      [0x61, 0xc3],
+      [0xc3, 0x61],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+    ]
+    const stream = Buffer.concat(keys.map((key) => command('GET', 'ns', Buffer.from(key))))
+    const texts = [read([stream]), read(bytewise(stream))].map((seen) =>
+      seen.map((s) => (s as { args: CommandArgs }).args[2] as string),
+    )
+    expect(texts[1]).toEqual(texts[0])
+    const [got] = texts
+    expect(got).toEqual([
+      '\udcff',
+      '\udcfe',
+      '\udc80',
+      '\ufffd',
+      'a\udcc3',
+      '\udcc3a',
+      '\udced\udca0\udc80',
+      '\udce2\udc82',
+    ])
+    expect(new Set(got).size).toBe(keys.length)
+    expect(got!.map((text) => text.isWellFormed())).toEqual([
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ])
+    // Inline words are decoded alike.
+    expect(read([Buffer.from('GET ns \xff\r\n', 'latin1')])).toEqual([
+      { command: 'GET', args: ['GET', 'ns', '\udcff'] },
+    ])
+  })
+
+  it('reads a simple string in a command as the bulk string of the same bytes: text or bytes where the table says', () => {
+    const stream = Buffer.from('*4\r\n+SET\r\n+k\xff\r\n$2\r\nns\r\n+v\xff\r\n', 'latin1')
+    const expected = [{ command: 'SET', args: ['SET', 'k\udcff', 'ns', Buffer.from([0x76, 0xff])] }]
+    expect(read([stream])).toEqual(expected)
+    expect(read(bytewise(stream))).toEqual(expected)
+  })
+
   it('looks a command up once when it arrives whole', () => {
     const { commands, lookups } = reader()
     commands.feed(Buffer.concat([command('GET', 'a', 'b'), command('SET', 'a', 'b', 'c'), command('NOPE')]))
     expect(lookups()).toBe(3)
+  })
+
+  it('does not look up again a name just read, and still delivers each name as it was sent', () => {
+    const { commands, lookups, seen } = reader()
+    commands.feed(Buffer.concat([command('GET', 'a'), command('GET', 'b'), command('get', 'c')]))
+    commands.feed(Buffer.concat([command('get', 'd'), command('SET', 'k', 'v', 'x'), command('GET', 'e')]))
+    expect(lookups()).toBe(4)
+    expect(seen.map((s) => (s as { args: CommandArgs }).args.slice(0, 2))).toEqual([
+      ['GET', 'a'],
+      ['GET', 'b'],
+      ['get', 'c'],
+      ['get', 'd'],
+      ['SET', 'k'],
+      ['GET', 'e'],
+    ])
+    expect(seen.map((s) => (s as { command: string | undefined }).command)).toEqual([
+      'GET',
+      'GET',
+      undefined,
+      undefined,
+      'SET',
+      'GET',
+    ])
   })
 
   it('delivers an unknown command with every argument as text, and frames that are not commands as invalid', () => {

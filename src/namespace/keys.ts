@@ -1,6 +1,8 @@
 /**
  * Key checks of one namespace: a key is a non-empty, well-formed string of at most `maxKeyBytes`
- * bytes of UTF-8. Anything else is a `BURROW_ERR_BAD_KEY`, never a crash or another key.
+ * bytes of UTF-8. Anything else is a `BURROW_ERR_BAD_KEY`, never a crash or another key. Keys
+ * from the wire whose bytes are not UTF-8 arrive with lone surrogates in their place (the RESP
+ * reader's `textOf`), so they are refused here too, never read as U+FFFD.
  *
  * @module
  */
@@ -22,7 +24,10 @@ export class Keys {
     this.fastChars = Math.floor(maxKeyBytes / 3)
   }
 
-  /** The error for a key that is not a non-empty string within `maxKeyBytes`, or `undefined`. */
+  /**
+   * The error for a key that is not a non-empty, well-formed string within `maxKeyBytes`, or
+   * `undefined`.
+   */
   bad(key: unknown): BurrowError | undefined {
     if (typeof key !== 'string' || key.length === 0) {
       return new BurrowError(
@@ -32,6 +37,10 @@ export class Keys {
           namespace: this.#namespace,
         },
       )
+    }
+    // Free for keys of Latin-1 text, which V8 knows to be well-formed without looking.
+    if (!key.isWellFormed()) {
+      return new BurrowError('BURROW_ERR_BAD_KEY', NOT_TEXT, { namespace: this.#namespace })
     }
     if (key.length <= this.fastChars) return undefined
     const bytes = Buffer.byteLength(key, 'utf8')
@@ -43,22 +52,16 @@ export class Keys {
     )
   }
 
-  /**
-   * Throws for any bad key, a lone surrogate included (it would reach the owner, or a data
-   * source, as U+FFFD: another key). What keys given to the public API go through; keys from the
-   * wire are decoded from UTF-8, so {@link bad} is enough for them.
-   */
+  /** Throws {@link bad}'s error, if any. */
   check(key: unknown): void {
     const bad = this.bad(key)
     if (bad !== undefined) throw bad
-    if (!(key as string).isWellFormed()) {
-      throw new BurrowError(
-        'BURROW_ERR_BAD_KEY',
-        'a key must be well-formed UTF-16 (it has a lone surrogate)',
-        {
-          namespace: this.#namespace,
-        },
-      )
-    }
   }
 }
+
+/**
+ * A key with a lone surrogate would reach the owner (or a data source) as U+FFFD: another key.
+ * Over RESP, that is a key whose bytes are not UTF-8.
+ */
+const NOT_TEXT =
+  'a key must be valid UTF-8 text: its bytes are not UTF-8 (over RESP), or it has a lone surrogate (in JavaScript)'

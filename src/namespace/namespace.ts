@@ -235,7 +235,6 @@ function servedSide<V>(
   parts: { store: Store; read: ReadPath<V>; write: WritePath<V>; counters: NamespaceCounters; keys: Keys },
 ): ServedNamespace {
   const { store, read, write, counters, keys } = parts
-  // Keys from the wire are decoded from UTF-8, so well-formed: the type and length check is enough.
   /** Checks and counts a request; a bad key is a BurrowError the server answers with. */
   const accept = (key: string): void => {
     const bad = keys.bad(key)

@@ -5,14 +5,15 @@
  * (inline, split across chunks, another type, too large or malformed) until the end of that chunk,
  * and refuses what is bad.
  *
- * A command arrives as its arguments, its name first: text (JS strings decoded from UTF-8) up to
- * the command's first binary argument, Buffers in memory of their own from there. The command
+ * A command arrives as its arguments, its name first: text (JS strings decoded from UTF-8, bytes
+ * that are not UTF-8 kept apart as lone surrogates, see {@link textOf}) up to the command's first
+ * binary argument, Buffers in memory of their own from there. The command
  * table says where that is; the reader looks each command up once, by its name.
  *
  * @module
  */
-import type { Buffer } from 'node:buffer'
-import { copyOf, readDecimal, skipLine } from './bytes.ts'
+import { Buffer } from 'node:buffer'
+import { copyOf, readDecimal, skipLine, textOf } from './bytes.ts'
 import { CR, DOLLAR, LF, STAR } from './constants.ts'
 import { RespParser, type RespValue } from './reader.ts'
 
@@ -56,6 +57,13 @@ export class CommandReader<C extends CommandShape> {
   readonly #parser: RespParser
   /** The command the general parser looked up for the frame it is reading. */
   #command: C | undefined = undefined
+  /**
+   * The name the fast path read last, as bytes and as text, and its command: pipelined commands
+   * mostly repeat one name, and comparing its bytes costs less than decoding and looking it up.
+   */
+  #lastName: Buffer = Buffer.alloc(0)
+  #lastText = ''
+  #lastCommand: C | undefined = undefined
 
   constructor(options: CommandReaderOptions<C>) {
     this.#maxFrameBytes = options.maxFrameBytes
@@ -103,13 +111,13 @@ export class CommandReader<C extends CommandShape> {
         const start = skipLine(buf, p + 1)
         const stop = start + length
         if (stop + 2 > end || stop + 2 - pos > max || buf[stop] !== CR || buf[stop + 1] !== LF) return pos
-        if (i < binaryFrom) {
-          const text = buf.toString('utf8', start, stop)
-          if (i === 0) {
-            command = this.#lookup(text)
-            binaryFrom = command === undefined ? Number.POSITIVE_INFINITY : command.binaryFrom
-          }
-          args[i] = text
+        if (i === 0) {
+          if (!sameBytes(buf, start, stop, this.#lastName)) this.#remember(buf, start, stop)
+          command = this.#lastCommand
+          binaryFrom = command === undefined ? Number.POSITIVE_INFINITY : command.binaryFrom
+          args[0] = this.#lastText
+        } else if (i < binaryFrom) {
+          args[i] = textOf(buf, start, stop)
         } else {
           args[i] = copyOf(buf, start, stop)
         }
@@ -121,12 +129,25 @@ export class CommandReader<C extends CommandShape> {
     return pos
   }
 
+  #remember(buf: Buffer, start: number, stop: number): void {
+    this.#lastName = copyOf(buf, start, stop)
+    this.#lastText = textOf(buf, start, stop)
+    this.#lastCommand = this.#lookup(this.#lastText)
+  }
+
   readonly #onValue = (value: RespValue): void => {
     const command = this.#command
     this.#command = undefined
     if (!isCommand(value)) return this.#onInvalid()
     this.#onCommand(command, value)
   }
+}
+
+/** Are `buf[start, stop)` the bytes of `name`? */
+function sameBytes(buf: Buffer, start: number, stop: number, name: Buffer): boolean {
+  if (stop - start !== name.length) return false
+  for (let i = 0; i < name.length; i++) if (buf[start + i] !== name[i]) return false
+  return true
 }
 
 function isCommand(value: RespValue): value is (string | Buffer)[] {

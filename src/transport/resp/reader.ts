@@ -9,7 +9,7 @@
  */
 import { Buffer, constants } from 'node:buffer'
 import { BurrowError, describe, type ErrorCode } from '../../errors.ts'
-import { copyOf, snippet } from './bytes.ts'
+import { copyInto, copyOf, snippet, textOf } from './bytes.ts'
 import {
   COLON,
   CR,
@@ -64,8 +64,8 @@ export type RespValue = string | number | Buffer | null | RespError | OversizedB
 export interface RespParserOptions {
   /**
    * The largest frame (one top-level value, headers included) and so also the largest bulk
-   * string. A bulk header announcing more is refused at once, before its payload arrives, which
-   * also bounds the memory one connection can make the parser allocate.
+   * string. A bulk header announcing more is refused at once, before its payload arrives. Memory
+   * for a payload is taken as its bytes arrive, not when its length is announced.
    * Over: `BURROW_ERR_FRAME_TOO_LARGE` (see `oversized`).
    * @default 33554432 (32 MiB)
    */
@@ -90,7 +90,10 @@ export interface RespParserOptions {
    * Command mode. Given, the bulk strings of a top-level array (and the words of an inline
    * command) are JS strings decoded from UTF-8 up to the index this returns for the first one,
    * the command's name, and Buffers from that index on. It is called once per command.
-   * Without it, every bulk string is a Buffer.
+   * Without it, every bulk string is a Buffer. A simple string in a command is read as the bulk
+   * string of the same bytes. Bytes that are not UTF-8 are not replaced: each becomes a lone
+   * surrogate (U+DC80 to U+DCFF), so the text is not well-formed and different bytes never
+   * decode to the same text.
    */
   binaryFrom?: (name: string) => number
   /**
@@ -105,9 +108,11 @@ export interface RespParserOptions {
 /**
  * An incremental RESP2 parser for one connection. Feed it chunks as they arrive; it calls back
  * once per complete top-level value, in order. A value split across chunks is resumed where it
- * stopped: arrays being filled stay on a stack, a bulk payload is copied straight into its final
- * Buffer, and only an incomplete header line (at most 64 KiB) is held back as bytes. The parser
- * never keeps a reference to a chunk after `feed` returns, so a caller may reuse its read buffer.
+ * stopped: arrays being filled stay on a stack, a bulk payload is copied into a Buffer that grows
+ * with the bytes that arrive (to its announced length, at most), and only an incomplete header or
+ * inline line (at most 64 KiB) is held back as bytes. The work is linear in the bytes fed, however
+ * they are cut. The parser never keeps a reference to a chunk after `feed` returns, so a caller
+ * may reuse its read buffer.
  *
  * After it throws, the parser is poisoned: the stream position is lost, every later `feed` throws
  * the same error, and the caller should close the connection.
@@ -137,14 +142,22 @@ export class RespParser {
   readonly #lengths: number[] = []
   /** In command mode: elements of the top-level array below this index are text. */
   #textUntil = 1
-  /** A bulk payload being received, and how many of its bytes (then of its CRLF) arrived. */
+  /**
+   * A bulk payload being received: its bytes so far (in a Buffer that grows as they arrive), its
+   * announced length, and how many of its bytes (then of its CRLF) arrived.
+   */
   #bulk: Buffer | null = null
+  #bulkLength = 0
   #bulkFilled = 0
   /** Bytes still to skip of an oversized bulk (payload, then CRLF), and its announced length. */
   #skipLeft = 0
   #skipLength = 0
-  /** The start of a header line whose end has not arrived yet (a copy, never the caller's chunk). */
-  #partial: Buffer | null = null
+  /**
+   * The start of a header or inline line whose LF has not arrived yet: its first `#heldBytes`
+   * bytes, copied (never the caller's chunk) into a Buffer that grows as they arrive.
+   */
+  #held: Buffer | null = null
+  #heldBytes = 0
   /** Bytes after a value whose `onValue` threw, parsed first by the next `feed`. */
   #backlog: Buffer | null = null
   /** Bytes of the current frame consumed in earlier chunks (skipped bytes not counted), and array elements it announced. */
@@ -191,7 +204,7 @@ export class RespParser {
       this.#arrays.length === 0 &&
       this.#bulk === null &&
       this.#skipLeft === 0 &&
-      this.#partial === null &&
+      this.#heldBytes === 0 &&
       this.#backlog === null
     )
   }
@@ -211,22 +224,17 @@ export class RespParser {
       chunk = Buffer.concat([this.#backlog, chunk])
       this.#backlog = null
     }
-    const partial = this.#partial
-    if (partial === null) {
+    if (this.#heldBytes === 0) {
       this.#run(chunk, 0, onValue)
       return
     }
-    // Join the held-back line with only the rest of that line, so the chunk itself is not copied.
     const lf = chunk.indexOf(LF)
-    this.#partial = null
-    if (lf === -1) {
-      // Still no line end: parse again what there is, so bad bytes are refused now, not at the LF.
-      if (partial.length + chunk.length > this.#maxLineBytes + 2) throw this.#lineTooLong()
-      this.#run(Buffer.concat([partial, chunk]), 0, onValue)
-      return
-    }
+    if (lf === -1) return this.#holdMore(chunk, onValue)
+    // Join the held line with only the rest of that line, so the chunk itself is not copied.
+    const line = Buffer.concat([this.#held!.subarray(0, this.#heldBytes), chunk.subarray(0, lf + 1)])
+    this.#release()
     try {
-      this.#run(Buffer.concat([partial, chunk.subarray(0, lf + 1)]), 0, onValue)
+      this.#run(line, 0, onValue)
     } catch (err) {
       if (this.#backlog !== null) this.#backlog = Buffer.concat([this.#backlog, chunk.subarray(lf + 1)])
       throw err
@@ -242,10 +250,11 @@ export class RespParser {
     while (pos < end) {
       let value: RespValue
       if (this.#bulk !== null) {
-        const bulk = this.#bulk
         pos = this.#resumeBulk(buf, pos, end)
-        if (this.#bulk !== null) break
-        value = this.#isText() ? bulk.toString('utf8') : bulk
+        if (this.#bulkFilled < this.#bulkLength + 2) break
+        const bulk = this.#bulk
+        this.#bulk = null
+        value = this.#isText() ? textOf(bulk, 0, bulk.length) : bulk
       } else if (this.#skipLeft > 0) {
         const from = pos
         pos = this.#resumeSkip(buf, pos, end)
@@ -286,11 +295,12 @@ export class RespParser {
               if (buf[after] !== CR || buf[after + 1] !== LF) {
                 throw this.#protocol(`bulk string of ${length} bytes is not followed by CRLF`)
               }
-              value = this.#isText() ? buf.toString('utf8', payload, after) : copyOf(buf, payload, after)
+              value = this.#isText() ? textOf(buf, payload, after) : copyOf(buf, payload, after)
               pos = after + 2
             } else {
-              // The payload continues in later chunks: collect it straight into its own Buffer.
-              this.#bulk = Buffer.allocUnsafeSlow(length)
+              // The payload continues in later chunks: its Buffer follows the bytes that arrive.
+              this.#bulkLength = length
+              this.#bulk = Buffer.allocUnsafeSlow(this.#bulkCapacity(end - payload))
               this.#bulkFilled = 0
               pos = payload
               continue
@@ -343,8 +353,11 @@ export class RespParser {
             this.#suspendLine(buf, pos, end, frameStart)
             return
           }
-          const text = buf.toString('utf8', pos + 1, cr)
-          value = type === PLUS ? text : new RespError(text)
+          if (type === MINUS) value = new RespError(buf.toString('utf8', pos + 1, cr))
+          else if (this.#binaryFrom === undefined || arrays.length !== 1)
+            value = buf.toString('utf8', pos + 1, cr)
+          // In a command, a simple string stands for the bulk string of the same bytes.
+          else value = this.#isText() ? textOf(buf, pos + 1, cr) : copyOf(buf, pos + 1, cr)
           pos = cr + 2
         } else if (this.#inline && arrays.length === 0) {
           const lf = buf.indexOf(LF, pos)
@@ -371,6 +384,8 @@ export class RespParser {
       for (;;) {
         const depth = arrays.length
         if (depth === 0) {
+          // Checked here too, not only where a chunk ends: a frame is refused however it is cut.
+          this.#checkFrameSize(this.#frameBytes + (pos - frameStart))
           this.#frameBytes = 0
           this.#frameElements = 0
           frameStart = pos
@@ -412,27 +427,42 @@ export class RespParser {
 
   /** Copy what this chunk holds of the pending bulk payload, then check its CRLF; the new position. */
   #resumeBulk(buf: Buffer, pos: number, end: number): number {
-    const bulk = this.#bulk!
-    const length = bulk.length
+    const length = this.#bulkLength
     let filled = this.#bulkFilled
     if (filled < length) {
       const n = Math.min(length - filled, end - pos)
+      const bulk = filled + n > this.#bulk!.length ? this.#growBulk(filled + n) : this.#bulk!
       buf.copy(bulk, filled, pos, pos + n)
       filled += n
       pos += n
     }
-    while (filled >= length && pos < end) {
+    while (filled >= length && filled < length + 2 && pos < end) {
       if (buf[pos] !== (filled === length ? CR : LF)) {
         throw this.#protocol(`bulk string of ${length} bytes is not followed by CRLF`)
       }
       pos++
-      if (++filled === length + 2) {
-        this.#bulk = null
-        return pos
-      }
+      filled++
     }
     this.#bulkFilled = filled
     return pos
+  }
+
+  /** Moves the pending payload to a Buffer that holds at least `bytes`. */
+  #growBulk(bytes: number): Buffer {
+    const grown = Buffer.allocUnsafeSlow(this.#bulkCapacity(bytes))
+    this.#bulk!.copy(grown, 0, 0, this.#bulkFilled)
+    this.#bulk = grown
+    return grown
+  }
+
+  /**
+   * The size of the pending payload's Buffer once `arrived` of its bytes are here: a few times
+   * that (so most values are allocated once or twice, and copies add up to less than the value),
+   * never more than the announced length (so the last Buffer is the value's own memory). A
+   * header alone thus costs at most a read's worth, whatever length it announces.
+   */
+  #bulkCapacity(arrived: number): number {
+    return Math.min(this.#bulkLength, Math.max(BULK_FIRST_BYTES, BULK_GROWTH * arrived))
   }
 
   /** Read past what this chunk holds of an oversized bulk payload, then check its CRLF; the new position. */
@@ -468,6 +498,9 @@ export class RespParser {
       if (c >= ZERO && c <= NINE) {
         n = n * 10 + (c - ZERO)
         if (n > Number.MAX_SAFE_INTEGER) throw this.#protocol(`integer is out of the safe range`)
+        // Only zeros could pad a line this long; refusing it keeps a held integer line short.
+        if (pos - digits >= MAX_INTEGER_DIGITS)
+          throw this.#protocol(`integer of more than ${MAX_INTEGER_DIGITS} digits`)
         continue
       }
       if (c !== CR || pos === digits) throw this.#protocol(`invalid integer ${snippet(buf, digits, end)}`)
@@ -515,7 +548,7 @@ export class RespParser {
       if (c === SPACE || c === TAB) {
         if (word === -1) continue
         if (words.length < textUntil) {
-          const text = buf.toString('utf8', word, i)
+          const text = textOf(buf, word, i)
           if (words.length === 0) textUntil = this.#binaryFrom!(text)
           words.push(text)
         } else {
@@ -531,11 +564,56 @@ export class RespParser {
 
   /** Keep the incomplete line that starts at `lineStart` for the next chunk, counting what precedes it. */
   #suspendLine(buf: Buffer, lineStart: number, end: number, frameStart: number): void {
-    // +2: the type byte, and the CR of a line whose LF has not arrived yet.
-    if (end - lineStart > this.#maxLineBytes + 2) throw this.#lineTooLong()
     this.#frameBytes += lineStart - frameStart
-    this.#partial = copyOf(buf, lineStart, end)
-    this.#checkFrameSize(this.#frameBytes + this.#partial.length)
+    this.#hold(buf, lineStart, end)
+  }
+
+  /**
+   * A chunk without LF while a line is held: keep it too, and refuse now what no LF could make a
+   * valid line, looking only at the new bytes (so a line sent a byte at a time costs linear time).
+   */
+  #holdMore(chunk: Buffer, onValue: (value: RespValue) => void): void {
+    if (chunk.length === 0) return
+    const held = this.#held!
+    const type = held[0]
+    if (type === DOLLAR || type === STAR || type === COLON) {
+      // An integer line is short (#readInt refuses more digits), so parsing it again whole is cheap.
+      const line = Buffer.concat([held.subarray(0, this.#heldBytes), chunk])
+      this.#release()
+      this.#run(line, 0, onValue)
+      return
+    }
+    if (type === PLUS || type === MINUS) {
+      const cr = chunk.indexOf(CR)
+      if (held[this.#heldBytes - 1] === CR || (cr !== -1 && cr < chunk.length - 1)) {
+        throw this.#protocol(`line has a CR without LF: ${snippet(held, 0, this.#heldBytes)}`)
+      }
+    }
+    this.#hold(chunk, 0, chunk.length)
+  }
+
+  /** Adds `buf[start, end)` to the held line, growing its Buffer by doubling up to the longest line. */
+  #hold(buf: Buffer, start: number, end: number): void {
+    const bytes = this.#heldBytes + (end - start)
+    // +2: the type byte, and the CR of a line whose LF has not arrived yet.
+    if (bytes > this.#maxLineBytes + 2) throw this.#lineTooLong()
+    let held = this.#held
+    if (held === null || bytes > held.length) {
+      const grown = Buffer.allocUnsafeSlow(
+        Math.min(this.#maxLineBytes + 2, Math.max(bytes, 2 * (held?.length ?? 0), HELD_FIRST_BYTES)),
+      )
+      if (held !== null) held.copy(grown, 0, 0, this.#heldBytes)
+      this.#held = held = grown
+    }
+    copyInto(held, this.#heldBytes, buf, start, end)
+    this.#heldBytes = bytes
+    this.#checkFrameSize(this.#frameBytes + bytes)
+  }
+
+  /** Lets go of the held line (an idle connection keeps no line Buffer). */
+  #release(): void {
+    this.#held = null
+    this.#heldBytes = 0
   }
 
   #checkFrameSize(bytes: number): void {
@@ -560,7 +638,7 @@ export class RespParser {
 
   #fail(code: ErrorCode, message: string): BurrowError {
     this.#failure = new BurrowError(code, message)
-    this.#partial = null
+    this.#release()
     this.#backlog = null
     this.#bulk = null
     this.#skipLeft = 0
@@ -570,6 +648,14 @@ export class RespParser {
 
 /** Arrays announced longer than this grow as elements arrive rather than being allocated up front. */
 const PREALLOCATE_MAX = 4096
+/** The least a held line's Buffer starts at. */
+const HELD_FIRST_BYTES = 64
+/** The least a split bulk payload's Buffer starts at (a socket read's worth), unless it is shorter. */
+const BULK_FIRST_BYTES = 64 * 1024
+/** A split bulk payload's Buffer is at most this many times the bytes that arrived (or the above). */
+const BULK_GROWTH = 4
+/** The most digits of an integer line; a safe integer has 16. */
+const MAX_INTEGER_DIGITS = 20
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback

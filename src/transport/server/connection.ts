@@ -262,11 +262,12 @@ export class RespConnection implements Session {
     this.#socket.destroy()
   }
 
-  /** After QUIT: once nothing is owed, write what is left and end the connection. */
+  /** After QUIT: once nothing is owed, write what is left and close the connection. */
   #maybeEnd(): void {
     if (!this.#quitting || this.#owed > 0 || this.#ordered.length > 0) return
     this.#flush()
-    this.#socket.end()
+    // Closed once written, not half-closed: a client that never ends its side would keep it open.
+    this.#socket.destroySoon()
   }
 
   #scheduleFlush(): void {
