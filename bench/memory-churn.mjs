@@ -45,7 +45,8 @@ const { values: opts } = parseArgs({
 })
 if (opts.help) {
   console.log(
-    'node bench/memory-churn.mjs [--quick] [--values string,bytes] [--sizes 32,256] [--flags "..."] [--json FILE]',
+    'node bench/memory-churn.mjs [--quick] [--values string,bytes] [--sizes 32,256] [--flags="..."] ' +
+      '[--seconds N] [--rate N] [--dist PATH] [--json FILE]   (each is described at the top of this file)',
   )
   process.exit(0)
 }
