@@ -66,6 +66,31 @@ describe('close()', () => {
     await expect(get).rejects.toMatchObject({ code: 'BURROW_ERR_CLOSED' })
   })
 
+  it('rejects the waiters of every load still running, also after loads started between them have finished', async () => {
+    const loads = new Map<string, ReturnType<typeof deferred<string>>>()
+    const n = node()
+    const ns = n.namespace('test', {
+      load: (key) => {
+        const load = deferred<string>()
+        loads.set(key, load)
+        return load.promise
+      },
+    })
+    const keys = ['a', 'b', 'c', 'd', 'e']
+    const gets = keys.map((key) => ns.get(key))
+    await Promise.resolve()
+    expect([...loads.keys()]).toEqual(keys)
+    // The first, a middle and the last load to start finish; the others never do.
+    for (const key of ['a', 'c', 'e']) loads.get(key)!.resolve(`value of ${key}`)
+    expect(await gets[0]).toBe('value of a')
+    expect(await gets[2]).toBe('value of c')
+    expect(await gets[4]).toBe('value of e')
+    await n.close({ timeoutMs: 0 })
+    await expect(gets[1]).rejects.toMatchObject({ code: 'BURROW_ERR_CLOSED', key: 'b' })
+    await expect(gets[3]).rejects.toMatchObject({ code: 'BURROW_ERR_CLOSED', key: 'd' })
+    expect(ns.peek('a')).toBe('value of a')
+  })
+
   it('after close, misses reject with BURROW_ERR_CLOSED and new namespaces are refused', async () => {
     const n = node()
     const ns = n.namespace('test', { load: () => 'v' })

@@ -49,6 +49,21 @@ describe('loader errors', () => {
     })
   })
 
+  it('a loader may return any thenable: its value is cached, its rejection is a BURROW_ERR_LOADER', async () => {
+    const boom = new Error('thenable failed')
+    const ns = node().namespace('test', {
+      load: (key) =>
+        ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is the point
+          then: (resolve: (v: string) => void, reject: (err: unknown) => void) =>
+            key === 'bad' ? reject(boom) : resolve(`value of ${key}`),
+        }) as unknown as Promise<string>,
+    })
+    expect(await ns.get('k')).toBe('value of k')
+    expect(ns.peek('k')).toBe('value of k')
+    await expect(ns.get('bad')).rejects.toMatchObject({ code: 'BURROW_ERR_LOADER', cause: boom })
+  })
+
   it.each([
     ['a number', 42],
     ['null', null],

@@ -32,8 +32,12 @@ export class Flights {
   local = flightTable()
   /** Flights that ask the key's owner. */
   remote = flightTable()
-  /** Rejecters of the local flights (detached ones too), for close: a loader may ignore its signal. */
-  #guards = new Set<{ key: string; reject: (err: unknown) => void; flight?: Flight }>()
+  /**
+   * The local flights running (detached ones too), newest first, for close: a loader may ignore
+   * its signal. A list through the guards themselves, not a Set: a Set with one add and one
+   * delete per miss reallocated its table every few misses.
+   */
+  #newest: Guard | undefined
 
   /** The flight a request may join: for a peer's request, only one that runs the loader here. */
   running(key: string, fromPeer: boolean): Flight | undefined {
@@ -44,23 +48,15 @@ export class Flights {
    * Starts the local flight of `key`, running `load`. When it resolves while still current (not
    * detached), `keep` is called to cache the answer. Closing rejects its waiters at once.
    */
-  startLocal(
-    key: string,
-    load: () => Promise<Answer>,
-    keep: (answer: Answer, current: boolean) => void,
-  ): Flight {
-    const flight: Flight = this.#guarded(key, load, (answer) => {
-      const current = this.local[key] === flight
-      if (current) delete this.local[key]
-      if (answer !== undefined) keep(answer, current)
-    })
+  startLocal(key: string, load: () => Promise<Answer>, keep: Keep): Flight {
+    const flight = this.#guarded(key, load, keep)
     this.local[key] = flight
     return flight
   }
 
   /** Runs `load` for the waiters of a detached flight: in no table, caching nothing, closed with the node. */
   runDetached(key: string, load: () => Promise<Answer>): Flight {
-    return this.#guarded(key, load, () => {})
+    return this.#guarded(key, load, undefined)
   }
 
   /** Registers `flight` as the remote flight of `key`. */
@@ -87,42 +83,99 @@ export class Flights {
     delete this.remote[key]
   }
 
-  /** `load`, whose waiters `closeAll` rejects at once; `settled` sees the answer (undefined: it failed). */
-  #guarded(key: string, load: () => Promise<Answer>, settled: (answer: Answer | undefined) => void): Flight {
-    let guard!: { key: string; reject: (err: unknown) => void; flight?: Flight }
+  /**
+   * `load`, whose waiters `closeAll` rejects at once. A flight with `keep` is a local flight: when
+   * it settles it leaves the table (if it is still there) and `keep` sees its answer.
+   */
+  #guarded(key: string, load: () => Promise<Answer>, keep: Keep | undefined): Flight {
+    const guard = new Guard(key, keep)
     const flight = new Promise<Answer>((resolve, reject) => {
-      guard = { key, reject, flight: undefined }
-      this.#guards.add(guard)
-      load().then(
-        (answer) => {
-          this.#guards.delete(guard)
-          settled(answer)
-          resolve(answer)
-        },
-        (err: unknown) => {
-          this.#guards.delete(guard)
-          settled(undefined)
-          reject(err)
-        },
-      )
+      guard.resolve = resolve
+      guard.reject = reject
     })
     guard.flight = flight
+    this.#list(guard)
+    let loading: Promise<Answer>
+    try {
+      loading = load()
+    } catch (err) {
+      loading = Promise.reject(err)
+    }
+    loading.then(
+      (answer) => {
+        this.#unlist(guard)
+        this.#settled(guard, answer)
+        guard.resolve(answer)
+      },
+      (err: unknown) => {
+        this.#unlist(guard)
+        this.#settled(guard, undefined)
+        guard.reject(err)
+      },
+    )
     return flight
+  }
+
+  /** A local flight settled (`answer` undefined: it failed): out of the table, and kept if it answered. */
+  #settled(guard: Guard, answer: Answer | undefined): void {
+    const keep = guard.keep
+    if (keep === undefined) return
+    const current = this.local[guard.key] === guard.flight
+    if (current) delete this.local[guard.key]
+    if (answer !== undefined) keep(answer, current)
+  }
+
+  #list(guard: Guard): void {
+    const newest = this.#newest
+    guard.older = newest
+    if (newest !== undefined) newest.newer = guard
+    this.#newest = guard
+  }
+
+  #unlist(guard: Guard): void {
+    const { newer, older } = guard
+    if (older !== undefined) older.newer = newer
+    if (newer !== undefined) newer.older = older
+    else if (this.#newest === guard) this.#newest = older
+    guard.newer = undefined
+    guard.older = undefined
   }
 
   /** Every flight running now, local, detached or remote: what a graceful close waits for. */
   inFlight(): Flight[] {
     const flights: Flight[] = []
-    for (const guard of this.#guards) if (guard.flight !== undefined) flights.push(guard.flight)
+    for (let guard = this.#newest; guard !== undefined; guard = guard.older) flights.push(guard.flight)
     for (const key in this.remote) flights.push(this.remote[key]!)
     return flights
   }
 
   /** Rejects the waiters of every local flight with `err` and forgets every flight; the node is closing. */
   closeAll(err: (key: string) => unknown): void {
-    for (const { key, reject } of this.#guards) reject(err(key))
-    this.#guards.clear()
+    for (let guard = this.#newest; guard !== undefined; guard = guard.older) guard.reject(err(guard.key))
+    this.#newest = undefined
     this.local = flightTable()
     this.remote = flightTable()
+  }
+}
+
+/** Caches a local flight's answer; `current`: the flight was still in the table (no write came). */
+type Keep = (answer: Answer, current: boolean) => void
+
+/**
+ * A flight while it runs: how to settle it, what keeps its answer (none for a detached flight),
+ * and its neighbours in the list of running flights.
+ */
+class Guard {
+  readonly key: string
+  readonly keep: Keep | undefined
+  flight!: Flight
+  resolve!: (answer: Answer) => void
+  reject!: (err: unknown) => void
+  newer: Guard | undefined = undefined
+  older: Guard | undefined = undefined
+
+  constructor(key: string, keep: Keep | undefined) {
+    this.key = key
+    this.keep = keep
   }
 }
