@@ -13,7 +13,15 @@ async function warmClusterAndJoiner(options: BurrowOptions = {}) {
   const { nodes, namespaces, loads } = await cluster(3, { node: options, namespace: { hot: false } })
   for (const key of KEYS) await namespaces[0]!.get(key)
   expect(loads).toHaveLength(KEYS.length)
-  const joiner = node({ peerTimeoutMs: 1000, ...options })
+  const { joiner, joinerNs } = await listeningJoiner({ peerTimeoutMs: 1000, ...options }, loads)
+  const all = [...nodes, joiner]
+  for (const n of all) n.setPeers(all.map((m) => m.self))
+  return { nodes: all, namespaces: [...namespaces, joinerNs], loads, joiner }
+}
+
+/** A listening node with the cluster's namespace, whose loads go to `loads`; not yet in any ring. */
+async function listeningJoiner(options: BurrowOptions, loads: LoadRecord[]) {
+  const joiner = node(options)
   const joinerNs = joiner.namespace('test', {
     hot: false,
     load: (key) => {
@@ -22,9 +30,7 @@ async function warmClusterAndJoiner(options: BurrowOptions = {}) {
     },
   })
   await joiner.listen()
-  const all = [...nodes, joiner]
-  for (const n of all) n.setPeers(all.map((m) => m.self))
-  return { nodes: all, namespaces: [...namespaces, joinerNs], loads, joiner }
+  return { joiner, joinerNs }
 }
 
 /** Reads every key through every node; returns the loads this caused. */
@@ -111,15 +117,10 @@ describe('warm hand-off', () => {
   it('keeps working across a second ring change (a listed peer found down right after the join)', async () => {
     const { nodes, namespaces, loads } = await cluster(3, { namespace: { hot: false } })
     for (const key of KEYS) await namespaces[0]!.get(key)
-    const joiner = node({ liveness: { intervalMs: 30, timeoutMs: 200 } })
-    const joinerNs = joiner.namespace('test', {
-      hot: false,
-      load: (key) => {
-        loads.push({ self: joiner.self, key })
-        return `value of ${key}`
-      },
-    })
-    await joiner.listen()
+    const { joiner, joinerNs } = await listeningJoiner(
+      { liveness: { intervalMs: 30, timeoutMs: 200 } },
+      loads,
+    )
     const dead = `http://127.0.0.1:${await freePort()}`
     const all = [...nodes.map((n) => n.self), joiner.self]
     for (const n of nodes) n.setPeers(all)
