@@ -12,7 +12,8 @@
  *
  * Options:
  *   --quick              5 s per configuration instead of 60 s
- *   --values string,bytes  which value kinds to run (default both)
+ *   --values string,bytes  which value kinds to run (default both); `slices`: 1 KB Buffers that
+ *                        view 64 KB chunks, as some drivers hand out
  *   --sizes 32,256       maxBytes values in MiB (default 32,256)
  *   --flags='...'        extra node flags for the children (e.g. '--max-semi-space-size=2');
  *                        BENCH_CHILD_FLAGS adds flags too, as for bench/run.mjs
@@ -53,8 +54,9 @@ if (opts.help) {
 
 if (!(Number(opts.rate) >= 0)) throw new Error(`--rate: bad rate ${opts.rate}`)
 const kinds = opts.values.split(',').filter(Boolean)
-for (const kind of kinds)
-  if (kind !== 'string' && kind !== 'bytes') throw new Error(`--values: unknown kind ${kind}`)
+for (const kind of kinds) {
+  if (!['string', 'bytes', 'slices'].includes(kind)) throw new Error(`--values: unknown kind ${kind}`)
+}
 const sizes = opts.sizes.split(',').map((s) => Number(s))
 for (const size of sizes) if (!(size > 0 && size <= 4096)) throw new Error(`--sizes: bad size ${size}`)
 const execArgv = opts.flags.split(/\s+/).filter(Boolean)

@@ -57,6 +57,21 @@ export function checkStored(value: unknown, namespace: string, key: string): Sto
   )
 }
 
+/**
+ * `value` as the cache keeps it: a string as it is, and bytes as they are when they fill an
+ * ArrayBuffer of their own; a view into a larger buffer (a slice of Node's Buffer pool, or of a
+ * chunk a driver read) is copied, so that a kept value pins no more memory than it is counted for.
+ * A Buffer stays a Buffer.
+ */
+export function ownBytes(value: StoredValue): StoredValue {
+  if (typeof value === 'string' || value.byteLength === value.buffer.byteLength) return value
+  const copy = Buffer.isBuffer(value)
+    ? Buffer.allocUnsafeSlow(value.byteLength)
+    : new Uint8Array(value.byteLength)
+  copy.set(value)
+  return copy
+}
+
 /** Runs a codec step, turning its failure into a coded error. */
 export function runCodec<T>(step: () => T, what: 'encode' | 'decode', namespace: string, key: string): T {
   try {

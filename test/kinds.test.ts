@@ -27,6 +27,35 @@ describe('values keep their kind', () => {
     expect(Buffer.from(got as Uint8Array).toString()).toBe('hello')
   })
 
+  it('bytes that fill their own buffer are kept as loaded: every get returns that same object', async () => {
+    const bytes = new Uint8Array([1, 2, 3])
+    const ns = node().namespace('test', { load: () => bytes })
+    expect(await ns.get('b')).toBe(bytes)
+    expect(ns.peek('b')).toBe(bytes)
+  })
+
+  it('bytes that view a larger buffer are kept as a copy of their own, so the buffer is not pinned', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61)
+    const views: Record<string, Uint8Array> = {
+      buffer: chunk.subarray(100, 110), // a Buffer stays a Buffer
+      plain: new Uint8Array(chunk.buffer, chunk.byteOffset + 200, 10),
+      pooled: Buffer.from('hello'), // a slice of Node's Buffer pool
+    }
+    const ns = node().namespace('test', { load: (key) => views[key] })
+    for (const [key, view] of Object.entries(views)) {
+      const got = (await ns.get(key)) as Uint8Array
+      expect(got).not.toBe(view)
+      expect(got.byteLength).toBe(view.byteLength)
+      expect(got.buffer.byteLength).toBe(view.byteLength)
+      expect([...got]).toEqual([...view])
+      expect(Buffer.isBuffer(got)).toBe(Buffer.isBuffer(view))
+      expect(ns.peek(key)).toBe(got)
+    }
+    // The copy is the cache's own: writing into the loaded view later does not change it.
+    chunk.fill(0x62)
+    expect(Buffer.from(ns.peek('buffer') as Uint8Array).toString()).toBe('a'.repeat(10))
+  })
+
   it('the JSON codec round-trips objects, and every get gets its own copy', async () => {
     const ns = node().namespace<{ name: string; tags: string[] }>('users', {
       codec: 'json',

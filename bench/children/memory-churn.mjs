@@ -1,7 +1,8 @@
 /**
  * Child process of bench/memory-churn.mjs: one node, one namespace, and either nothing (the
  * empty-process baseline) or sustained gets of uniformly random keys out of 10^6, each a 1 KB
- * value (a string or a Uint8Array) that the namespace's loader makes fresh on every miss. Memory
+ * value (a string, a Uint8Array, or a Buffer viewing a 64 KB chunk) that the namespace's loader
+ * makes fresh on every miss. Memory
  * (rss, heapUsed, heapTotal, external, arrayBuffers, and the young generation's committed size) is
  * sampled every `sampleMs`; garbage collections are counted by kind. With `rate` (gets/s, 0: as
  * fast as it goes), gets are paced.
@@ -24,12 +25,13 @@ serve({ run })
 const KEY_DIGITS = 7
 
 /**
- * @param {{ mode: 'empty' | 'string' | 'bytes', maxBytes: number, keys: number, valueBytes: number,
+ * @param {{ mode: 'empty' | 'string' | 'bytes' | 'slices', maxBytes: number, keys: number, valueBytes: number,
  *   batch: number, rate: number, maxMs: number, maxGets: number, sampleMs: number, seed: number }} p
  */
 async function run(p) {
   const node = new Burrow({ random: () => 0.5 })
-  const load = p.mode === 'bytes' ? bytesLoader(p.valueBytes) : stringLoader(p.valueBytes)
+  const loaders = { string: stringLoader, bytes: bytesLoader, slices: sliceLoader, empty: stringLoader }
+  const load = loaders[p.mode](p.valueBytes)
   const ns = node.namespace('churn', { maxBytes: p.maxBytes, hot: false, load })
   const gcs = countGcs()
   const samples = []
@@ -117,6 +119,27 @@ function bytesLoader(size) {
     const bytes = new Uint8Array(size)
     for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i)
     return bytes
+  }
+}
+
+/**
+ * A loader of 1 KB Buffers that are views into 64 KB chunks, as a driver that hands out slices of
+ * the chunks it read would return them.
+ */
+function sliceLoader(size) {
+  const chunkBytes = 64 * 1024
+  let chunk = Buffer.allocUnsafeSlow(chunkBytes)
+  let offset = 0
+  return (key) => {
+    if (offset + size > chunkBytes) {
+      chunk = Buffer.allocUnsafeSlow(chunkBytes)
+      offset = 0
+    }
+    const value = chunk.subarray(offset, offset + size)
+    offset += size
+    value.fill(0x2e)
+    value.write(key, 0, 'latin1')
+    return value
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Codec, checkStored, runCodec, type StoredValue } from '../codec.ts'
+import { type Codec, checkStored, ownBytes, runCodec, type StoredValue } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { type Answer, DO_NOT_KEEP, MAX_TTL_MS, NO_EXPIRY } from '../transport/served.ts'
 import type { NamespaceHost } from './host.ts'
@@ -113,10 +113,13 @@ export class LoadRunner<V> {
     return this.#jitter(ttl ?? this.#config.notFoundTtl, DO_NOT_KEEP)
   }
 
-  /** A value to store: checked to be a string or bytes, or encoded by the codec. */
+  /**
+   * A value to store: checked to be a string or bytes, or encoded by the codec; bytes that view a
+   * larger buffer are copied (see `ownBytes`).
+   */
   encode(key: string, value: V): StoredValue {
     const codec = this.#config.codec
-    if (codec === undefined) return checkStored(value, this.#config.name, key)
+    if (codec === undefined) return ownBytes(checkStored(value, this.#config.name, key))
     const encoded = runCodec(() => codec.encode(value), 'encode', this.#config.name, key)
     if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) {
       throw new BurrowError(
@@ -125,7 +128,7 @@ export class LoadRunner<V> {
         { namespace: this.#config.name, key },
       )
     }
-    return encoded
+    return ownBytes(encoded)
   }
 
   /** A stored value turned back into a `V` by the codec (there must be one). */

@@ -36,6 +36,9 @@ export interface LoadContext {
 /**
  * Loads the value of a key from the data source. Return `undefined` for "not found" (cached only
  * with `notFoundTtl`). Without a codec the value must be a `string` or a `Uint8Array`/`Buffer`.
+ * Bytes are kept as returned when they fill their own ArrayBuffer; a view into a larger one (a
+ * `subarray`, or a small `Buffer.from(…)`, which is a slice of Node's pool) is copied once, so that
+ * the cache never keeps the larger buffer alive.
  */
 export type Loader<V> = (key: string, context: LoadContext) => V | undefined | Promise<V | undefined>
 
