@@ -3,23 +3,13 @@ import { inspect } from 'node:util'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BurrowError } from '../src/index.ts'
-import { closeAll, node, ringWhere, thrownBy } from './helpers.ts'
+import { closeAll, node, onCleanup, ringWhere, thrownBy } from './helpers.ts'
 import { cluster } from './support/cluster.ts'
-import { command, type Talk, talk } from './support/resp-talk.ts'
+import { command, openTalk } from './support/resp-talk.ts'
 
 const SECRET = 'correct horse battery staple'
 
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  await closeAll()
-})
-
-async function open(base: string): Promise<Talk> {
-  const c = await talk(base)
-  cleanups.push(() => c.socket.destroy())
-  return c
-}
+afterEach(closeAll)
 
 /** A listening node with `auth` and a namespace `test` whose loader answers `value of {key}`. */
 async function securedNode(secret: string | string[] = SECRET) {
@@ -34,7 +24,7 @@ const error = (pattern: RegExp) => expect.objectContaining({ message: expect.str
 describe('RESP with auth', () => {
   it('runs nothing but AUTH and QUIT before AUTH succeeds, then everything', async () => {
     const n = await securedNode()
-    const c = await open(n.self)
+    const c = await openTalk(n.self)
     c.write(Buffer.concat([command('BURROW.GET', 'test', 'k'), command('PING'), command('NOPE')]))
     expect(await c.replies(3)).toEqual([error(/^NOAUTH /), error(/^NOAUTH /), error(/^NOAUTH /)])
     c.write(Buffer.concat([command('AUTH', 'wrong'), command('BURROW.GET', 'test', 'k')]))
@@ -50,7 +40,7 @@ describe('RESP with auth', () => {
 
   it('refuses a peer command before auth with a tagged BURROW_ERR_AUTH, and QUIT still works', async () => {
     const n = await securedNode()
-    const c = await open(n.self)
+    const c = await openTalk(n.self)
     c.write(
       Buffer.concat([
         command('BURROW.FETCH', '7', 'test', 'k'),
@@ -69,7 +59,7 @@ describe('RESP with auth', () => {
   it('on a node without auth, AUTH answers what Redis answers without a password', async () => {
     const n = node()
     await n.listen()
-    const c = await open(n.self)
+    const c = await openTalk(n.self)
     c.write(command('AUTH', 'anything'))
     expect(await c.replies(1)).toEqual([error(/^ERR AUTH <password> called without any password configured/)])
   })
@@ -89,10 +79,10 @@ describe('RESP with auth', () => {
     // Default options otherwise: AUTH, then ioredis' ready check (INFO) on the authenticated connection.
     const opts = { host: '127.0.0.1', port: Number(port), maxRetriesPerRequest: 0 }
     const good = new Redis({ ...opts, password: SECRET })
-    cleanups.push(() => good.disconnect())
+    onCleanup(() => good.disconnect())
     expect(await good.call('BURROW.GET', 'test', 'io')).toBe('value of io')
     const bad = new Redis({ ...opts, enableReadyCheck: false, lazyConnect: true })
-    cleanups.push(() => bad.disconnect())
+    onCleanup(() => bad.disconnect())
     await bad.connect()
     await expect(bad.call('BURROW.GET', 'test', 'io')).rejects.toThrow(/NOAUTH/)
   })
@@ -176,7 +166,7 @@ describe('secrets stay secret', () => {
 describe('HELLO with auth', () => {
   it('HELLO 2 AUTH default <secret> authenticates; HELLO without it before AUTH is NOAUTH', async () => {
     const n = await securedNode()
-    const c = await open(n.self)
+    const c = await openTalk(n.self)
     c.write(
       Buffer.concat([
         command('HELLO', '2'),

@@ -27,7 +27,16 @@ export function node(options: BurrowOptions = {}): Burrow {
   return n
 }
 
+/** Cleanups registered by {@link onCleanup}, run first by {@link closeAll}. */
+const cleanups: (() => unknown)[] = []
+
+/** Registers `fn` (closing a client, a socket) to run at the next {@link closeAll}. */
+export function onCleanup(fn: () => unknown): void {
+  cleanups.push(fn)
+}
+
 export async function closeAll(): Promise<void> {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
   const nodes = [...open]
   open.clear()
   await Promise.all(nodes.map((n) => n.close()))

@@ -4,40 +4,17 @@ import { crc32 } from 'node:zlib'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { closeAll, deferred, node } from './helpers.ts'
+import { closeAll, deferred, node, onCleanup } from './helpers.ts'
 import { cluster } from './support/cluster.ts'
-import { command, type Talk, talk, writeInPieces } from './support/resp-talk.ts'
+import { command, openTalk, redisTo, writeInPieces } from './support/resp-talk.ts'
 
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  await closeAll()
-})
-
-async function open(base: string): Promise<Talk> {
-  const c = await talk(base)
-  cleanups.push(() => c.socket.destroy())
-  return c
-}
-
-/** An ioredis client of `base`, disconnected after the test. */
-function redisTo(base: string): Redis {
-  const { hostname, port } = new URL(base)
-  const redis = new Redis({
-    host: hostname,
-    port: Number(port),
-    maxRetriesPerRequest: 0,
-    enableReadyCheck: false,
-  })
-  cleanups.push(() => redis.disconnect())
-  return redis
-}
+afterEach(closeAll)
 
 describe('the RESP server', () => {
   it('answers PING, in RESP and as an inline command', async () => {
     const n = node()
     await n.listen()
-    const c = await open(n.self)
+    const c = await openTalk(n.self)
     c.write(command('PING'))
     c.write('PING\r\n')
     c.write(command('PING', 'hello'))
@@ -54,7 +31,7 @@ describe('the RESP server', () => {
       maxRetriesPerRequest: 0,
       enableReadyCheck: false,
     })
-    cleanups.push(() => redis.disconnect())
+    onCleanup(() => redis.disconnect())
     await redis.connect()
     expect(await redis.call('BURROW.GET', 'test', '6.824')).toBe('value of 6.824')
     expect(await redis.call('BURROW.GET', 'test', 'ü 😀')).toBe('value of ü 😀')
@@ -150,7 +127,7 @@ describe('the RESP server', () => {
 
   it('a command split into 1-byte writes is still understood', async () => {
     const { nodes } = await cluster(1)
-    const c = await open(nodes[0]!.self)
+    const c = await openTalk(nodes[0]!.self)
     c.socket.setNoDelay(true)
     for (const byte of Buffer.from(command('BURROW.GET', 'test', 'k1'))) {
       c.write(Buffer.from([byte]))
@@ -167,7 +144,7 @@ describe('the RESP server', () => {
         return key
       },
     })
-    const c = await open(nodes[0]!.self)
+    const c = await openTalk(nodes[0]!.self)
     c.write(Buffer.concat([command('BURROW.GET', 'test', 'slow'), command('BURROW.GET', 'test', 'fast')]))
     c.write(
       Buffer.concat([
@@ -186,7 +163,7 @@ describe('the RESP server', () => {
   it('a frame larger than maxFrameBytes gets an error reply and the connection is closed', async () => {
     const n = node({ maxFrameBytes: 4096 })
     await n.listen()
-    const c = await open(n.self)
+    const c = await openTalk(n.self)
     c.write('*2\r\n$4\r\nPING\r\n$99999\r\n')
     const [reply] = await c.replies(1)
     expect(String((reply as { message: string }).message)).toMatch(/BURROW_ERR_FRAME_TOO_LARGE/)
@@ -204,7 +181,7 @@ describe('the RESP server', () => {
         }),
         fc.array(fc.nat(), { maxLength: 8 }),
         async (messages, cuts) => {
-          const c = await open(n.self)
+          const c = await openTalk(n.self)
           const stream = Buffer.concat(
             messages.map(([m, inline]) =>
               Buffer.from(inline && /^[!-~]+$/.test(m) ? `PING ${m}\r\n` : command('PING', m)),
@@ -223,7 +200,7 @@ describe('the RESP server', () => {
   it('a first line longer than 8 KiB is refused by closing the connection', async () => {
     const n = node()
     await n.listen()
-    const c = await open(n.self)
+    const c = await openTalk(n.self)
     c.write(`PING ${'x'.repeat(20_000)}\r\n`)
     await c.closed
     expect(c.received()).toBe(0)
@@ -234,7 +211,7 @@ describe('the RESP server', () => {
     const target = nodes[1]!
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (garbage) => {
-        const c = await open(target.self)
+        const c = await openTalk(target.self)
         c.write(Buffer.from(garbage))
         c.socket.end()
         await Promise.race([c.closed, new Promise((resolve) => setTimeout(resolve, 100))])
@@ -242,7 +219,7 @@ describe('the RESP server', () => {
       }),
       { numRuns: 60 },
     )
-    const c = await open(target.self)
+    const c = await openTalk(target.self)
     c.write(command('PING'))
     expect(await c.replies(1)).toEqual(['PONG'])
     const key = Array.from({ length: 100 }, (_, i) => `g${i}`).find(
@@ -266,7 +243,7 @@ describe('the peer client against a peer that speaks garbage', () => {
       })
     })
     await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => {
+    onCleanup(() => {
       for (const s of sockets) s.destroy()
       liar.close()
     })

@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BurrowOptions } from '../src/index.ts'
-import { closeAll, node, thrownBy } from './helpers.ts'
+import { closeAll, node, onCleanup, thrownBy } from './helpers.ts'
 import { cluster } from './support/cluster.ts'
 
 const fixture = (name: string) => new URL(`./fixtures/tls/${name}`, import.meta.url)
@@ -12,11 +12,7 @@ const read = (name: string) => readFileSync(fixture(name))
 /** A node's TLS options: its certificate, signed by the test CA, which it also trusts. */
 const TLS = { key: read('node.key'), cert: read('node.pem'), ca: read('ca.pem') }
 
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  await closeAll()
-})
+afterEach(closeAll)
 
 async function tlsNode(options: BurrowOptions = {}) {
   const n = node({ tls: TLS, ...options })
@@ -83,7 +79,7 @@ describe('a node with tls', () => {
       tls: { ca: TLS.ca },
       maxRetriesPerRequest: 0,
     })
-    cleanups.push(() => redis.disconnect())
+    onCleanup(() => redis.disconnect())
     expect(await redis.call('BURROW.GET', 'test', 'i')).toBe('value of i')
   })
 

@@ -3,36 +3,13 @@
  * U+FFFD, where `\xff`, `\xfe`, `\x80` and a real U+FFFD would all be one key sharing one value.
  */
 import { Buffer } from 'node:buffer'
-import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RespError } from '../src/transport/resp/reader.ts'
 import { closeAll } from './helpers.ts'
 import { cluster } from './support/cluster.ts'
-import { command, type Talk, talk } from './support/resp-talk.ts'
+import { command, openTalk, redisTo } from './support/resp-talk.ts'
 
-const cleanups: (() => unknown)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  await closeAll()
-})
-
-function redisTo(base: string): Redis {
-  const { hostname, port } = new URL(base)
-  const redis = new Redis({
-    host: hostname,
-    port: Number(port),
-    maxRetriesPerRequest: 0,
-    enableReadyCheck: false,
-  })
-  cleanups.push(() => redis.disconnect())
-  return redis
-}
-
-async function open(base: string): Promise<Talk> {
-  const c = await talk(base)
-  cleanups.push(() => c.socket.destroy())
-  return c
-}
+afterEach(closeAll)
 
 /** Keys that are not UTF-8: lone bytes, a truncated sequence, an encoded surrogate, an overlong form. */
 const notUtf8 = [[0xff], [0xfe], [0x80], [0x61, 0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0xaf]].map((b) =>
@@ -67,7 +44,7 @@ describe('keys that are not valid UTF-8, over RESP', () => {
 
   it('the peer commands answer a tagged BURROW_ERR_BAD_KEY, and store nothing', async () => {
     const { nodes, namespaces } = await cluster(1)
-    const c = await open(nodes[0]!.self)
+    const c = await openTalk(nodes[0]!.self)
     const key = Buffer.from([0xfe])
     c.write(
       Buffer.concat([
@@ -94,7 +71,7 @@ describe('keys that are not valid UTF-8, over RESP', () => {
 
   it('a namespace that is not UTF-8 is refused as unknown, tagged for the peer commands', async () => {
     const { nodes } = await cluster(1)
-    const c = await open(nodes[0]!.self)
+    const c = await openTalk(nodes[0]!.self)
     const name = Buffer.from([0x74, 0x65, 0x73, 0x74, 0xff]) // "test\xff"
     c.write(Buffer.concat([command('BURROW.GET', name, 'k'), command('BURROW.FETCH', '9', name, 'k')]))
     const replies = await c.replies(2)
@@ -108,7 +85,7 @@ describe('keys that are not valid UTF-8, over RESP', () => {
 
   it('an inline command with such a key is refused too', async () => {
     const { nodes } = await cluster(1)
-    const c = await open(nodes[0]!.self)
+    const c = await openTalk(nodes[0]!.self)
     c.write(Buffer.from('BURROW.GET test \xff\r\nBURROW.GET test ok\r\n', 'latin1'))
     const [refused, value] = await c.replies(2)
     expect((refused as RespError).message).toMatch(/^BURROW_ERR_BAD_KEY/)

@@ -1,7 +1,9 @@
 /** A raw RESP conversation with a server, for tests that write bytes and read parsed replies. */
 import { Buffer } from 'node:buffer'
 import { connect, type Socket } from 'node:net'
+import { Redis } from 'ioredis'
 import { RespParser, type RespValue } from '../../src/transport/resp/reader.ts'
+import { onCleanup } from '../helpers.ts'
 
 export interface Talk {
   socket: Socket
@@ -62,4 +64,24 @@ export async function writeInPieces(c: Talk, stream: Buffer, cuts: number[]): Pr
     from = p
     await new Promise((resolve) => setImmediate(resolve))
   }
+}
+
+/** A {@link talk} whose socket is destroyed at the next `closeAll()`. */
+export async function openTalk(base: string): Promise<Talk> {
+  const c = await talk(base)
+  onCleanup(() => c.socket.destroy())
+  return c
+}
+
+/** An ioredis client of `base` (no retries, no ready check), disconnected at the next `closeAll()`. */
+export function redisTo(base: string): Redis {
+  const { hostname, port } = new URL(base)
+  const redis = new Redis({
+    host: hostname,
+    port: Number(port),
+    maxRetriesPerRequest: 0,
+    enableReadyCheck: false,
+  })
+  onCleanup(() => redis.disconnect())
+  return redis
 }
