@@ -21,7 +21,11 @@ export type {
 export type { NamespaceCounters, NamespaceStats } from './namespace/stats.ts'
 export { crc32, type HashFunction, Ring, type RingLayout, type RingLike, type RingOptions } from './ring.ts'
 export type { AuthOptions } from './security/secrets.ts'
-export type { LruStats } from './store/lru.ts'
-export { ENTRY_OVERHEAD_BYTES } from './store/store.ts'
+export {
+  type AdmissionStats,
+  ENTRY_OVERHEAD_BYTES,
+  type PartStats,
+  type StorePolicy,
+} from './store/store.ts'
 export type { PeerClientStats } from './transport/client/peer-client.ts'
 export type { WriteResult } from './transport/served.ts'

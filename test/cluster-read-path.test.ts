@@ -80,7 +80,7 @@ describe('the read path across nodes', () => {
   it('a value fetched from its owner is promoted to the hot cache when the policy draws it', async () => {
     const { nodes, namespaces, loads } = await cluster(2, {
       node: { random: () => 0 },
-      namespace: { hot: { probability: 0.5 } },
+      namespace: { hot: { probability: 0.5 }, policy: 'lru' },
     })
     const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
       (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
@@ -97,7 +97,7 @@ describe('the read path across nodes', () => {
   it('with a policy that never draws, nothing is mirrored and every read asks the owner', async () => {
     const { nodes, namespaces } = await cluster(2, {
       node: { random: () => 0.99 },
-      namespace: { hot: { probability: 0.5 } },
+      namespace: { hot: { probability: 0.5 }, policy: 'lru' },
     })
     const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
       (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ENTRY_OVERHEAD_BYTES } from '../src/index.ts'
-import { closeAll, node } from './helpers.ts'
+import { closeAll, node, thrownBy } from './helpers.ts'
 
 afterEach(closeAll)
 
@@ -14,12 +14,12 @@ function counting() {
   return { calls, load }
 }
 
-describe('the byte budget', () => {
+describe('the byte budget under the LRU policy', () => {
   it('filling far past maxBytes evicts least recently used first and keeps bytes within the budget', async () => {
     const { load } = counting()
     const n = node()
     const size = 3 + 100 + ENTRY_OVERHEAD_BYTES // 3-byte key, 100-byte value
-    const ns = n.namespace('test', { maxBytes: size * 10, maxEntryBytes: size, load })
+    const ns = n.namespace('test', { maxBytes: size * 10, maxEntryBytes: size, policy: 'lru', load })
     const first = Array.from({ length: 10 }, (_, i) => `a0${i}`)
     for (const key of first) await ns.get(key)
     expect(n.stats().namespaces['test']!.main).toEqual({ bytes: size * 10, items: 10, evictions: 0 })
@@ -36,7 +36,7 @@ describe('the byte budget', () => {
   it('evicts the least recently used entry, where a read refreshes recency (not FIFO)', async () => {
     const { load } = counting()
     const size = 1 + 100 + ENTRY_OVERHEAD_BYTES
-    const ns = node().namespace('test', { maxBytes: size * 3, maxEntryBytes: size, load })
+    const ns = node().namespace('test', { maxBytes: size * 3, maxEntryBytes: size, policy: 'lru', load })
     await ns.get('a')
     await ns.get('b')
     await ns.get('c')
@@ -51,7 +51,7 @@ describe('the byte budget', () => {
   it('an evicted key is loaded again on its next get', async () => {
     const { calls, load } = counting()
     const size = 1 + 100 + ENTRY_OVERHEAD_BYTES
-    const ns = node().namespace('test', { maxBytes: size * 2, maxEntryBytes: size, load })
+    const ns = node().namespace('test', { maxBytes: size * 2, maxEntryBytes: size, policy: 'lru', load })
     await ns.get('a')
     await ns.get('b')
     await ns.get('c')
@@ -97,5 +97,32 @@ describe('the byte budget', () => {
     expect(ns.peek('a')).toBeUndefined()
     await ns.get('a')
     expect(calls.get('a')).toBe(2)
+  })
+})
+
+describe('the byte budget under W-TinyLFU (the default policy)', () => {
+  it('keys read often survive a flood of keys read once, and bytes stay within the budget', async () => {
+    const { calls, load } = counting()
+    const n = node()
+    const size = 4 + 100 + ENTRY_OVERHEAD_BYTES
+    const ns = n.namespace('test', { maxBytes: size * 10, maxEntryBytes: size, load })
+    const popular = ['p000', 'p001', 'p002', 'p003', 'p004']
+    for (let round = 0; round < 10; round++) for (const key of popular) await ns.get(key)
+    for (let i = 0; i < 300; i++) {
+      await ns.get(`f${String(i).padStart(3, '0')}`)
+      expect(n.stats().namespaces['test']!.main.bytes).toBeLessThanOrEqual(size * 10)
+    }
+    expect(popular.filter((key) => ns.peek(key) !== undefined)).toEqual(popular)
+    for (const key of popular) expect(calls.get(key)).toBe(1)
+    const { admission, main } = n.stats().namespaces['test']!
+    expect(admission.policy).toBe('tinylfu')
+    expect(admission.rejections).toBeGreaterThan(200)
+    expect(main.items).toBeLessThanOrEqual(10)
+  })
+
+  it('refuses an unknown policy, naming the option and the value', () => {
+    const error = thrownBy(() => node().namespace('p', { load: () => 'v', policy: 'lfu' as never }))
+    expect(error).toMatchObject({ code: 'BURROW_ERR_BAD_OPTION' })
+    expect(String(error)).toMatch(/p\.policy.*"lfu"/)
   })
 })

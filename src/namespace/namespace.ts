@@ -166,6 +166,7 @@ export class Namespace<V = StoredValue> {
       ...this.#counters,
       expired: this.#store.expired,
       ...this.#store.stats(),
+      admission: this.#store.admission(),
       maxBytes: this.#store.limits.maxBytes,
     }
   }
@@ -215,6 +216,7 @@ export function createNamespace<V>(
       staleMs: config.staleTtl,
     },
     host.now,
+    { policy: config.policy, random: host.random },
   )
   const loads = new LoadRunner(config, host, counters)
   const read = new ReadPath(config, host, store, loads, counters)

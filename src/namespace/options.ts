@@ -16,6 +16,7 @@ import {
   objectOption,
   onlyKnownOptions,
 } from '../options.ts'
+import type { StorePolicy } from '../store/store.ts'
 import { MAX_TTL_MS } from '../transport/served.ts'
 
 /** What a loader receives besides the key. */
@@ -50,8 +51,10 @@ export interface HotCacheOptions {
    */
   fraction?: number
   /**
-   * The chance that a value fetched from its owner is kept in the hot cache. The draw uses the
-   * node's `random`, so tests can make it certain.
+   * Under `policy: 'lru'` only: the chance that a value fetched from its owner is kept in the hot
+   * cache. The draw uses the node's `random`, so tests can make it certain. Under `'tinylfu'` a
+   * fetched value is kept when it has been read here more often, lately, than the copies (or main
+   * entries) it would displace.
    * @default 0.1
    */
   probability?: number
@@ -81,6 +84,15 @@ export interface BaseNamespaceOptions<V> {
   maxEntryBytes?: number
   /** The hot cache; `false` turns it off. */
   hot?: HotCacheOptions | false
+  /**
+   * Which entries stay when the budget is full. `'tinylfu'` (W-TinyLFU) keeps the keys asked for
+   * most often lately: a new entry must have been asked for more often than the entries it would
+   * displace, so one scan of many keys cannot flush the popular ones. `'lru'` keeps the most
+   * recently used, admitting every new entry; pick it when each key is read in bursts and never
+   * again, where recency is all there is to go by.
+   * @default 'tinylfu'
+   */
+  policy?: StorePolicy
   /**
    * When the owner cannot be reached (timeout, refused, broken connection), load the key here
    * instead of failing the get. A loader error on the owner is final either way.
@@ -137,6 +149,7 @@ export interface NamespaceConfig<V> {
   hotFraction: number
   hotProbability: number
   hotMaxTtl: number
+  policy: StorePolicy
   peerFallback: boolean
   ttl: number
   ttlJitter: number
@@ -151,6 +164,7 @@ const KNOWN = [
   'maxEntryBytes',
   'codec',
   'hot',
+  'policy',
   'peerFallback',
   'ttl',
   'ttlJitter',
@@ -198,6 +212,7 @@ export function resolveOptions<V>(name: string, options: unknown): NamespaceConf
     hotFraction: numberOption(`${name}.hot.fraction`, hot.fraction, 0.125, 0, 0.5),
     hotProbability: numberOption(`${name}.hot.probability`, hot.probability, 0.1, 0, 1),
     hotMaxTtl: durationOption(`${name}.hot.maxTtl`, hot.maxTtl, 60_000, MAX_TTL_MS),
+    policy: policyOption(`${name}.policy`, opts.policy),
     peerFallback: booleanOption(`${name}.peerFallback`, opts.peerFallback, true),
     ttl: durationOption(`${name}.ttl`, opts.ttl, 0, MAX_TTL_MS),
     ttlJitter: jitterOption(`${name}.ttlJitter`, opts.ttlJitter),
@@ -205,6 +220,15 @@ export function resolveOptions<V>(name: string, options: unknown): NamespaceConf
     staleTtl: durationOption(`${name}.staleTtl`, opts.staleTtl, 0, MAX_TTL_MS),
     refreshBackoffMs: durationOption(`${name}.refreshBackoffMs`, opts.refreshBackoffMs, 1000, MAX_TTL_MS),
   }
+}
+
+function policyOption(name: string, value: unknown): StorePolicy {
+  if (value === undefined) return 'tinylfu'
+  if (value === 'tinylfu' || value === 'lru') return value
+  throw new BurrowError(
+    'BURROW_ERR_BAD_OPTION',
+    `option ${name} must be 'tinylfu' or 'lru', received ${describe(value)}`,
+  )
 }
 
 /** A fraction in [0, 1): a jitter of 1 could shorten a TTL to nothing. */

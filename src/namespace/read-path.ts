@@ -253,10 +253,12 @@ export class ReadPath<V> {
     }
     const cached = answer.value ?? NOT_FOUND
     const deadline = this.deadline(answer.ttlMs, true)
-    if (this.#store.holdsMain(key)) this.#store.set('main', key, cached, deadline)
-    else if (this.#config.hotProbability > 0 && this.#host.random() < this.#config.hotProbability) {
-      this.#store.set('hot', key, cached, deadline)
-    }
+    const store = this.#store
+    if (store.holdsMain(key)) store.set('main', key, cached, deadline)
+    else if (this.#config.hotFraction === 0) return
+    else if (store.policy === 'tinylfu')
+      store.set('hot', key, cached, deadline) // kept if it wins its place
+    else if (this.#host.random() < this.#config.hotProbability) store.set('hot', key, cached, deadline)
   }
 
   /**

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { LruStats } from '../store/lru.ts'
+import type { AdmissionStats, PartStats } from '../store/store.ts'
 
 /** The counters a namespace keeps; every one starts at 0 and only grows. */
 export interface NamespaceCounters {
@@ -60,9 +60,11 @@ export interface NamespaceStats extends NamespaceCounters {
   /** Entries dropped because they had expired. */
   expired: number
   /** The main cache: values this node owns or loaded itself. */
-  main: LruStats
+  main: PartStats
   /** The hot cache: copies of values owned by other nodes. */
-  hot: LruStats
+  hot: PartStats
+  /** The eviction policy at work: its segments, the window's share, rejections. */
+  admission: AdmissionStats
   /** The byte budget shared by main and hot. */
   maxBytes: number
 }

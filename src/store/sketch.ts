@@ -1,0 +1,137 @@
+/**
+ * How often each key was asked for, lately: a count-min sketch of 4-bit counters (depth 4) that
+ * W-TinyLFU consults to decide whether a new entry deserves the room an old one holds. Counters
+ * saturate at 15. Its owner halves them all every `sampleSize` asks ({@link halve}), so old
+ * popularity fades and the sketch follows what is asked for now: the store counts asks of the
+ * keys it holds itself (a hit must stay cheap) and adds them here when an entry leaves.
+ *
+ * Keys are hashed by the caller ({@link hashKey}); the sketch mixes that hash again with a seed
+ * of its own before indexing, so the four rows are independent and an attacker cannot pick keys
+ * whose counters collide without knowing the seed.
+ *
+ * @module
+ */
+
+/** Counters per 32-bit word. */
+const PER_WORD = 8
+/** Counters per entry the sketch is sized for, shared by its four rows. */
+const COUNTERS_PER_ENTRY = 16
+/** The largest count a counter holds. */
+const MAX_COUNT = 15
+/** Each counter's low bit, in every nibble of a word: what halving drops. */
+const HIGH_BITS_MASK = 0x77777777
+
+/** A seeded 32-bit hash of a key's UTF-16 code units (FNV-1a, then a murmur3 finaliser). */
+export function hashKey(key: string, seed: number): number {
+  let h = 0x811c9dc5 ^ seed
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
+  return mix(h)
+}
+
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/** A count-min sketch of 4-bit counters, 4 rows, sized for a number of entries. */
+export class FrequencySketch {
+  #table: Uint32Array
+  /** Counters - 1: counters are a power of two. */
+  #mask: number
+  #sampleSize: number
+  #seed: number
+  #capacity: number
+
+  /** A sketch for about `capacity` distinct entries; `seed` salts the row hashes. */
+  constructor(capacity: number, seed: number) {
+    this.#seed = seed | 0
+    this.#capacity = 0
+    this.#table = new Uint32Array(0)
+    this.#mask = 0
+    this.#sampleSize = 0
+    this.resize(capacity)
+  }
+
+  /** The number of entries the sketch is sized for. */
+  get capacity(): number {
+    return this.#capacity
+  }
+
+  /** Bytes the counters take. */
+  get bytes(): number {
+    return this.#table.byteLength
+  }
+
+  /** How many asks make a sample: the owner halves the counters after each (10 per entry held). */
+  get sampleSize(): number {
+    return this.#sampleSize
+  }
+
+  /**
+   * Sizes the sketch for `capacity` entries (16 counters, 8 bytes, per entry, the entries
+   * rounded up to a power of two), forgetting every count when the table changes size; the
+   * sample follows `capacity` exactly.
+   */
+  resize(capacity: number): void {
+    this.#sampleSize = 10 * Math.max(64, capacity)
+    const entries = 2 ** Math.ceil(Math.log2(Math.max(64, capacity)))
+    if (entries === this.#capacity) return
+    const counters = entries * COUNTERS_PER_ENTRY
+    this.#capacity = entries
+    this.#table = new Uint32Array(counters / PER_WORD)
+    this.#mask = counters - 1
+  }
+
+  /** The estimated count of the key with hash `hash` (0 to 15). */
+  frequency(hash: number): number {
+    const h1 = mix(hash ^ this.#seed)
+    const h2 = mix(h1 + 0x9e3779b9) | 1
+    let min = MAX_COUNT
+    for (let row = 0; row < 4; row++) {
+      const count = this.#counter((h1 + Math.imul(row, h2)) & this.#mask)
+      if (count < min) min = count
+    }
+    return min
+  }
+
+  /**
+   * Counts `times` more asks of the key with hash `hash`. Only the counters at the key's current
+   * estimate rise (a conservative update), which keeps keys that share a counter from inflating
+   * each other.
+   */
+  add(hash: number, times = 1): void {
+    const h1 = mix(hash ^ this.#seed)
+    const h2 = mix(h1 + 0x9e3779b9) | 1
+    const mask = this.#mask
+    let min = MAX_COUNT
+    for (let row = 0; row < 4; row++) {
+      const count = this.#counter((h1 + Math.imul(row, h2)) & mask)
+      if (count < min) min = count
+    }
+    const target = Math.min(MAX_COUNT, min + times)
+    if (target !== min) {
+      for (let row = 0; row < 4; row++) {
+        const index = (h1 + Math.imul(row, h2)) & mask
+        if (this.#counter(index) < target) this.#set(index, target)
+      }
+    }
+  }
+
+  /** Halves every counter: what was asked for a sample ago counts half as much. */
+  halve(): void {
+    const table = this.#table
+    for (let i = 0; i < table.length; i++) table[i] = (table[i]! >>> 1) & HIGH_BITS_MASK
+  }
+
+  #counter(index: number): number {
+    return (this.#table[index >>> 3]! >>> ((index & 7) << 2)) & MAX_COUNT
+  }
+
+  #set(index: number, count: number): void {
+    const word = index >>> 3
+    const shift = (index & 7) << 2
+    this.#table[word] = ((this.#table[word]! & ~(MAX_COUNT << shift)) | (count << shift)) >>> 0
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * Where a namespace's entries live: one Map from key to slot, the keys and values in two arrays,
+ * and, per slot, a byte of metadata and two links. The links thread every slot onto one of four
+ * recency lists — the segments that {@link Store} moves entries between: the window, probation
+ * and protected (the main cache, under W-TinyLFU) and the hot cache. A hit is one Map lookup and a
+ * few integer writes, and an entry costs 25 bytes beyond its Map slot and array elements: no
+ * object per entry. Sizes are not stored; they are recomputed (by `sizeOf`) when they are needed.
+ * Deadlines live in a typed array that exists only once an entry with a deadline has been stored.
+ *
+ * @module
+ */
+import type { StoredValue } from '../codec.ts'
+
+/** "No slot": the end of a list, and what {@link Slots.find} returns for a missing key. */
+export const NONE = 0xffffffff
+
+/** New main entries, under W-TinyLFU; they compete for main when they leave it. */
+export const WINDOW = 0
+/** Main entries asked for once since they were admitted (or demoted from protected). */
+export const PROBATION = 1
+/** Main entries asked for again while on probation; under the LRU policy, every main entry. */
+export const PROTECTED = 2
+/** Hot copies of values owned by other nodes. */
+export const HOT = 3
+
+/** One of the four lists. */
+export type Segment = typeof WINDOW | typeof PROBATION | typeof PROTECTED | typeof HOT
+
+/** Asks are counted in the meta byte above the segment's two bits, up to 63. */
+const ASK = 4
+const SEGMENT_BITS = 3
+const MAX_META = 0xfc
+
+/** Slots threaded onto four recency lists. */
+export class Slots {
+  #index = new Map<string, number>()
+  #keys: (string | undefined)[] = []
+  /** Each slot's value; `undefined` in a slot that is in the index is a cached not-found. */
+  #values: (StoredValue | undefined)[] = []
+  /** For each slot, the next newer and the next older slot of its list; free slots chain through `#older`. */
+  #newer = new Uint32Array(16)
+  #older = new Uint32Array(16)
+  /** For each slot: its segment (two low bits) and the asks it had since the last halving. */
+  #meta = new Uint8Array(16)
+  /** Each slot's deadline (0: none); allocated with the first deadline. */
+  #deadlines: Float64Array | undefined
+  #free = NONE
+  #newest = new Uint32Array(4).fill(NONE)
+  #oldest = new Uint32Array(4).fill(NONE)
+  #bytes = [0, 0, 0, 0]
+  #items = [0, 0, 0, 0]
+  #sizeOf: (key: string, value: StoredValue | undefined) => number
+
+  /** `sizeOf` must give the size an entry was stored with, for the same key and value. */
+  constructor(sizeOf: (key: string, value: StoredValue | undefined) => number) {
+    this.#sizeOf = sizeOf
+  }
+
+  /** Entries held, in every segment. */
+  get size(): number {
+    return this.#index.size
+  }
+
+  /** Slots allocated (held or free): what the per-slot arrays are sized for. */
+  get capacity(): number {
+    return this.#newer.length
+  }
+
+  /** The slot of `key`, or {@link NONE}. Does not touch recency. */
+  find(key: string): number {
+    const slot = this.#index.get(key)
+    return slot === undefined ? NONE : slot
+  }
+
+  keyAt(slot: number): string {
+    return this.#keys[slot]!
+  }
+
+  valueAt(slot: number): StoredValue | undefined {
+    return this.#values[slot]
+  }
+
+  segmentOf(slot: number): Segment {
+    return (this.#meta[slot]! & SEGMENT_BITS) as Segment
+  }
+
+  /** How often the entry in `slot` was asked for since it was stored or since the last halving. */
+  asksAt(slot: number): number {
+    return this.#meta[slot]! >>> 2
+  }
+
+  /** The deadline of the entry in `slot`; 0 when it has none. */
+  deadlineAt(slot: number): number {
+    return this.#deadlines === undefined ? 0 : this.#deadlines[slot]!
+  }
+
+  /** The size of the entry in `slot`, recomputed. */
+  sizeAt(slot: number): number {
+    return this.#sizeOf(this.#keys[slot]!, this.#values[slot])
+  }
+
+  bytesOf(segment: Segment): number {
+    return this.#bytes[segment]!
+  }
+
+  itemsOf(segment: Segment): number {
+    return this.#items[segment]!
+  }
+
+  /** The least recently used slot of `segment`, or {@link NONE}. */
+  oldest(segment: Segment): number {
+    return this.#oldest[segment]!
+  }
+
+  /** The next more recently used slot of the same segment, or {@link NONE}. */
+  newerThan(slot: number): number {
+    return this.#newer[slot]!
+  }
+
+  /** Whether `slot` holds an entry. */
+  holds(slot: number): boolean {
+    return this.#keys[slot] !== undefined
+  }
+
+  /** Makes the entry in `slot` the most recently used of its segment, without counting an ask. */
+  refresh(slot: number): void {
+    const segment = this.segmentOf(slot)
+    if (this.#newest[segment] !== slot) this.#touch(slot, segment)
+  }
+
+  /**
+   * Counts an ask of the entry in `slot` and makes it the most recently used of its segment;
+   * returns the segment. This is the hit path.
+   */
+  use(slot: number): Segment {
+    const meta = this.#meta[slot]!
+    if (meta < MAX_META) this.#meta[slot] = meta + ASK
+    const segment = (meta & SEGMENT_BITS) as Segment
+    if (this.#newest[segment] !== slot) this.#touch(slot, segment)
+    return segment
+  }
+
+  /** Stores a new entry as the newest of `segment`; returns its slot. */
+  insert(
+    key: string,
+    value: StoredValue | undefined,
+    size: number,
+    segment: Segment,
+    deadline: number,
+  ): number {
+    const slot = this.#allocate(key, value)
+    this.#meta[slot] = segment
+    this.setDeadline(slot, deadline)
+    this.#link(slot, segment)
+    this.#bytes[segment]! += size
+    this.#index.set(key, slot)
+    return slot
+  }
+
+  /** Replaces the value in `slot` (whose entry is now `size` bytes) and makes it the newest of its segment. */
+  replace(slot: number, value: StoredValue | undefined, size: number, deadline: number): void {
+    const segment = this.segmentOf(slot)
+    this.#bytes[segment]! += size - this.sizeAt(slot)
+    this.#values[slot] = value
+    this.setDeadline(slot, deadline)
+    if (this.#newest[segment] !== slot) this.#touch(slot, segment)
+  }
+
+  /** Moves the entry in `slot` to the newest end of `segment`, keeping its asks. */
+  moveTo(slot: number, segment: Segment): void {
+    const from = this.segmentOf(slot)
+    const size = this.sizeAt(slot)
+    this.#unlink(slot, from)
+    this.#bytes[from]! -= size
+    this.#meta[slot] = (this.#meta[slot]! & ~SEGMENT_BITS) | segment
+    this.#link(slot, segment)
+    this.#bytes[segment]! += size
+  }
+
+  /** Removes the entry in `slot`. */
+  remove(slot: number): void {
+    const segment = this.segmentOf(slot)
+    const key = this.#keys[slot]!
+    this.#bytes[segment]! -= this.#sizeOf(key, this.#values[slot])
+    this.#unlink(slot, segment)
+    this.#index.delete(key)
+    this.#keys[slot] = undefined
+    this.#values[slot] = undefined
+    this.#meta[slot] = 0
+    if (this.#deadlines !== undefined) this.#deadlines[slot] = 0
+    this.#older[slot] = this.#free
+    this.#free = slot
+  }
+
+  setDeadline(slot: number, deadline: number): void {
+    if (this.#deadlines === undefined) {
+      if (deadline === 0) return
+      this.#deadlines = new Float64Array(this.#newer.length)
+    }
+    this.#deadlines[slot] = deadline
+  }
+
+  /** Halves every entry's count of asks (the store ages them with its frequency sketch). */
+  halveAsks(): void {
+    const meta = this.#meta
+    for (let slot = 0; slot < meta.length; slot++) {
+      const m = meta[slot]!
+      meta[slot] = (m & SEGMENT_BITS) | (((m >>> 3) << 2) & MAX_META)
+    }
+  }
+
+  /** The slots of `segment`, from the most to the least recently used (O(n)). */
+  *slotsOf(segment: Segment): IterableIterator<number> {
+    for (let slot = this.#newest[segment]!; slot !== NONE; slot = this.#older[slot]!) yield slot
+  }
+
+  /** Every held slot whose entry has a deadline (O(capacity)). */
+  *slotsWithDeadlines(): IterableIterator<number> {
+    const deadlines = this.#deadlines
+    if (deadlines === undefined) return
+    for (let slot = 0; slot < this.#keys.length; slot++) {
+      if (deadlines[slot] !== 0 && this.#keys[slot] !== undefined) yield slot
+    }
+  }
+
+  /** Sum of the sizes of `segment`'s entries, recomputed from the entries (for consistency checks). */
+  recount(segment: Segment): number {
+    let total = 0
+    for (const slot of this.slotsOf(segment)) total += this.sizeAt(slot)
+    return total
+  }
+
+  #link(slot: number, segment: Segment): void {
+    const newest = this.#newest[segment]!
+    this.#older[slot] = newest
+    this.#newer[slot] = NONE
+    if (newest === NONE) this.#oldest[segment] = slot
+    else this.#newer[newest] = slot
+    this.#newest[segment] = slot
+    this.#items[segment]!++
+  }
+
+  #unlink(slot: number, segment: Segment): void {
+    const newer = this.#newer[slot]!
+    const older = this.#older[slot]!
+    if (newer === NONE) this.#newest[segment] = older
+    else this.#older[newer] = older
+    if (older === NONE) this.#oldest[segment] = newer
+    else this.#newer[older] = newer
+    this.#items[segment]!--
+  }
+
+  #touch(slot: number, segment: Segment): void {
+    // `slot` is not the newest of its segment, so it has a newer neighbour.
+    const newer = this.#newer[slot]!
+    const older = this.#older[slot]!
+    this.#older[newer] = older
+    if (older === NONE) this.#oldest[segment] = newer
+    else this.#newer[older] = newer
+    const newest = this.#newest[segment]!
+    this.#older[slot] = newest
+    this.#newer[slot] = NONE
+    this.#newer[newest] = slot
+    this.#newest[segment] = slot
+  }
+
+  /** A free slot holding `key` and `value`; the arrays grow by half when every slot is used. */
+  #allocate(key: string, value: StoredValue | undefined): number {
+    let slot = this.#free
+    if (slot !== NONE) {
+      this.#free = this.#older[slot]!
+      this.#keys[slot] = key
+      this.#values[slot] = value
+      return slot
+    }
+    slot = this.#keys.length
+    if (slot === NONE) throw new RangeError('a store holds at most 2^32 - 1 entries')
+    if (slot === this.#newer.length) this.#grow(Math.min(NONE, slot + (slot >> 1)))
+    // push keeps the arrays packed (no holes), which keeps element access fast.
+    this.#keys.push(key)
+    this.#values.push(value)
+    return slot
+  }
+
+  #grow(capacity: number): void {
+    const newer = new Uint32Array(capacity)
+    const older = new Uint32Array(capacity)
+    const meta = new Uint8Array(capacity)
+    newer.set(this.#newer)
+    older.set(this.#older)
+    meta.set(this.#meta)
+    this.#newer = newer
+    this.#older = older
+    this.#meta = meta
+    if (this.#deadlines !== undefined) {
+      const deadlines = new Float64Array(capacity)
+      deadlines.set(this.#deadlines)
+      this.#deadlines = deadlines
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest'
+import { WindowClimber } from '../src/store/climber.ts'
+import { FrequencySketch, hashKey } from '../src/store/sketch.ts'
+import { entrySize, Store, type StorePolicy } from '../src/store/store.ts'
+
+const SEED = 12345
+
+describe('the frequency sketch', () => {
+  it('never underestimates a count (up to 15), and overestimates little when sized for the keys', () => {
+    const sketch = new FrequencySketch(1024, SEED)
+    const truth = new Map<number, number>()
+    for (let i = 0; i < 1024; i++) {
+      const hash = hashKey(`key-${i}`, SEED)
+      const times = i % 16
+      for (let t = 0; t < times; t++) sketch.add(hash)
+      truth.set(hash, times)
+    }
+    let over = 0
+    for (const [hash, times] of truth) {
+      const estimate = sketch.frequency(hash)
+      expect(estimate).toBeGreaterThanOrEqual(times)
+      over += estimate - times
+    }
+    expect(over / truth.size).toBeLessThan(0.5)
+  })
+
+  it('saturates at 15, and halving halves every count', () => {
+    const sketch = new FrequencySketch(64, SEED)
+    const hot = hashKey('hot', SEED)
+    const warm = hashKey('warm', SEED)
+    for (let i = 0; i < 40; i++) sketch.add(hot)
+    sketch.add(warm, 6)
+    expect(sketch.frequency(hot)).toBe(15)
+    expect(sketch.frequency(warm)).toBe(6)
+    sketch.halve()
+    expect(sketch.frequency(hot)).toBe(7)
+    expect(sketch.frequency(warm)).toBe(3)
+    sketch.halve()
+    sketch.halve()
+    sketch.halve()
+    expect(sketch.frequency(hot)).toBe(0)
+  })
+
+  it('mixes the key hash with its seed: the same keys collide differently under another seed', () => {
+    const a = new FrequencySketch(64, 1)
+    const b = new FrequencySketch(64, 2)
+    for (let i = 0; i < 300; i++) {
+      a.add(hashKey(`noise-${i}`, 0))
+      b.add(hashKey(`noise-${i}`, 0))
+    }
+    let differ = 0
+    for (let i = 0; i < 300; i++) {
+      const probe = hashKey(`probe-${i}`, 0)
+      if (a.frequency(probe) !== b.frequency(probe)) differ++
+    }
+    expect(differ).toBeGreaterThan(10)
+  })
+
+  it('grows with the entries: the sample is 10 asks per entry', () => {
+    const sketch = new FrequencySketch(100, SEED)
+    expect(sketch.sampleSize).toBe(1000)
+    expect(sketch.bytes).toBe(128 * 8)
+    sketch.resize(5000)
+    expect(sketch.sampleSize).toBe(50_000)
+    expect(sketch.bytes).toBe(8192 * 8)
+  })
+})
+
+const value = (i: number) => `value-${String(i).padStart(6, '0')}`
+const keyOf = (i: number) => `k${String(i).padStart(6, '0')}`
+const SIZE = entrySize(keyOf(0), value(0))
+
+function store(entries: number, policy: StorePolicy = 'tinylfu', hotShare = 0, random = () => 0.5) {
+  const maxBytes = entries * SIZE
+  return new Store(
+    { maxBytes, maxEntryBytes: maxBytes, maxHotBytes: Math.floor(maxBytes * hotShare), staleMs: 0 },
+    () => 0,
+    { policy, random },
+  )
+}
+
+/** Cache-aside: a get, and a set on a miss. Returns whether it hit. */
+function ask(s: Store, i: number, v: string = value(i)): boolean {
+  if (s.get(keyOf(i)) !== undefined) return true
+  s.set('main', keyOf(i), v)
+  return false
+}
+
+describe('W-TinyLFU admission', () => {
+  for (const policy of ['tinylfu', 'lru'] as const) {
+    it(`${policy}: a scan of one-off keys ${policy === 'tinylfu' ? 'does not flush' : 'flushes'} the keys asked for most`, () => {
+      const s = store(100, policy)
+      for (let round = 0; round < 20; round++) for (let i = 0; i < 80; i++) ask(s, i)
+      // A batch job reads 20,000 keys once each, while the 80 popular keys go on being asked for.
+      let hot = 0
+      let hotHits = 0
+      for (let i = 0; i < 20_000; i++) {
+        ask(s, 1000 + i)
+        if (i % 3 === 0) {
+          hot++
+          if (ask(s, (i / 3) % 80)) hotHits++
+        }
+      }
+      if (policy === 'tinylfu') expect(hotHits / hot).toBeGreaterThan(0.9)
+      else expect(hotHits / hot).toBeLessThan(0.3)
+    })
+  }
+
+  it('a large value asked for rarely does not evict many small values asked for often', () => {
+    const s = store(100)
+    for (let round = 0; round < 10; round++) for (let i = 0; i < 100; i++) ask(s, i)
+    const big = 'x'.repeat(20 * SIZE) // needs about 21 small entries' room
+    ask(s, 5000, big)
+    ask(s, 5001) // pushes the big value out of the window: it must now win its place
+    expect(s.get(keyOf(5000))).toBeUndefined()
+    let kept = 0
+    for (let i = 0; i < 100; i++) if (s.get(keyOf(i)) !== undefined) kept++
+    expect(kept).toBeGreaterThanOrEqual(98) // at most the window's own entry left
+  })
+
+  it('a large value asked for more often than the victims together takes their room', () => {
+    const s = store(100)
+    for (let i = 0; i < 100; i++) ask(s, i) // each asked for once
+    const big = 'x'.repeat(5 * SIZE)
+    for (let t = 0; t < 12; t++) s.get(keyOf(5000)) // asked for (and missed) often before it loads
+    ask(s, 5000, big)
+    ask(s, 5001)
+    expect(s.get(keyOf(5000))).toBe(big)
+    expect(s.stats().main.evictions).toBeGreaterThanOrEqual(5)
+    expect(s.bytes).toBeLessThanOrEqual(100 * SIZE)
+  })
+
+  it('a candidate that loses is still admitted once in 128 tries when frequent (hash flooding), never when rare', () => {
+    for (const [random, expected] of [
+      [() => 0, true],
+      [() => 0.5, false],
+    ] as const) {
+      const s = store(10, 'tinylfu', 0, random)
+      for (let round = 0; round < 15; round++) for (let i = 0; i < 10; i++) ask(s, i) // victims at 15+
+      for (let t = 0; t < 7; t++) s.get(keyOf(99)) // frequent, but less than the victims
+      ask(s, 99)
+      ask(s, 98)
+      expect(s.get(keyOf(99)) !== undefined).toBe(expected)
+    }
+    const rare = store(10, 'tinylfu', 0, () => 0)
+    for (let round = 0; round < 15; round++) for (let i = 0; i < 10; i++) ask(rare, i)
+    ask(rare, 99)
+    ask(rare, 98)
+    expect(rare.get(keyOf(99))).toBeUndefined()
+  })
+
+  it('a value fetched from its owner becomes a hot copy when it is read here more often than the copy it displaces', () => {
+    const s = store(100, 'tinylfu', 0.1) // 10 hot copies fit
+    for (let i = 0; i < 10; i++) {
+      s.get(keyOf(i))
+      s.get(keyOf(i))
+      expect(s.set('hot', keyOf(i), value(i))).toBe(true) // room: kept
+    }
+    for (let i = 0; i < 10; i++) s.get(keyOf(i)) // the copies are read here
+    s.get(keyOf(50))
+    expect(s.set('hot', keyOf(50), value(50))).toBe(false) // read once: loses to every copy
+    for (let t = 0; t < 6; t++) s.get(keyOf(51))
+    expect(s.set('hot', keyOf(51), value(51))).toBe(true) // read often: displaces the oldest copy
+    expect(s.stats().hot.items).toBe(10)
+    expect(s.admission().rejections).toBe(1)
+  })
+
+  it('the LRU policy keeps every hot copy it is given (the draw is the read path’s)', () => {
+    const s = store(100, 'lru', 0.1)
+    for (let i = 0; i < 30; i++) expect(s.set('hot', keyOf(i), value(i))).toBe(true)
+    expect(s.stats().hot.items).toBe(10)
+  })
+})
+
+describe('the window climber', () => {
+  it('grows the window when a larger window hits more, and shrinks it when a smaller one does', () => {
+    const grow = new WindowClimber()
+    for (let i = 0; i < 300; i++) grow.sample(0.4 + 0.3 * grow.share)
+    expect(grow.share).toBeGreaterThan(0.6)
+    const shrink = new WindowClimber()
+    for (let i = 0; i < 300; i++) shrink.sample(0.7 - 0.3 * shrink.share)
+    expect(shrink.share).toBeLessThan(0.05)
+  })
+
+  it('finds the best window of a hit ratio that peaks inside the range', () => {
+    const climber = new WindowClimber()
+    for (let i = 0; i < 400; i++) climber.sample(0.6 - (climber.share - 0.3) ** 2)
+    expect(Math.abs(climber.share - 0.3)).toBeLessThan(0.1)
+  })
+})
