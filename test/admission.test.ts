@@ -59,10 +59,10 @@ describe('the frequency sketch', () => {
   it('grows with the entries: the sample is 10 asks per entry', () => {
     const sketch = new FrequencySketch(100, SEED)
     expect(sketch.sampleSize).toBe(1000)
-    expect(sketch.bytes).toBe(128 * 8)
+    expect(sketch.bytes).toBe(128 * 4)
     sketch.resize(5000)
     expect(sketch.sampleSize).toBe(50_000)
-    expect(sketch.bytes).toBe(8192 * 8)
+    expect(sketch.bytes).toBe(8192 * 4)
   })
 })
 

@@ -15,7 +15,7 @@
 /** Counters per 32-bit word. */
 const PER_WORD = 8
 /** Counters per entry the sketch is sized for, shared by its four rows. */
-const COUNTERS_PER_ENTRY = 16
+const COUNTERS_PER_ENTRY = 8
 /** The largest count a counter holds. */
 const MAX_COUNT = 15
 /** Each counter's low bit, in every nibble of a word: what halving drops. */
@@ -70,7 +70,7 @@ export class FrequencySketch {
   }
 
   /**
-   * Sizes the sketch for `capacity` entries (16 counters, 8 bytes, per entry, the entries
+   * Sizes the sketch for `capacity` entries (8 counters, 4 bytes, per entry, the entries
    * rounded up to a power of two), forgetting every count when the table changes size; the
    * sample follows `capacity` exactly.
    */
