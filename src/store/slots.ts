@@ -26,6 +26,8 @@ export const HOT = 3
 /** One of the four lists. */
 export type Segment = typeof WINDOW | typeof PROBATION | typeof PROTECTED | typeof HOT
 
+/** Past this many slots the arrays grow by an eighth instead of by half. */
+const GROW_SLOWER = 65_536
 /** Asks are counted in the meta byte above the segment's two bits, up to 63. */
 const ASK = 4
 const SEGMENT_BITS = 3
@@ -34,9 +36,11 @@ const MAX_META = 0xfc
 /** Slots threaded onto four recency lists. */
 export class Slots {
   #index = new Map<string, number>()
-  #keys: (string | undefined)[] = []
+  #keys: (string | undefined)[] = Array.from({ length: 16 })
   /** Each slot's value; `undefined` in a slot that is in the index is a cached not-found. */
-  #values: (StoredValue | undefined)[] = []
+  #values: (StoredValue | undefined)[] = Array.from({ length: 16 })
+  /** Slots ever allocated: those below are held or on the free list. */
+  #used = 0
   /** For each slot, the next newer and the next older slot of its list; free slots chain through `#older`. */
   #newer = new Uint32Array(16)
   #older = new Uint32Array(16)
@@ -218,7 +222,7 @@ export class Slots {
   *slotsWithDeadlines(): IterableIterator<number> {
     const deadlines = this.#deadlines
     if (deadlines === undefined) return
-    for (let slot = 0; slot < this.#keys.length; slot++) {
+    for (let slot = 0; slot < this.#used; slot++) {
       if (deadlines[slot] !== 0 && this.#keys[slot] !== undefined) yield slot
     }
   }
@@ -264,25 +268,32 @@ export class Slots {
     this.#newest[segment] = slot
   }
 
-  /** A free slot holding `key` and `value`; the arrays grow by half when every slot is used. */
+  /** A free slot holding `key` and `value`; the arrays grow when every slot is used. */
   #allocate(key: string, value: StoredValue | undefined): number {
     let slot = this.#free
-    if (slot !== NONE) {
-      this.#free = this.#older[slot]!
-      this.#keys[slot] = key
-      this.#values[slot] = value
-      return slot
+    if (slot !== NONE) this.#free = this.#older[slot]!
+    else {
+      slot = this.#used++
+      if (slot === NONE) throw new RangeError('a store holds at most 2^32 - 1 entries')
+      // By half while small, then by an eighth: less room left unused in a large store.
+      if (slot === this.#newer.length)
+        this.#grow(Math.min(NONE, slot + (slot < GROW_SLOWER ? slot >> 1 : slot >> 3)))
     }
-    slot = this.#keys.length
-    if (slot === NONE) throw new RangeError('a store holds at most 2^32 - 1 entries')
-    if (slot === this.#newer.length) this.#grow(Math.min(NONE, slot + (slot >> 1)))
-    // push keeps the arrays packed (no holes), which keeps element access fast.
-    this.#keys.push(key)
-    this.#values.push(value)
+    this.#keys[slot] = key
+    this.#values[slot] = value
     return slot
   }
 
   #grow(capacity: number): void {
+    // Arrays made with Array.from are packed (no holes, so element access stays fast) and sized exactly.
+    const keys: (string | undefined)[] = Array.from({ length: capacity })
+    const values: (StoredValue | undefined)[] = Array.from({ length: capacity })
+    for (let slot = 0; slot < this.#used; slot++) {
+      keys[slot] = this.#keys[slot]
+      values[slot] = this.#values[slot]
+    }
+    this.#keys = keys
+    this.#values = values
     const newer = new Uint32Array(capacity)
     const older = new Uint32Array(capacity)
     const meta = new Uint8Array(capacity)
