@@ -76,6 +76,8 @@ function firstSentence(message: string): string {
 
 const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+/** The longest duration a flag takes unless it says otherwise: what a timer can wait (about 24.8 days). */
+const MAX_DURATION_MS = 2 ** 31 - 1
 
 /**
  * A duration flag in whole milliseconds: `500ms`, `5s`, `1.5m`, `2h`, or a bare number of
@@ -88,16 +90,17 @@ export function duration(
   command: string,
   flag: string,
   text: string,
-  options: { min?: number } = {},
+  options: { min?: number; max?: number } = {},
 ): number {
   const match = DURATION.exec(text.trim())
   const ms =
     match === null ? Number.NaN : Math.round(Number(match[1]) * (DURATION_MS[match[2] ?? 'ms'] as number))
   const min = options.min ?? 0
-  if (!Number.isSafeInteger(ms) || ms < min || ms > 2 ** 31 - 1) {
+  const max = options.max ?? MAX_DURATION_MS
+  if (!Number.isSafeInteger(ms) || ms < min || ms > max) {
     throw usageError(
       command,
-      `${flag} must be a duration like 500ms, 5s, 10m or 1h${min > 0 ? ` (at least ${min} ms)` : ''}, received ${JSON.stringify(text)}`,
+      `${flag} must be a duration like 500ms, 5s, 10m or 1h, from ${min} to ${max} ms, received ${JSON.stringify(text)}`,
     )
   }
   return ms

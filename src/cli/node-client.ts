@@ -109,13 +109,14 @@ export function ask(call: NodeCall, command: readonly string[]): Promise<RespVal
     socket.on('error', (err: NodeJS.ErrnoException) =>
       finish(unreachable(call, socketProblem(err, secure, connected))),
     )
+    // A plain node answers every command, so a close with no reply at all hints at TLS.
     socket.on('close', () =>
       finish(
         unreachable(
           call,
-          secure || connected
+          secure || replies.length > 0
             ? 'it closed the connection before answering'
-            : 'it closed the connection before answering (a TLS node? use https://)',
+            : 'it closed the connection without answering (a TLS node? use https://)',
         ),
       ),
     )
@@ -139,9 +140,8 @@ function socketProblem(err: NodeJS.ErrnoException, secure: boolean, connected: b
       return `no route to its host (${err.code})`
     case 'ECONNRESET':
     case 'EPIPE':
-      return secure && !connected
-        ? 'it reset the connection during the TLS handshake (a plain node? use http://)'
-        : 'it reset the connection'
+      if (secure && !connected) return 'it reset the connection during the TLS handshake (a plain node? use http://)'
+      return secure ? 'it reset the connection' : 'it reset the connection (a TLS node? use https://)'
   }
   if (secure && !connected) {
     // OpenSSL's errors carry their reason apart from a message full of source locations.

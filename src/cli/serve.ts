@@ -27,6 +27,9 @@ const DEFAULTS = {
   closeTimeout: '5s',
 } as const
 
+/** The longest graceful close `node.close()` takes. */
+const MAX_CLOSE_TIMEOUT_MS = 600_000
+
 const OPTIONS = {
   self: { type: 'string' },
   peers: { type: 'string', multiple: true },
@@ -127,9 +130,12 @@ export const serveCommand: CliCommand = {
       if (err instanceof BurrowError) throw usageError('serve', err.message.replace(/^option /, ''))
       throw err
     }
+    // Signals are handled from here on: whoever reads the listening line may signal at once.
+    const stop = closeOnSignal(node, config.closeTimeoutMs)
     try {
       await node.listen(config.listenHost === undefined ? {} : { host: config.listenHost })
     } catch (err) {
+      if (stop.signalled()) return stop.exited
       await node.close({ timeoutMs: 0 })
       throw new CliError(ExitCodes.CANNOT_SERVE, (err as Error).message, { cause: err })
     }
@@ -137,7 +143,7 @@ export const serveCommand: CliCommand = {
     process.stdout.write(
       `burrow listening on ${node.self} (peers ${node.peers.join(' ')}; namespaces ${names}${config.node.auth ? '; auth on' : ''})\n`,
     )
-    return untilSignalled(node, config.closeTimeoutMs)
+    return stop.exited
   },
 }
 
@@ -208,7 +214,9 @@ function readConfig(values: Values) {
       maxBodyBytes: size('serve', '--origin-max-bytes', values['origin-max-bytes']),
       kind: values.kind as 'string' | 'bytes',
     },
-    closeTimeoutMs: duration('serve', '--close-timeout', values['close-timeout']),
+    closeTimeoutMs: duration('serve', '--close-timeout', values['close-timeout'], {
+      max: MAX_CLOSE_TIMEOUT_MS,
+    }),
   }
 }
 
@@ -270,33 +278,36 @@ function logOriginError(namespace: string): (key: string, err: Error) => void {
 }
 
 /**
- * Waits for SIGINT or SIGTERM, then closes the node gracefully and exits 0; a second signal exits
- * at once with 128 + its number, as a shell reports a process that a signal ended.
+ * From now on, SIGINT or SIGTERM closes the node gracefully and exits 0; a second signal exits at
+ * once with 128 + its number, as a shell reports a process that a signal ended. `exited` never
+ * resolves: the process ends in the handler.
  */
-function untilSignalled(node: Burrow, closeTimeoutMs: number): Promise<never> {
-  return new Promise(() => {
-    let closing = false
-    const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
-      if (closing) {
-        process.stderr.write(`burrow serve: ${signal} again: stopping at once\n`)
-        process.exit(128 + constants.signals[signal])
-      }
-      closing = true
-      process.stderr.write(
-        `burrow serve: ${signal}: leaving the cluster and closing (${signal} again stops at once)\n`,
-      )
-      node.close({ timeoutMs: closeTimeoutMs }).then(
-        () => {
-          process.stderr.write('burrow serve: closed\n')
-          process.exit(ExitCodes.OK)
-        },
-        (err: Error) => {
-          process.stderr.write(`burrow serve: close failed: ${err.message}\n`)
-          process.exit(ExitCodes.CANNOT_SERVE)
-        },
-      )
+function closeOnSignal(
+  node: Burrow,
+  closeTimeoutMs: number,
+): { exited: Promise<never>; signalled: () => boolean } {
+  let closing = false
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (closing) {
+      process.stderr.write(`burrow serve: ${signal} again: stopping at once\n`)
+      process.exit(128 + constants.signals[signal])
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
+    closing = true
+    process.stderr.write(
+      `burrow serve: ${signal}: leaving the cluster and closing (${signal} again stops at once)\n`,
+    )
+    node.close({ timeoutMs: closeTimeoutMs }).then(
+      () => {
+        process.stderr.write('burrow serve: closed\n')
+        process.exit(ExitCodes.OK)
+      },
+      (err: Error) => {
+        process.stderr.write(`burrow serve: close failed: ${err.message}\n`)
+        process.exit(ExitCodes.CANNOT_SERVE)
+      },
+    )
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return { exited: new Promise<never>(() => {}), signalled: () => closing }
 }
