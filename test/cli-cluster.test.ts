@@ -39,7 +39,7 @@ async function threeNodes(origin: Origin, extra: string[] = []): Promise<ServePr
 }
 
 /** `burrow stats --json` of one node, parsed. */
-async function stats(node: string): Promise<Record<string, any>> {
+async function stats(node: string): Promise<{ namespaces: Record<string, Record<string, number>> }> {
   const run = await burrow(['stats', '--node', node, '--json'])
   expect(run.code).toBe(0)
   return JSON.parse(run.stdout)

@@ -140,7 +140,8 @@ function socketProblem(err: NodeJS.ErrnoException, secure: boolean, connected: b
       return `no route to its host (${err.code})`
     case 'ECONNRESET':
     case 'EPIPE':
-      if (secure && !connected) return 'it reset the connection during the TLS handshake (a plain node? use http://)'
+      if (secure && !connected)
+        return 'it reset the connection during the TLS handshake (a plain node? use http://)'
       return secure ? 'it reset the connection' : 'it reset the connection (a TLS node? use https://)'
   }
   if (secure && !connected) {
