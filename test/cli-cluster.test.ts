@@ -93,7 +93,7 @@ describe('a cluster started from the command line', { timeout: 60_000 }, () => {
     const all = await Promise.all(nodes.map((n) => stats(n.self)))
     for (const [i, node] of nodes.entries()) {
       const owned = keys.filter((key) => ring.owners[key] === node.self).length
-      expect(all[i]!.namespaces.items.localLoads).toBe(owned)
+      expect(all[i]!.namespaces.items?.localLoads).toBe(owned)
     }
   })
 
