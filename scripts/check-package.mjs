@@ -1,8 +1,9 @@
 // `npm run check:package`: the package as it would be published. Packs it once (without running
-// `prepare`: the caller built dist/), checks what the tarball holds, then runs publint and
-// @arethetypeswrong/cli on that tarball. Exits 1 on the first problem.
+// `prepare`: the caller built dist/), checks what the tarball holds, installs it into an empty
+// project and runs it there, then runs publint and @arethetypeswrong/cli on that tarball.
+// Exits 1 if anything is wrong.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,6 +56,7 @@ try {
         problems.push(`${bin} found problems (above)`)
       }
     }
+    installed(npm, tarball)
     run('publint', 'publint', ['run', tarball, '--strict'])
     // ESM only by design: a CommonJS `require` of it works from Node 20.19 on (require(esm)),
     // which attw still reports as cjs-resolves-to-esm.
@@ -70,8 +72,39 @@ try {
   rmSync(out, { recursive: true, force: true })
 }
 
+/**
+ * Installs the tarball into an empty project, as a user would (it has no dependencies, so no
+ * registry is needed), and runs it: the `burrow` bin, an ESM import, and a CommonJS require.
+ */
+function installed(npm, tarball) {
+  const app = join(out, 'app')
+  mkdirSync(app)
+  writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true }\n')
+  const args = ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball]
+  console.log(`== npm ${args.join(' ')} (in an empty project)`)
+  try {
+    npm
+      ? execFileSync(process.execPath, [npm, ...args], { cwd: app, stdio: 'pipe' })
+      : execFileSync('npm', args, { cwd: app, stdio: 'pipe' })
+    const bin = join(app, 'node_modules', 'burrow', Object.values(pkg.bin)[0])
+    const version = execFileSync(process.execPath, [bin, '--version'], { cwd: app }).toString().trim()
+    if (version !== pkg.version) problems.push(`burrow --version printed ${version}, not ${pkg.version}`)
+    const check = "typeof (await import('burrow')).Burrow === 'function' || process.exit(1)"
+    execFileSync(process.execPath, ['--input-type=module', '-e', check], { cwd: app })
+    execFileSync(
+      process.execPath,
+      ['-e', "typeof require('burrow').Burrow === 'function' || process.exit(1)"],
+      {
+        cwd: app,
+      },
+    )
+  } catch (err) {
+    problems.push(`the installed package does not run: ${err.message}`)
+  }
+}
+
 if (problems.length > 0) {
   for (const problem of problems) console.error(`check:package: ${problem}`)
   process.exit(1)
 }
-console.log('check:package: the package is complete, and its exports and types resolve')
+console.log('check:package: the package is complete, installs and runs, and its exports and types resolve')

@@ -22,7 +22,7 @@ try {
   }
   console.error(
     `burrow prepare: cannot build dist/: TypeScript (a devDependency) is not installed in ${root}.\n` +
-      `Run \`npm install\` there first (it builds dist/ too), then install this dependency again.`,
+      `Run \`npm install\` there (with devDependencies; it builds dist/ too), then install again whatever depends on it.`,
   )
   process.exit(1)
 }
