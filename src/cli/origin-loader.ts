@@ -57,7 +57,8 @@ export function originLoader(options: OriginOptions): Loader<string | Uint8Array
       return await fetchValue(url, AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]))
     } catch (err) {
       const failure = explain(err, url, ctx.signal)
-      onError?.(key, failure)
+      // A load stopped because the node closes is no origin failure worth a log line.
+      if (!ctx.signal.aborted) onError?.(key, failure)
       throw failure
     }
   }
