@@ -181,10 +181,10 @@ describe('GetResponse decoding, past the fixture', () => {
     expect(refused(fromHex('3c')).message).toMatch(/group end without its start/)
     expect(refused(fromHex('3b44')).message).toMatch(/group 7 ended by group 8/)
     // A length varint of 11 bytes, and one whose tenth byte sets bits past 64.
-    expect(refused(fromHex('0a' + 'ff'.repeat(10) + '01')).message).toMatch(/varint/)
-    expect(refused(fromHex('0a' + 'ff'.repeat(9) + '02')).message).toMatch(/longer than 64 bits/)
+    expect(refused(fromHex(`0a${'ff'.repeat(10)}01`)).message).toMatch(/varint/)
+    expect(refused(fromHex(`0a${'ff'.repeat(9)}02`)).message).toMatch(/longer than 64 bits/)
     // A 64-bit length: larger than any input.
-    expect(refused(fromHex('0a' + 'ff'.repeat(9) + '01')).message).toMatch(/truncated/)
+    expect(refused(fromHex(`0a${'ff'.repeat(9)}01`)).message).toMatch(/truncated/)
     // Groups nested past the bound.
     expect(refused(fromHex('3b'.repeat(100))).message).toMatch(/nested/)
   })
