@@ -27,7 +27,7 @@ function expand(text: string): Buffer {
 }
 
 /** A fixture's value (`hexOfValue`, abbreviated or not): an abbreviated one is the tail of the expanded encoding. */
-function valueOf(hexOfValue: string, encodedHex: string): Buffer {
+function fixtureValue(hexOfValue: string, encodedHex: string): Buffer {
   const m = ABBREVIATED.exec(hexOfValue)
   if (m === null) return fromHex(hexOfValue)
   const encoded = expand(encodedHex)
@@ -53,7 +53,7 @@ describe("GetResponse against Go's encodings", () => {
     it(`decodes: ${c.name}`, () => {
       const encoded = expand(c.encodedHex)
       const decoded = decodeGetResponse(encoded)
-      expect(hex(decoded.value ?? new Uint8Array(0))).toBe(hex(valueOf(c.decodedValueHex, c.encodedHex)))
+      expect(hex(decoded.value ?? new Uint8Array(0))).toBe(hex(fixtureValue(c.decodedValueHex, c.encodedHex)))
       expect(decoded.value === undefined).toBe(c.valueHex === null)
       if (c.name.includes('NaN')) expect(decoded.minuteQps).toBeNaN()
       else expect(decoded.minuteQps ?? 0).toBe(c.decodedMinuteQps)
@@ -62,7 +62,7 @@ describe("GetResponse against Go's encodings", () => {
     if (c.name.includes('NaN')) continue
     it(`encodes: ${c.name}`, () => {
       const encoded = encodeGetResponse({
-        value: c.valueHex === null ? undefined : valueOf(c.valueHex, c.encodedHex),
+        value: c.valueHex === null ? undefined : fixtureValue(c.valueHex, c.encodedHex),
         minuteQps: c.minuteQps ?? undefined,
       })
       expect(hex(encoded)).toBe(hex(expand(c.encodedHex)))
