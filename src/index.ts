@@ -23,5 +23,5 @@ export { crc32, type HashFunction, Ring, type RingLayout, type RingLike, type Ri
 export type { AuthOptions } from './security/secrets.ts'
 export type { LruStats } from './store/lru.ts'
 export { ENTRY_OVERHEAD_BYTES } from './store/store.ts'
-export type { PeerClientStats } from './transport/client/peer-client.ts'
+export type { PeerClientStats } from './transport/client/transport.ts'
 export type { WriteResult } from './transport/served.ts'

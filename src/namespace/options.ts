@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Codec, jsonCodec, type StoredValue } from '../codec.ts'
+import { type Codec, jsonCodec, type StoredValue, type ValueKind } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
 import {
   booleanOption,
@@ -114,6 +114,15 @@ export interface BaseNamespaceOptions<V> {
    * @default 1000
    */
   refreshBackoffMs?: number
+  /**
+   * What a value fetched from a Go groupcache peer becomes here (`protocol: 'groupcache'`): it
+   * travels as bytes without a kind, so `'bytes'` keeps it a `Uint8Array` and `'string'` decodes
+   * it as UTF-8 (a value that is not UTF-8 then fails the get with `BURROW_ERR_BAD_VALUE`, never
+   * a string with U+FFFD in it). With a codec, `decode` receives it as that kind. Values from
+   * burrow peers keep their own kind.
+   * @default 'bytes'
+   */
+  groupcacheValues?: ValueKind
 }
 
 /**
@@ -143,6 +152,7 @@ export interface NamespaceConfig<V> {
   notFoundTtl: number
   staleTtl: number
   refreshBackoffMs: number
+  groupcacheValues: ValueKind
 }
 
 const KNOWN = [
@@ -157,6 +167,7 @@ const KNOWN = [
   'notFoundTtl',
   'staleTtl',
   'refreshBackoffMs',
+  'groupcacheValues',
 ] as const
 const KNOWN_HOT = ['fraction', 'probability', 'maxTtl'] as const
 
@@ -204,6 +215,7 @@ export function resolveOptions<V>(name: string, options: unknown): NamespaceConf
     notFoundTtl: durationOption(`${name}.notFoundTtl`, opts.notFoundTtl, 0, MAX_TTL_MS),
     staleTtl: durationOption(`${name}.staleTtl`, opts.staleTtl, 0, MAX_TTL_MS),
     refreshBackoffMs: durationOption(`${name}.refreshBackoffMs`, opts.refreshBackoffMs, 1000, MAX_TTL_MS),
+    groupcacheValues: kindOption(`${name}.groupcacheValues`, opts.groupcacheValues),
   }
 }
 
@@ -217,6 +229,15 @@ function jitterOption(name: string, value: unknown): number {
     )
   }
   return value
+}
+
+function kindOption(name: string, value: unknown): ValueKind {
+  if (value === undefined) return 'bytes'
+  if (value === 'bytes' || value === 'string') return value
+  throw new BurrowError(
+    'BURROW_ERR_BAD_OPTION',
+    `option ${name} must be 'bytes' or 'string', received ${describe(value)}`,
+  )
 }
 
 function resolveCodec<V>(name: string, codec: unknown): Codec<V> | undefined {
