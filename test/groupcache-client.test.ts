@@ -215,7 +215,7 @@ describe("what a Go peer's value becomes", () => {
   it("is bytes by default, a string with groupcacheValues: 'string', and a codec decodes it", async () => {
     const peer = await fakePeer(goValue((key) => `{"key":${JSON.stringify(key)}}`))
     const n = node({ protocol: 'groupcache', liveness: false })
-    const bytes = n.namespace('test', { load: () => 'x' })
+    const bytes = n.namespace<StoredValue>('test', { load: () => 'x' })
     const text = n.namespace('text', { groupcacheValues: 'string', load: () => 'x' })
     const json = n.namespace<{ key: string }>('json', { codec: 'json', load: () => ({ key: 'x' }) })
     await n.listen()
