@@ -8,7 +8,13 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Burrow, BurrowError, type BurrowOptions, type NamespaceOptions } from '../src/index.ts'
+import {
+  type Burrow,
+  BurrowError,
+  type BurrowOptions,
+  type NamespaceOptions,
+  type StoredValue,
+} from '../src/index.ts'
 import { GroupcacheClient, type GroupcacheClientOptions } from '../src/transport/client/groupcache-client.ts'
 import { encodeGetResponse } from '../src/transport/groupcache/get-response.ts'
 import { closeAll, deferred, node, onCleanup, ringWhere, thrownBy } from './helpers.ts'
