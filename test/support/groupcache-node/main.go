@@ -4,7 +4,8 @@
 //
 // Flags: -addr 127.0.0.1:PORT, -self http://127.0.0.1:PORT, -peers URL,URL,... and -groups
 // NAME,NAME,.... The getter returns "go:" + key; a key starting with "fail" fails with
-// "no data for KEY"; in a group named "bin" the value is the bytes 00 ff 80 then the key.
+// "no data for KEY"; in a group whose name starts with "bin" the value is the bytes 00 ff 80
+// then the key (not UTF-8).
 //
 // Besides /_groupcache/, the mux serves GET /loads: every load so far, as JSON lines
 // {"group": ..., "key": ...} in order. "ready" is printed on stdout once the port is bound.
@@ -44,7 +45,7 @@ func getter(group string) groupcache.GetterFunc {
 		if strings.HasPrefix(key, "fail") {
 			return errors.New("no data for " + key)
 		}
-		if group == "bin" {
+		if strings.HasPrefix(group, "bin") {
 			return dest.SetBytes(append([]byte{0x00, 0xff, 0x80}, key...))
 		}
 		return dest.SetString("go:" + key)
