@@ -5,6 +5,7 @@
  */
 
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -12,12 +13,14 @@ import {
   type Burrow,
   BurrowError,
   type BurrowOptions,
+  type Namespace,
   type NamespaceOptions,
   type StoredValue,
 } from '../src/index.ts'
 import { GroupcacheClient, type GroupcacheClientOptions } from '../src/transport/client/groupcache-client.ts'
 import { encodeGetResponse } from '../src/transport/groupcache/get-response.ts'
 import { closeAll, deferred, node, onCleanup, ringWhere, thrownBy } from './helpers.ts'
+import { cluster } from './support/cluster.ts'
 
 afterEach(closeAll)
 
@@ -413,5 +416,69 @@ describe('the groupcache client itself', () => {
     const c = client()
     expect((await rejection(c.fetch(peer.self, 'test', 'a\ud800'))).code).toBe('BURROW_ERR_BAD_KEY')
     expect(peer.requests).toEqual([])
+  })
+})
+
+describe('two burrow nodes speaking groupcache to each other', () => {
+  it('keep kinds, not-found and loader errors as over RESP, and fall back on a peer that disowns a key', async () => {
+    const { nodes, namespaces, loads } = await cluster(2, {
+      node: { protocol: 'groupcache', liveness: false },
+      load: (key) => {
+        if (key.startsWith('missing')) return undefined
+        if (key.startsWith('fail')) throw new Error('no')
+        if (key.startsWith('bytes')) return new Uint8Array([7, 8, key.length])
+        return `value of ${key}`
+      },
+    })
+    const [a, b] = nodes as [Burrow, Burrow]
+    const ns = namespaces[0] as Namespace<StoredValue>
+    const ofB = (prefix: string) =>
+      Array.from({ length: 200 }, (_, i) => `${prefix}${i}`).find((k) => a.ownerOf(k) === b.self) as string
+    expect(await ns.get(ofB('text'))).toBe(`value of ${ofB('text')}`)
+    const bytes = await ns.get(ofB('bytes'))
+    expect(bytes).toBeInstanceOf(Uint8Array)
+    expect([...(bytes as Uint8Array)]).toEqual([7, 8, ofB('bytes').length])
+    expect(await ns.get(ofB('missing'))).toBeUndefined()
+    expect((await rejection(ns.get(ofB('fail')))).code).toBe('BURROW_ERR_LOADER')
+    // Every one of them was loaded by the owner only.
+    expect(loads.every((l) => l.self === b.self)).toBe(true)
+    expect(a.stats().namespaces.test).toMatchObject({ peerLoads: 3, fallbackLoads: 0 })
+    // B's ring changes (a third node) while A's does not: B disowns some keys A sends it
+    // (BURROW_ERR_NOT_OWNER), and A loads those itself.
+    b.setPeers([a.self, b.self, 'http://127.0.0.1:1'])
+    const key = Array.from({ length: 500 }, (_, i) => `disowned${i}`).find(
+      (k) => a.ownerOf(k) === b.self && b.ownerOf(k) !== b.self,
+    ) as string
+    expect(await ns.get(key)).toBe(`value of ${key}`)
+    expect(loads.at(-1)).toEqual({ self: a.self, key })
+    expect(a.stats().namespaces.test?.fallbackLoads).toBe(1)
+  })
+
+  it("carries the owner's time left, so a copy expires with the owner's", async () => {
+    const clock = { t: 1_000_000, now: () => clock.t }
+    const { nodes, namespaces } = await cluster(2, {
+      node: { protocol: 'groupcache', liveness: false, clock, random: () => 0 },
+      namespace: { ttl: 10_000, hot: { probability: 1, maxTtl: 0 } },
+    })
+    const [a, b] = nodes as [Burrow, Burrow]
+    const key = Array.from({ length: 200 }, (_, i) => `t${i}`).find((k) => a.ownerOf(k) === b.self) as string
+    await namespaces[1]?.get(key) // loaded on B at t
+    clock.t += 4_000
+    expect(await namespaces[0]?.get(key)).toBe(`value of ${key}`) // A's hot copy: 6 s left
+    expect(namespaces[0]?.peek(key)).toBe(`value of ${key}`)
+    clock.t += 6_001
+    expect(namespaces[0]?.peek(key)).toBeUndefined()
+  })
+
+  it('fetch from each other over verified TLS', async () => {
+    const read = (name: string) => readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url))
+    const tls = { key: read('node.key'), cert: read('node.pem'), ca: read('ca.pem') }
+    const { nodes, namespaces, loads } = await cluster(2, {
+      node: { protocol: 'groupcache', liveness: false, tls },
+    })
+    const [a, b] = nodes as [Burrow, Burrow]
+    const key = Array.from({ length: 200 }, (_, i) => `s${i}`).find((k) => a.ownerOf(k) === b.self) as string
+    expect(await namespaces[0]?.get(key)).toBe(`value of ${key}`)
+    expect(loads).toEqual([{ self: b.self, key }])
   })
 })

@@ -72,8 +72,12 @@ interface InFlight {
   fail(err: unknown): void
 }
 
-/** Idle kept-alive sockets close after this long (before a server's own idle timeout, 30 s on burrow). */
-const IDLE_SOCKET_MS = 15_000
+/**
+ * Idle kept-alive sockets close after this long: before a burrow peer drops them (it waits
+ * `requestTimeoutMs`, 10 s by default, for a next request), so the client, not the server,
+ * usually closes them. Go servers keep idle connections open.
+ */
+const IDLE_SOCKET_MS = 4_000
 /** The most of an error body quoted in a message. */
 const QUOTED_BYTES = 200
 const NO_WRITES = "golang/groupcache's protocol carries no writes (protocol: 'groupcache')"
@@ -290,8 +294,8 @@ export class GroupcacheClient implements PeerTransport {
           },
           error: (err, reused) => {
             if (settled) return
-            // The peer closed a kept-alive socket just as it was reused: the request never
-            // reached it, so it is sent again, once.
+            // The peer closed a kept-alive socket just as it was reused (it dropped it idle): a
+            // GET may be sent again, once.
             if (reused && retry && (err as NodeJS.ErrnoException).code === 'ECONNRESET') return send(false)
             if (!(err instanceof BurrowError)) this.#counters.failures++
             entry.fail(
