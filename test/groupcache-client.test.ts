@@ -411,6 +411,37 @@ describe('the groupcache client itself', () => {
     expect((await rejection(second)).code).toBe('BURROW_ERR_CLOSED')
   })
 
+  it('answers a probe on a socket of its own while fetches hold every fetch socket', async () => {
+    const peer = await fakePeer((req, res) => {
+      if (req.url !== '/_groupcache/') return // fetches hang
+      res.writeHead(400)
+      res.end('bad request\n')
+    })
+    const c = client({ connections: 2, timeoutMs: 60_000 })
+    const hanging = Array.from({ length: 4 }, (_, i) =>
+      c.fetch(peer.self, 'test', `h${i}`).catch((e: unknown) => e),
+    )
+    await c.ping(peer.self, 5000)
+    c.abandon(peer.self)
+    for (const err of await Promise.all(hanging))
+      expect((err as BurrowError).code).toBe('BURROW_ERR_PEER_UNAVAILABLE')
+  })
+
+  it('fails every request to a silent peer at its deadline, queued ones too, then recovers', async () => {
+    let silent = true
+    const peer = await fakePeer((req, res) => {
+      if (!silent) goValue((key) => `v ${key}`)(req, res)
+    })
+    const c = client({ connections: 2, timeoutMs: 300 })
+    const errors = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => c.fetch(peer.self, 'test', `q${i}`).catch((e: unknown) => e)),
+    )
+    expect(errors.map((e) => (e as BurrowError).code)).toEqual(Array(5).fill('BURROW_ERR_PEER_TIMEOUT'))
+    expect(c.stats().timeouts).toBe(5)
+    silent = false
+    expect((await c.fetch(peer.self, 'test', 'after')).value).toBe('v after')
+  })
+
   it('refuses a key with a lone surrogate before sending anything', async () => {
     const peer = await fakePeer(goValue(() => 'v'))
     const c = client()

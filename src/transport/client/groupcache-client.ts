@@ -66,6 +66,12 @@ interface Response {
   body: Buffer
 }
 
+/** Keep-alive agents for `http://` and `https://` peers. */
+interface Agents {
+  http: HttpAgent
+  https: HttpsAgent
+}
+
 /** A request in flight, failed from outside by abandon/retain/close. */
 interface InFlight {
   peer: string
@@ -95,8 +101,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 export class GroupcacheClient implements PeerTransport {
   readonly carriesWrites = false
   readonly #options: GroupcacheClientOptions
-  readonly #http: HttpAgent
-  readonly #https: HttpsAgent
+  /** Fetches, `connections` sockets per peer; probes have one socket of their own per peer. */
+  readonly #agents: { fetch: Agents; probe: Agents }
   readonly #inFlight = new Set<InFlight>()
   /** Sockets seen so far, so each is counted as opened once however many requests reuse it. */
   readonly #seen = new WeakSet<Socket>()
@@ -104,15 +110,9 @@ export class GroupcacheClient implements PeerTransport {
 
   constructor(options: GroupcacheClientOptions) {
     this.#options = options
-    const agent = {
-      keepAlive: true,
-      maxSockets: options.connections,
-      maxFreeSockets: options.connections,
-      scheduling: 'lifo' as const,
-      timeout: IDLE_SOCKET_MS,
-    }
-    this.#http = new HttpAgent(agent)
-    this.#https = new HttpsAgent({ ...agent, ...options.tls })
+    // A probe never waits for a socket behind fetches to a slow owner: it would time out, and
+    // take a busy peer for a dead one.
+    this.#agents = { fetch: agents(options.connections, options.tls), probe: agents(1, options.tls) }
   }
 
   /** `GET /_groupcache/{namespace}/{key}` on `peer`: its value, or not-found (burrow peers only). */
@@ -130,7 +130,7 @@ export class GroupcacheClient implements PeerTransport {
         },
       )
     }
-    const res = await this.#get(request, path, this.#options.timeoutMs, signal)
+    const res = await this.#get(request, path, this.#options.timeoutMs, signal, this.#agents.fetch)
     if (res.status === 200) return this.#answer(request, res)
     if (res.status === 404 && res.headers['x-burrow-status'] === 'not-found')
       return { value: undefined, ttlMs: ttlOf(request, res) }
@@ -160,7 +160,7 @@ export class GroupcacheClient implements PeerTransport {
    */
   async ping(peer: string, timeoutMs: number): Promise<void> {
     const request = { peer, namespace: '', key: '' }
-    const res = await this.#get(request, GROUPCACHE_PREFIX, timeoutMs, undefined)
+    const res = await this.#get(request, GROUPCACHE_PREFIX, timeoutMs, undefined, this.#agents.probe)
     if (res.status === 503) throw unavailable(peer, '', '', 'it is leaving')
     if (res.status === 401) throw statusError(request, 'BURROW_ERR_AUTH', res)
   }
@@ -184,8 +184,10 @@ export class GroupcacheClient implements PeerTransport {
 
   close(): void {
     for (const request of [...this.#inFlight]) request.fail(closed(request.peer, '', ''))
-    this.#http.destroy()
-    this.#https.destroy()
+    for (const pair of [this.#agents.fetch, this.#agents.probe]) {
+      pair.http.destroy()
+      pair.https.destroy()
+    }
   }
 
   stats(): PeerClientStats {
@@ -253,6 +255,7 @@ export class GroupcacheClient implements PeerTransport {
     path: string,
     timeoutMs: number,
     signal: AbortSignal | undefined,
+    agent: Agents,
   ): Promise<Response> {
     if (this.#options.signal.aborted)
       return Promise.reject(closed(request.peer, request.namespace, request.key))
@@ -288,7 +291,7 @@ export class GroupcacheClient implements PeerTransport {
       caller?.addEventListener('abort', onAbort, { once: true })
       this.#inFlight.add(entry)
       const send = (retry: boolean): void => {
-        req = this.#send(request, path, {
+        req = this.#send(request, path, agent, {
           response: (res) => {
             if (finish()) resolve(res)
           },
@@ -314,6 +317,7 @@ export class GroupcacheClient implements PeerTransport {
   #send(
     request: RequestContext,
     path: string,
+    agent: Agents,
     on: { response(res: Response): void; error(err: unknown, reused: boolean): void },
   ): ClientRequest {
     const { host, port, tls } = peerAddress(request.peer)
@@ -321,8 +325,8 @@ export class GroupcacheClient implements PeerTransport {
     if (this.#options.secret !== undefined) headers.authorization = `Bearer ${this.#options.secret}`
     const options = { host, port, path, method: 'GET', headers }
     const req = tls
-      ? httpsRequest({ ...options, agent: this.#https, servername: isIP(host) === 0 ? host : undefined })
-      : httpRequest({ ...options, agent: this.#http })
+      ? httpsRequest({ ...options, agent: agent.https, servername: isIP(host) === 0 ? host : undefined })
+      : httpRequest({ ...options, agent: agent.http })
     const max = this.#options.maxResponseBytes
     req.on('socket', (socket) => this.#count(socket))
     req.on('error', (err) => on.error(err, req.reusedSocket))
@@ -370,6 +374,18 @@ export class GroupcacheClient implements PeerTransport {
       this.#counters.connectionsOpen--
     })
   }
+}
+
+/** Keep-alive agents with at most `sockets` sockets per peer. */
+function agents(sockets: number, tls: ConnectionOptions | undefined): Agents {
+  const options = {
+    keepAlive: true,
+    maxSockets: sockets,
+    maxFreeSockets: sockets,
+    scheduling: 'lifo' as const,
+    timeout: IDLE_SOCKET_MS,
+  }
+  return { http: new HttpAgent(options), https: new HttpsAgent({ ...options, ...tls }) }
 }
 
 /** The time an answer may be kept: a burrow peer's `x-burrow-ttl`, else (Go) no expiry of its own. */
