@@ -65,8 +65,8 @@ async function burrowPair(protocol) {
   const options = { peers, protocol, liveness: false, ...(protocol === 'resp' ? { handoff: false } : {}) }
   const asker = new Burrow({ ...options, self: peers[0] })
   const owner = new Burrow({ ...options, self: peers[1] })
-  const ns = asker.namespace('bench', { hot: false, load: () => VALUE })
-  owner.namespace('bench', { load: () => VALUE })
+  const ns = asker.namespace('bench', { groupcacheValues: 'string', hot: false, load: () => VALUE })
+  owner.namespace('bench', { groupcacheValues: 'string', load: () => VALUE })
   await Promise.all([asker.listen(), owner.listen()])
   return {
     asker,
@@ -82,7 +82,7 @@ async function goPair() {
   const peers = [`http://127.0.0.1:${a}`, `http://127.0.0.1:${g}`]
   const go = await GoNode.start({ port: g, peers, groups: ['bench'] })
   const asker = new Burrow({ self: peers[0], peers, protocol: 'groupcache', liveness: false })
-  const ns = asker.namespace('bench', { hot: false, load: () => VALUE })
+  const ns = asker.namespace('bench', { groupcacheValues: 'string', hot: false, load: () => VALUE })
   await asker.listen()
   return {
     asker,

@@ -473,6 +473,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       )
     }
     if (this.#leaving) throw this.#closedError()
+    if (this.#client instanceof GroupcacheClient) groupcacheKindGiven(name, options)
     const made = createNamespace<V>(this.#host, name, options)
     this.#namespaces.set(name, made as typeof made & { namespace: Namespace<unknown> })
     return made.namespace
@@ -848,6 +849,19 @@ function protocolOption(options: Partial<BurrowOptions>): 'resp' | 'groupcache' 
     )
   }
   return protocol
+}
+
+/**
+ * On a node that asks its peers over groupcache's protocol, a namespace without a codec must say
+ * what a Go peer's value (bytes without a kind) becomes: no default could match its loader's kind.
+ */
+function groupcacheKindGiven(name: string, options: unknown): void {
+  const opts = options as { codec?: unknown; groupcacheValues?: unknown } | null
+  if (opts?.codec !== undefined || opts?.groupcacheValues !== undefined) return
+  throw new BurrowError(
+    'BURROW_ERR_BAD_OPTION',
+    `option ${name}.groupcacheValues must be given ('string' or 'bytes', the kind its loader returns) on a node with protocol 'groupcache': values from Go peers carry no kind`,
+  )
 }
 
 /** The prober `liveness` asks for, its options checked; `undefined` when it is turned off. */

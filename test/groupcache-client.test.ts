@@ -87,6 +87,7 @@ async function nodeBeside(
   const n = node({ protocol: 'groupcache', liveness: false, peerTimeoutMs: 2000, ...options.node })
   const loads: string[] = []
   const ns = n.namespace('test', {
+    groupcacheValues: 'bytes',
     ...options.namespace,
     load: (key) => {
       loads.push(key)
@@ -221,10 +222,10 @@ describe('a groupcache node asking a peer that misbehaves', () => {
 })
 
 describe("what a Go peer's value becomes", () => {
-  it("is bytes by default, a string with groupcacheValues: 'string', and a codec decodes it", async () => {
+  it("is bytes with groupcacheValues: 'bytes', a string with 'string', and what a codec decodes", async () => {
     const peer = await fakePeer(goValue((key) => `{"key":${JSON.stringify(key)}}`))
     const n = node({ protocol: 'groupcache', liveness: false })
-    const bytes = n.namespace<StoredValue>('test', { load: () => 'x' })
+    const bytes = n.namespace('test', { groupcacheValues: 'bytes', load: () => new Uint8Array(0) })
     const text = n.namespace('text', { groupcacheValues: 'string', load: () => 'x' })
     const json = n.namespace<{ key: string }>('json', { codec: 'json', load: () => ({ key: 'x' }) })
     await n.listen()
@@ -234,7 +235,7 @@ describe("what a Go peer's value becomes", () => {
     ) as string
     const fromBytes = await bytes.get(key)
     expect(fromBytes).toBeInstanceOf(Uint8Array)
-    expect(Buffer.from(fromBytes as Uint8Array).toString()).toBe(`{"key":"${key}"}`)
+    expect(Buffer.from(fromBytes ?? []).toString()).toBe(`{"key":"${key}"}`)
     expect(await text.get(key)).toBe(`{"key":"${key}"}`)
     expect(await json.get(key)).toEqual({ key })
   })
@@ -313,6 +314,10 @@ describe('writes, liveness and options with protocol groupcache', () => {
       /option handoff does not apply/,
     )
     const n = node({ protocol: 'groupcache', handoff: false })
+    expect(thrownBy(() => n.namespace('plain', { load: () => 'v' })).message).toMatch(
+      /option plain.groupcacheValues must be given \('string' or 'bytes'/,
+    )
+    n.namespace('coded', { codec: 'json', load: () => ({}) })
     expect(
       thrownBy(() => n.namespace('x', { load: () => 'v', groupcacheValues: 'text' as never })).message,
     ).toMatch(/option x.groupcacheValues must be 'bytes' or 'string', received "text"/)
@@ -454,6 +459,7 @@ describe('two burrow nodes speaking groupcache to each other', () => {
   it('keep kinds, not-found and loader errors as over RESP, and fall back on a peer that disowns a key', async () => {
     const { nodes, namespaces, loads } = await cluster(2, {
       node: { protocol: 'groupcache', liveness: false },
+      namespace: { groupcacheValues: 'bytes' },
       load: (key) => {
         if (key.startsWith('missing')) return undefined
         if (key.startsWith('fail')) throw new Error('no')
@@ -489,7 +495,7 @@ describe('two burrow nodes speaking groupcache to each other', () => {
     const clock = { t: 1_000_000, now: () => clock.t }
     const { nodes, namespaces } = await cluster(2, {
       node: { protocol: 'groupcache', liveness: false, clock, random: () => 0 },
-      namespace: { ttl: 10_000, hot: { probability: 1, maxTtl: 0 } },
+      namespace: { groupcacheValues: 'string', ttl: 10_000, hot: { probability: 1, maxTtl: 0 } },
     })
     const [a, b] = nodes as [Burrow, Burrow]
     const key = Array.from({ length: 200 }, (_, i) => `t${i}`).find((k) => a.ownerOf(k) === b.self) as string
@@ -506,6 +512,7 @@ describe('two burrow nodes speaking groupcache to each other', () => {
     const tls = { key: read('node.key'), cert: read('node.pem'), ca: read('ca.pem') }
     const { nodes, namespaces, loads } = await cluster(2, {
       node: { protocol: 'groupcache', liveness: false, tls },
+      namespace: { groupcacheValues: 'string' },
     })
     const [a, b] = nodes as [Burrow, Burrow]
     const key = Array.from({ length: 200 }, (_, i) => `s${i}`).find((k) => a.ownerOf(k) === b.self) as string

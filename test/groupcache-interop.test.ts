@@ -59,6 +59,7 @@ async function burrowSide(self: string): Promise<BurrowSide> {
       },
     }),
     bin: n.namespace('bin', {
+      groupcacheValues: 'bytes',
       load: (key) => {
         record('bin', key)
         return new Uint8Array([1, 2, 3, key.length])
@@ -72,6 +73,7 @@ async function burrowSide(self: string): Promise<BurrowSide> {
       },
     }),
     burrowOnly: n.namespace('burrow-only', {
+      groupcacheValues: 'string',
       load: (key) => {
         record('burrow-only', key)
         return `node:${key}`

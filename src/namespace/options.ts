@@ -118,12 +118,23 @@ export interface BaseNamespaceOptions<V> {
    * What a value fetched from a Go groupcache peer becomes here (`protocol: 'groupcache'`): it
    * travels as bytes without a kind, so `'bytes'` keeps it a `Uint8Array` and `'string'` decodes
    * it as UTF-8 (a value that is not UTF-8 then fails the get with `BURROW_ERR_BAD_VALUE`, never
-   * a string with U+FFFD in it). With a codec, `decode` receives it as that kind. Values from
-   * burrow peers keep their own kind.
-   * @default 'bytes'
+   * a string with U+FFFD in it). Required on a node with `protocol: 'groupcache'` unless the
+   * namespace has a codec, whose `decode` then receives the value as this kind. It must match
+   * the loader's kind (the types check it). Values from burrow peers keep their own kind.
+   * @default 'bytes' (with a codec, or over RESP, where it does not apply)
    */
-  groupcacheValues?: ValueKind
+  groupcacheValues?: GroupcacheValues<V>
 }
+
+/**
+ * The `groupcacheValues` a namespace of `V` may take: `'string'` for strings, `'bytes'` for bytes,
+ * either for values that go through a codec (or a loader returning both kinds).
+ */
+export type GroupcacheValues<V> = [Exclude<Awaited<V>, undefined>] extends [string]
+  ? 'string'
+  : [Exclude<Awaited<V>, undefined>] extends [Uint8Array]
+    ? 'bytes'
+    : ValueKind
 
 /**
  * Options of {@link Burrow.namespace}. A namespace whose values are not strings or bytes needs a
