@@ -14,7 +14,8 @@ command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 # dpkg -s, not a PATH lookup: the library is source files under /usr/share/gocode, not a command.
 # (A removed package whose config files remain is known to dpkg too: only "install ok installed" counts.)
 for pkg in golang-go golang-github-golang-groupcache-dev; do
-  dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
+  status=$(dpkg -s "$pkg" 2>/dev/null || true)
+  [[ $status == *"Status: install ok installed"* ]] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
