@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real components that the tests and benchmarks use and that
-# are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests) and etcd-server
-# (etcdPeers tests). Each is started by the tests themselves on a free loopback port and stopped
-# by its PID; this script only installs, and keeps the packages' own services from starting.
+# are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests), etcd-server
+# (etcdPeers tests), and Go with golang/groupcache (the groupcache interop tests build a small Go
+# node from test/support/groupcache-node/ in GOPATH mode, offline). Each is started by the tests
+# themselves on a free loopback port and stopped by its PID; this script only installs, and keeps
+# the packages' own services from starting.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+# dpkg -s, not a PATH lookup: the library is source files under /usr/share/gocode, not a command.
+# (A removed package whose config files remain is known to dpkg too: only "install ok installed" counts.)
+for pkg in golang-go golang-github-golang-groupcache-dev; do
+  status=$(dpkg -s "$pkg" 2>/dev/null || true)
+  [[ $status == *"Status: install ok installed"* ]] || missing+=("$pkg")
+done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

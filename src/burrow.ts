@@ -7,7 +7,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConnectionOptions, TlsOptions } from 'node:tls'
-import type { StoredValue } from './codec.ts'
+import type { StoredValue, ValueKind } from './codec.ts'
 import { BurrowError, describe } from './errors.ts'
 import { LoadGate, type LoadGateStats } from './load-gate.ts'
 import { MaglevRing } from './maglev-ring.ts'
@@ -22,7 +22,9 @@ import type { NamespaceStats } from './namespace/stats.ts'
 import { functionOption, integerOption, objectOption, onlyKnownOptions } from './options.ts'
 import { type HashFunction, Ring, type RingLike } from './ring.ts'
 import { type AuthOptions, type Secrets, secretsOption } from './security/secrets.ts'
-import { PeerClient, type PeerClientStats } from './transport/client/peer-client.ts'
+import { GroupcacheClient } from './transport/client/groupcache-client.ts'
+import { PeerClient } from './transport/client/peer-client.ts'
+import type { PeerClientStats, PeerTransport } from './transport/client/transport.ts'
 import { createHttpHandler } from './transport/http/route.ts'
 import type { ServedNamespace } from './transport/served.ts'
 import { NodeServer, type ServerStats } from './transport/server/node-server.ts'
@@ -66,7 +68,23 @@ export interface BurrowOptions {
   maxKeyBytes?: number
   /** The deadline of one request to a peer, in milliseconds. @default 3000 */
   peerTimeoutMs?: number
-  /** Persistent connections kept to each peer; requests are pipelined over them. @default 2 */
+  /**
+   * How peers are asked for keys. `'resp'`: burrow's own protocol over RESP (pipelined, with
+   * TTLs, writes, liveness and hand-off). `'groupcache'`: golang/groupcache's HTTP request, `GET
+   * /_groupcache/{namespace}/{key}`, so the node can sit in a ring of Go groupcache nodes (every
+   * node serves that route whatever this option says). groupcache's protocol has no writes and no
+   * cache-only ask: `set` and `delete` act on this node only and report every other peer as
+   * unreachable (a `set` of a key another node owns rejects), warm hand-off is off, and liveness
+   * probes are `GET /_groupcache/`. See docs/groupcache.md.
+   * @default 'resp'
+   */
+  protocol?: 'resp' | 'groupcache'
+  /**
+   * Connections kept to each peer. Over RESP requests are pipelined, so a few suffice; over
+   * groupcache's HTTP/1.1 each request in flight holds one, so this bounds the requests in
+   * flight to a peer (more wait for a connection, within their deadline).
+   * @default 2 (`'resp'`), 32 (`'groupcache'`)
+   */
   connectionsPerPeer?: number
   /** The largest frame accepted on the wire, in bytes (values larger than this cannot travel). @default 33554432 (32 MiB) */
   maxFrameBytes?: number
@@ -181,6 +199,7 @@ const KNOWN_OPTIONS = [
   'requestTimeoutMs',
   'tls',
   'maxReplyBufferBytes',
+  'protocol',
 ] as const
 
 /** Where `listen()` binds. */
@@ -262,10 +281,15 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #newRing: (peers: readonly string[]) => RingLike
   #namespaces = new Map<
     string,
-    { namespace: Namespace<unknown>; served: ServedNamespace; inFlight: () => Promise<unknown>[] }
+    {
+      namespace: Namespace<unknown>
+      served: ServedNamespace
+      inFlight: () => Promise<unknown>[]
+      groupcacheValues: ValueKind
+    }
   >()
   #closing = new AbortController()
-  #client: PeerClient
+  #client: PeerTransport
   #server: NodeServer | undefined
   #host: NamespaceHost
   #maxFrameBytes: number
@@ -300,7 +324,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       this.#members = withSelf(this.#self, opts.peers)
     }
     this.#ring = this.#newRing(this.#members)
-    this.#handoff = handoffOptions(opts.handoff)
+    const protocol = protocolOption(opts)
+    this.#handoff = protocol === 'groupcache' ? undefined : handoffOptions(opts.handoff)
     // A node that starts with its cluster listed is joining it: its keys were the others' before.
     this.#openHandoff()
     this.clock = opts.clock ?? { now: Date.now }
@@ -320,14 +345,27 @@ export class Burrow extends EventEmitter<BurrowEvents> {
         1024,
       ),
     }
-    this.#client = new PeerClient({
-      timeoutMs: integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1),
-      connections: integerOption('connectionsPerPeer', opts.connectionsPerPeer, 2, 1, 64),
-      maxFrameBytes,
-      signal: this.#closing.signal,
-      secret: this.#secrets?.current,
-      tls: this.#tls === undefined ? undefined : clientTls(this.#tls),
-    })
+    const timeoutMs = integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1)
+    const tls = this.#tls === undefined ? undefined : clientTls(this.#tls)
+    this.#client =
+      protocol === 'groupcache'
+        ? new GroupcacheClient({
+            timeoutMs,
+            connections: integerOption('connectionsPerPeer', opts.connectionsPerPeer, 32, 1, 1024),
+            maxResponseBytes: maxFrameBytes,
+            signal: this.#closing.signal,
+            secret: this.#secrets?.current,
+            tls,
+            valueKind: (namespace) => this.#namespaces.get(namespace)?.groupcacheValues ?? 'bytes',
+          })
+        : new PeerClient({
+            timeoutMs,
+            connections: integerOption('connectionsPerPeer', opts.connectionsPerPeer, 2, 1, 64),
+            maxFrameBytes,
+            signal: this.#closing.signal,
+            secret: this.#secrets?.current,
+            tls,
+          })
     this.#maxFrameBytes = maxFrameBytes
     this.#purges = new PurgeDelivery(
       {
@@ -387,7 +425,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
         if (this.#liveness?.down.has(peer)) return Promise.reject(knownDown(peer, namespace, key))
         return this.#client.purge(peer, namespace, key, signal)
       },
-      owe: (peer, namespace, key) => this.#purges.record(peer, namespace, key),
+      owe: (peer, namespace, key) => {
+        // A purge the protocol cannot carry would be owed for ever.
+        if (this.#client.carriesWrites) this.#purges.record(peer, namespace, key)
+      },
       previousOwner: (key) => this.#previousOwner(key),
       handedOff: (hit) => {
         this.#handoffMisses = hit ? 0 : this.#handoffMisses + 1
@@ -432,6 +473,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       )
     }
     if (this.#leaving) throw this.#closedError()
+    if (this.#client instanceof GroupcacheClient) groupcacheKindGiven(name, options)
     const made = createNamespace<V>(this.#host, name, options)
     this.#namespaces.set(name, made as typeof made & { namespace: Namespace<unknown> })
     return made.namespace
@@ -644,7 +686,11 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    * app.use(node.handler)  // Express
    */
   get handler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
-    this.#handler ??= createHttpHandler((name) => this.#namespaces.get(name)?.served, this.#secrets)
+    this.#handler ??= createHttpHandler(
+      (name) => this.#namespaces.get(name)?.served,
+      this.#secrets,
+      () => this.#leaving,
+    )
     return this.#handler
   }
 
@@ -779,6 +825,43 @@ function ringBuilder(options: Partial<BurrowOptions>): (peers: readonly string[]
     )
   }
   return (peers) => new MaglevRing(peers, { hash })
+}
+
+/** The `protocol` option, checked: groupcache's needs groupcache's ring, and has no hand-off. */
+function protocolOption(options: Partial<BurrowOptions>): 'resp' | 'groupcache' {
+  const { protocol = 'resp' } = options
+  if (protocol !== 'resp' && protocol !== 'groupcache') {
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      `option protocol must be 'resp' or 'groupcache', received ${describe(protocol)}`,
+    )
+  }
+  if (protocol === 'groupcache' && options.ring !== undefined && options.ring !== 'groupcache') {
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      `option ring must be 'groupcache' with protocol 'groupcache' (Go nodes use that ring), received ${describe(options.ring)}`,
+    )
+  }
+  if (protocol === 'groupcache' && options.handoff !== undefined && options.handoff !== false) {
+    throw new BurrowError(
+      'BURROW_ERR_BAD_OPTION',
+      "option handoff does not apply with protocol 'groupcache' (its protocol has no cache-only ask); omit it",
+    )
+  }
+  return protocol
+}
+
+/**
+ * On a node that asks its peers over groupcache's protocol, a namespace without a codec must say
+ * what a Go peer's value (bytes without a kind) becomes: no default could match its loader's kind.
+ */
+function groupcacheKindGiven(name: string, options: unknown): void {
+  const opts = options as { codec?: unknown; groupcacheValues?: unknown } | null
+  if (opts?.codec !== undefined || opts?.groupcacheValues !== undefined) return
+  throw new BurrowError(
+    'BURROW_ERR_BAD_OPTION',
+    `option ${name}.groupcacheValues must be given ('string' or 'bytes', the kind its loader returns) on a node with protocol 'groupcache': values from Go peers carry no kind`,
+  )
 }
 
 /** The prober `liveness` asks for, its options checked; `undefined` when it is turned off. */

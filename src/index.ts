@@ -27,5 +27,5 @@ export {
   type PartStats,
   type StorePolicy,
 } from './store/store.ts'
-export type { PeerClientStats } from './transport/client/peer-client.ts'
+export type { PeerClientStats } from './transport/client/transport.ts'
 export type { WriteResult } from './transport/served.ts'

@@ -56,6 +56,11 @@ const SEEDS = [
   () => Buffer.from('GET /nope HTTP/1.0\r\n\r\n'),
   (t) => Buffer.from(`POST /burrow/test/key${t} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`),
   (t) => Buffer.from(`GET /burrow/test/key${t} HTTP/1.1\nHost: x\n\n`),
+  (t) => Buffer.from(`GET /_groupcache/test/key${t}+a%2Fb%C3%BC HTTP/1.1\r\nHost: x\r\n\r\n`),
+  () =>
+    Buffer.from(
+      'GET /_groupcache/ HTTP/1.1\r\nHost: x\r\n\r\nGET /_groupcache/nope/k HTTP/1.1\r\nHost: x\r\n\r\n',
+    ),
 ]
 
 /** Bytes that mean something to RESP, HTTP or UTF-8. */

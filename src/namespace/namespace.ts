@@ -6,7 +6,7 @@
  */
 
 import { untilAborted } from '../abort.ts'
-import type { Codec, StoredValue } from '../codec.ts'
+import type { Codec, StoredValue, ValueKind } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
 import { Store } from '../store/store.ts'
@@ -205,7 +205,13 @@ export function createNamespace<V>(
   host: NamespaceHost,
   name: string,
   options: unknown,
-): { namespace: Namespace<V>; served: ServedNamespace; inFlight: () => Promise<unknown>[] } {
+): {
+  namespace: Namespace<V>
+  served: ServedNamespace
+  inFlight: () => Promise<unknown>[]
+  /** What a value from a Go groupcache peer becomes here. */
+  groupcacheValues: ValueKind
+} {
   const config = resolveOptions<V>(name, options)
   const counters = newCounters()
   const store = new Store(
@@ -228,6 +234,7 @@ export function createNamespace<V>(
     namespace: new Namespace(config, { store, read, write, loads, counters, keys }),
     served: servedSide(config.name, { store, read, write, counters, keys }),
     inFlight: () => [...read.flights.inFlight(), ...write.inFlight()],
+    groupcacheValues: config.groupcacheValues,
   }
 }
 

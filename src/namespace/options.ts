@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Codec, jsonCodec, type StoredValue } from '../codec.ts'
+import { type Codec, jsonCodec, type StoredValue, type ValueKind } from '../codec.ts'
 import { BurrowError, describe } from '../errors.ts'
 import {
   booleanOption,
@@ -126,7 +126,27 @@ export interface BaseNamespaceOptions<V> {
    * @default 1000
    */
   refreshBackoffMs?: number
+  /**
+   * What a value fetched from a Go groupcache peer becomes here (`protocol: 'groupcache'`): it
+   * travels as bytes without a kind, so `'bytes'` keeps it a `Uint8Array` and `'string'` decodes
+   * it as UTF-8 (a value that is not UTF-8 then fails the get with `BURROW_ERR_BAD_VALUE`, never
+   * a string with U+FFFD in it). Required on a node with `protocol: 'groupcache'` unless the
+   * namespace has a codec, whose `decode` then receives the value as this kind. It must match
+   * the loader's kind (the types check it). Values from burrow peers keep their own kind.
+   * @default 'bytes' (with a codec, or over RESP, where it does not apply)
+   */
+  groupcacheValues?: GroupcacheValues<V>
 }
+
+/**
+ * The `groupcacheValues` a namespace of `V` may take: `'string'` for strings, `'bytes'` for bytes,
+ * either for values that go through a codec (or a loader returning both kinds).
+ */
+export type GroupcacheValues<V> = [Exclude<Awaited<V>, undefined>] extends [string]
+  ? 'string'
+  : [Exclude<Awaited<V>, undefined>] extends [Uint8Array]
+    ? 'bytes'
+    : ValueKind
 
 /**
  * Options of {@link Burrow.namespace}. A namespace whose values are not strings or bytes needs a
@@ -156,6 +176,7 @@ export interface NamespaceConfig<V> {
   notFoundTtl: number
   staleTtl: number
   refreshBackoffMs: number
+  groupcacheValues: ValueKind
 }
 
 const KNOWN = [
@@ -171,6 +192,7 @@ const KNOWN = [
   'notFoundTtl',
   'staleTtl',
   'refreshBackoffMs',
+  'groupcacheValues',
 ] as const
 const KNOWN_HOT = ['fraction', 'probability', 'maxTtl'] as const
 
@@ -219,6 +241,7 @@ export function resolveOptions<V>(name: string, options: unknown): NamespaceConf
     notFoundTtl: durationOption(`${name}.notFoundTtl`, opts.notFoundTtl, 0, MAX_TTL_MS),
     staleTtl: durationOption(`${name}.staleTtl`, opts.staleTtl, 0, MAX_TTL_MS),
     refreshBackoffMs: durationOption(`${name}.refreshBackoffMs`, opts.refreshBackoffMs, 1000, MAX_TTL_MS),
+    groupcacheValues: kindOption(`${name}.groupcacheValues`, opts.groupcacheValues),
   }
 }
 
@@ -241,6 +264,15 @@ function jitterOption(name: string, value: unknown): number {
     )
   }
   return value
+}
+
+function kindOption(name: string, value: unknown): ValueKind {
+  if (value === undefined) return 'bytes'
+  if (value === 'bytes' || value === 'string') return value
+  throw new BurrowError(
+    'BURROW_ERR_BAD_OPTION',
+    `option ${name} must be 'bytes' or 'string', received ${describe(value)}`,
+  )
 }
 
 function resolveCodec<V>(name: string, codec: unknown): Codec<V> | undefined {

@@ -58,8 +58,8 @@ export interface WriteResult {
 export interface ServedNamespace {
   readonly name: string
   /**
-   * `BURROW.FETCH` from a peer: answer from this node's caches or load here; never forwards to
-   * another node, whatever this node's ring says. A cached answer is returned synchronously so
+   * `BURROW.FETCH` from a peer, and golang/groupcache's route: answer from this node's caches or
+   * load here; never forwards to another node, whatever this node's ring says. A cached answer is returned synchronously so
    * the server can reply in the same tick.
    */
   fetch(key: string): Answer | Promise<Answer>

@@ -44,3 +44,21 @@ node.namespace('ctx', {
     return ctx.signal.aborted ? undefined : key
   },
 })
+
+// protocol: 'groupcache': what a Go peer's value becomes must match the loader's kind.
+const gc = new Burrow({ protocol: 'groupcache' })
+export const gs: Promise<string | undefined> = gc
+  .namespace('go-text', { groupcacheValues: 'string', load: () => 'x' })
+  .get('a')
+gc.namespace('go-bytes', { groupcacheValues: 'bytes', load: async () => new Uint8Array(1) })
+// @ts-expect-error a namespace of strings cannot take Go values as bytes
+gc.namespace('go-wrong', { groupcacheValues: 'bytes', load: () => 'x' })
+// @ts-expect-error nor one of bytes as strings
+gc.namespace('go-wrong-bytes', { groupcacheValues: 'string', load: () => new Uint8Array(1) })
+gc.namespace<User>('go-json', {
+  codec: 'json',
+  groupcacheValues: 'string',
+  load: async (id) => ({ id, name: 'Ada' }),
+})
+// @ts-expect-error protocol is 'resp' or 'groupcache'
+new Burrow({ protocol: 'http' })

@@ -23,6 +23,7 @@ import {
   STORE,
 } from './connection.ts'
 import { closed, timedOut, unavailable } from './errors.ts'
+import type { PeerClientStats, PeerTransport } from './transport.ts'
 
 /** Options of the peer client; the node fills them from its own options. */
 export interface PeerClientOptions {
@@ -40,20 +41,6 @@ export interface PeerClientOptions {
   tls?: ConnectionOptions
 }
 
-/** Counters of the peer client, as found in `node.stats().peerClient`. */
-export interface PeerClientStats {
-  /** Requests sent. */
-  requests: number
-  /** Requests that ran past the deadline. */
-  timeouts: number
-  /** Requests that failed because the connection failed or closed, or the reply was malformed. */
-  failures: number
-  /** Connections opened so far. */
-  connectionsOpened: number
-  /** Connections open now. */
-  connectionsOpen: number
-}
-
 /** After a failed connect, a peer is not dialled again for this long; its requests fail at once. */
 const RECONNECT_DELAY_MS = 250
 
@@ -68,7 +55,8 @@ const RECONNECT_DELAY_MS = 250
  * const client = new PeerClient({ timeoutMs: 3000, connections: 2, maxFrameBytes: 32 << 20, signal })
  * const { value, ttlMs } = await client.fetch('http://10.0.0.2:5001', 'users', '42')
  */
-export class PeerClient {
+export class PeerClient implements PeerTransport {
+  readonly carriesWrites = true
   readonly #options: PeerClientOptions
   readonly #pools = new Map<string, Connection[]>()
   #next = 0

@@ -1,7 +1,8 @@
 /**
  * The seed's HTTP route, `GET /burrow/{namespace}/{key}`: any node answers, asking the key's owner
  * when it is not the owner itself. Each segment is percent-encoded by the client
- * (`encodeURIComponent`) and decoded exactly once here. Never redirects.
+ * (`encodeURIComponent`) and decoded exactly once here. Never redirects. The handler also serves
+ * golang/groupcache's route, `/_groupcache/` (groupcache-route.ts), behind the same `auth`.
  *
  * @module
  */
@@ -9,7 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
 import type { Secrets } from '../../security/secrets.ts'
+import { GROUPCACHE_PREFIX } from '../groupcache/path.ts'
 import type { ServedNamespace } from '../served.ts'
+import { serveGroupcache } from './groupcache-route.ts'
 
 /** The path prefix of the seed route. */
 const ROUTE_PREFIX = '/burrow/'
@@ -18,8 +21,9 @@ const ROUTE_PREFIX = '/burrow/'
 const NOT_FOUND_STATUS = { key: 'not-found', namespace: 'no-namespace' } as const
 
 /**
- * Builds the request listener behind `node.handler`: `lookup` names this node's namespaces. Paths
- * outside the route go to `next` when given, else get a 404.
+ * Builds the request listener behind `node.handler`: `lookup` names this node's namespaces, and
+ * `leaving` says whether the node is leaving (its groupcache probe then fails). Paths outside the
+ * routes go to `next` when given, else get a 404.
  *
  * @example
  * const handler = createHttpHandler((name) => namespaces.get(name))
@@ -28,10 +32,12 @@ const NOT_FOUND_STATUS = { key: 'not-found', namespace: 'no-namespace' } as cons
 export function createHttpHandler(
   lookup: (name: string) => ServedNamespace | undefined,
   secrets?: Secrets,
+  leaving: () => boolean = () => false,
 ): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
   return (req, res, next) => {
     const url = req.url ?? ''
-    if (!url.startsWith(ROUTE_PREFIX)) {
+    const groupcache = url.startsWith(GROUPCACHE_PREFIX)
+    if (!groupcache && !url.startsWith(ROUTE_PREFIX)) {
       if (next !== undefined) return next()
       return text(res, 404, 'no such route; try GET /burrow/{namespace}/{key}\n', 'no-route')
     }
@@ -39,6 +45,7 @@ export function createHttpHandler(
       res.setHeader('www-authenticate', 'Bearer realm="burrow"')
       return text(res, 401, 'unauthorized: send Authorization: Bearer <secret>\n', 'unauthorized')
     }
+    if (groupcache) return serveGroupcache(req, res, lookup, leaving)
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD')
       return text(res, 405, 'method not allowed; use GET\n')
