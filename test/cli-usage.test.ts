@@ -128,6 +128,11 @@ describe('burrow: usage errors exit 2 and say what is wrong', () => {
       /--max-bytes must be a size like 512KiB, 64MiB or 1GB, received "12 parsecs"/,
     ],
     [
+      'a bad policy',
+      ['serve', '--namespace', 'a', '--origin', 'http://o/{key}', '--policy', 'lfu'],
+      /--policy must be tinylfu or lru, received "lfu"/,
+    ],
+    [
       'a bad kind',
       ['serve', '--namespace', 'a', '--origin', 'http://o/{key}', '--kind', 'json'],
       /--kind must be string or bytes, received "json"/,

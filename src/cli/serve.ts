@@ -16,6 +16,7 @@ import { originLoader, templateProblem } from './origin-loader.ts'
 
 const DEFAULTS = {
   kind: 'string',
+  policy: 'tinylfu',
   maxBytes: '64MiB',
   ttl: '0',
   notFoundTtl: '0',
@@ -38,6 +39,7 @@ const OPTIONS = {
   origin: { type: 'string', multiple: true },
   kind: { type: 'string', default: DEFAULTS.kind },
   'max-bytes': { type: 'string', default: DEFAULTS.maxBytes },
+  policy: { type: 'string', default: DEFAULTS.policy },
   ttl: { type: 'string', default: DEFAULTS.ttl },
   'not-found-ttl': { type: 'string', default: DEFAULTS.notFoundTtl },
   'stale-ttl': { type: 'string', default: DEFAULTS.staleTtl },
@@ -78,6 +80,7 @@ Namespaces and origins:
                            every namespace, or one per --namespace, in the same order [required]
   --kind string|bytes      values are UTF-8 text or raw bytes [default: ${DEFAULTS.kind}]
   --max-bytes SIZE         each namespace's cache budget [default: ${DEFAULTS.maxBytes}]
+  --policy tinylfu|lru     which entries stay when the budget is full [default: ${DEFAULTS.policy}]
   --ttl DURATION           how long a value stays fresh; 0 forever [default: ${DEFAULTS.ttl}]
   --not-found-ttl DURATION how long a 404 is remembered; 0 not at all [default: ${DEFAULTS.notFoundTtl}]
   --stale-ttl DURATION     how long past --ttl a value is served while one refresh runs [default: ${DEFAULTS.staleTtl}]
@@ -174,6 +177,9 @@ function readConfig(values: Values) {
   if (values.kind !== 'string' && values.kind !== 'bytes') {
     throw usageError('serve', `--kind must be string or bytes, received ${JSON.stringify(values.kind)}`)
   }
+  if (values.policy !== 'tinylfu' && values.policy !== 'lru') {
+    throw usageError('serve', `--policy must be tinylfu or lru, received ${JSON.stringify(values.policy)}`)
+  }
   if (values.ring !== 'groupcache' && values.ring !== 'maglev') {
     throw usageError('serve', `--ring must be groupcache or maglev, received ${JSON.stringify(values.ring)}`)
   }
@@ -205,6 +211,7 @@ function readConfig(values: Values) {
     ),
     namespace: {
       maxBytes: size('serve', '--max-bytes', values['max-bytes']),
+      policy: values.policy as 'tinylfu' | 'lru',
       ttl: duration('serve', '--ttl', values.ttl),
       notFoundTtl: duration('serve', '--not-found-ttl', values['not-found-ttl']),
       staleTtl: duration('serve', '--stale-ttl', values['stale-ttl']),
