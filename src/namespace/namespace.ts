@@ -7,6 +7,7 @@
 
 import { untilAborted } from '../abort.ts'
 import type { Codec, StoredValue } from '../codec.ts'
+import { channels } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
 import { Store } from '../store/store.ts'
@@ -216,6 +217,14 @@ export function createNamespace<V>(
     },
     host.now,
   )
+  const evicted =
+    (cache: 'main' | 'hot') =>
+    (key: string): void => {
+      if (channels.evict.hasSubscribers)
+        channels.evict.publish({ node: host.node, namespace: name, key, cache })
+    }
+  store.main.onEvict = evicted('main')
+  store.hot.onEvict = evicted('hot')
   const loads = new LoadRunner(config, host, counters)
   const read = new ReadPath(config, host, store, loads, counters)
   const write = new WritePath(config, host, store, read, loads, counters)

@@ -46,6 +46,8 @@ export class Lru {
   #sizeOf: (key: string, value: StoredValue | undefined) => number
   #now: () => number
   #graceMs: number
+  /** Told the key of each entry evicted to make room (for diagnostics); set by the namespace. */
+  onEvict: ((key: string) => void) | undefined = undefined
 
   /**
    * `sizeOf` must give the size that `set` was given for the same key and value; `now` is the
@@ -166,8 +168,10 @@ export class Lru {
   /** Evicts the least recently used entry; returns false when empty. */
   evictOldest(): boolean {
     if (this.#oldest === NONE) return false
+    const key = this.#keys[this.#oldest]!
     this.#remove(this.#oldest)
     this.#evictions++
+    this.onEvict?.(key)
     return true
   }
 

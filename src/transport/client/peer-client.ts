@@ -52,6 +52,8 @@ export interface PeerClientStats {
   connectionsOpened: number
   /** Connections open now. */
   connectionsOpen: number
+  /** Requests sent and not answered yet. */
+  inFlight: number
 }
 
 /** After a failed connect, a peer is not dialled again for this long; its requests fail at once. */
@@ -253,7 +255,9 @@ export class PeerClient {
 
   /** The client's counters, a fresh object. */
   stats(): PeerClientStats {
-    return { ...this.#counters, connectionsOpen: this.#open.size }
+    let inFlight = 0
+    for (const pool of this.#pools.values()) for (const conn of pool) inFlight += conn.inFlight
+    return { ...this.#counters, connectionsOpen: this.#open.size, inFlight }
   }
 
   #request(
