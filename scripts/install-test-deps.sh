@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real components that the tests and benchmarks use and that
-# are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests) and etcd-server
-# (etcdPeers tests). Each is started by the tests themselves on a free loopback port and stopped
-# by its PID; this script only installs, and keeps the packages' own services from starting.
+# are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests), etcd-server
+# (etcdPeers tests) and prometheus (for its promtool, which checks /_burrow/metrics; no server is
+# run). Each server is started by the tests themselves on a free loopback port and stopped by its
+# PID; this script only installs, and keeps the packages' own services from starting.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -19,7 +21,7 @@ fi
 echo "== installing ${missing[*]}"
 apt-get update -qq
 # policy-rc.d exit 101: the packages' postinst scripts must not start system services (etcd on
-# 2379, dnsmasq on 53).
+# 2379, dnsmasq on 53, prometheus on 9090).
 own_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
