@@ -26,7 +26,7 @@ import { type HashFunction, Ring, type RingLike } from './ring.ts'
 import { type AuthOptions, type Secrets, secretsOption } from './security/secrets.ts'
 import type { BurrowStats } from './stats.ts'
 import { PeerClient } from './transport/client/peer-client.ts'
-import { createAdminHandler } from './transport/http/admin.ts'
+import { ADMIN_PREFIX, createAdminHandler } from './transport/http/admin.ts'
 import { createHttpHandler } from './transport/http/route.ts'
 import type { ServedNamespace } from './transport/served.ts'
 import { NodeServer, type ServerStats } from './transport/server/node-server.ts'
@@ -543,7 +543,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const server = new NodeServer({
       node: this,
       namespace: (name) => this.#namespaces.get(name)?.served,
-      http: (req, res) => this.adminHandler(req, res, () => this.handler(req, res)),
+      http: this.#portHandler(),
       maxFrameBytes: this.#maxFrameBytes,
       secrets: this.#secrets,
       ...this.#serverLimits,
@@ -684,6 +684,13 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   get adminHandler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
     this.#adminHandler ??= createAdminHandler(this, this.#secrets)
     return this.#adminHandler
+  }
+
+  /** What the port serves over HTTP: the admin routes, and the seed route. */
+  #portHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+    const admin = this.adminHandler
+    const seed = this.handler
+    return (req, res) => (req.url?.startsWith(ADMIN_PREFIX) ? admin(req, res) : seed(req, res))
   }
 
   /** Counters and sizes of every namespace, and of the peer client: a fresh plain object. */

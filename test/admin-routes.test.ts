@@ -4,6 +4,7 @@
  * `node.adminHandler` and not by `node.handler`.
  */
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -207,5 +208,12 @@ describe('on an application’s own server', () => {
     const alone = await serve(n.adminHandler)
     expect((await scrape(alone, '/_burrow/stats')).status).toBe(200)
     expect((await scrape(alone, '/burrow/test/k')).status).toBe(404)
+  })
+})
+
+describe('docs/metrics.md', () => {
+  it('has a row for every metric, with its type', () => {
+    const doc = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8')
+    for (const metric of METRICS) expect(doc).toContain(`| \`burrow_${metric.name}\` | ${metric.type} |`)
   })
 })

@@ -3,6 +3,7 @@
  * to all of them and looks at what came (see test/support/channels.ts).
  */
 import { hasSubscribers } from 'node:diagnostics_channel'
+import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BurrowError, diagnosticsChannels, type PeerSource } from '../src/index.ts'
@@ -27,6 +28,11 @@ describe('channel names', () => {
       expect(name).toMatch(/^burrow:[a-z-]+(\.[a-z-]+)*$/)
       expect(hasSubscribers(name)).toBe(false)
     }
+  })
+
+  it('each has its row in docs/diagnostics.md', () => {
+    const doc = readFileSync(new URL('../docs/diagnostics.md', import.meta.url), 'utf8')
+    for (const name of Object.values(diagnosticsChannels)) expect(doc).toContain(`| \`${name}\` |`)
   })
 })
 
