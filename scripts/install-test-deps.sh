@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real components that the tests and benchmarks use and that
 # are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests), etcd-server
-# (etcdPeers tests), and Go with golang/groupcache (the groupcache interop tests build a small Go
-# node from test/support/groupcache-node/ in GOPATH mode, offline). Each is started by the tests
+# (etcdPeers tests), prometheus (for its promtool, which checks /_burrow/metrics; no server is run),
+# and Go with golang/groupcache (the groupcache interop tests build a small Go node from
+# test/support/groupcache-node/ in GOPATH mode, offline). Each server is started by the tests
 # themselves on a free loopback port and stopped by its PID; this script only installs, and keeps
 # the packages' own services from starting.
 set -euo pipefail
@@ -11,6 +12,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # dpkg -s, not a PATH lookup: the library is source files under /usr/share/gocode, not a command.
 # (A removed package whose config files remain is known to dpkg too: only "install ok installed" counts.)
 for pkg in golang-go golang-github-golang-groupcache-dev; do
@@ -27,7 +29,7 @@ fi
 echo "== installing ${missing[*]}"
 apt-get update -qq
 # policy-rc.d exit 101: the packages' postinst scripts must not start system services (etcd on
-# 2379, dnsmasq on 53).
+# 2379, dnsmasq on 53, prometheus on 9090).
 own_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1

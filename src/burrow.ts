@@ -8,8 +8,10 @@ import { EventEmitter, setMaxListeners } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConnectionOptions, TlsOptions } from 'node:tls'
 import type { StoredValue, ValueKind } from './codec.ts'
+import { channels } from './diagnostics.ts'
 import { BurrowError, describe } from './errors.ts'
-import { LoadGate, type LoadGateStats } from './load-gate.ts'
+import { LoadGate } from './load-gate.ts'
+import { type Logger, loggerOption, subscribeLogger } from './logger.ts'
 import { MaglevRing } from './maglev-ring.ts'
 import { Liveness, type LivenessHost, type LivenessOptions } from './membership/liveness.ts'
 import { PurgeDelivery } from './membership/owed-purges.ts'
@@ -22,9 +24,11 @@ import type { NamespaceStats } from './namespace/stats.ts'
 import { functionOption, integerOption, objectOption, onlyKnownOptions } from './options.ts'
 import { type HashFunction, Ring, type RingLike } from './ring.ts'
 import { type AuthOptions, type Secrets, secretsOption } from './security/secrets.ts'
+import type { BurrowStats } from './stats.ts'
 import { GroupcacheClient } from './transport/client/groupcache-client.ts'
 import { PeerClient } from './transport/client/peer-client.ts'
-import type { PeerClientStats, PeerTransport } from './transport/client/transport.ts'
+import type { PeerTransport } from './transport/client/transport.ts'
+import { ADMIN_PREFIX, createAdminHandler } from './transport/http/admin.ts'
 import { createHttpHandler } from './transport/http/route.ts'
 import type { ServedNamespace } from './transport/served.ts'
 import { NodeServer, type ServerStats } from './transport/server/node-server.ts'
@@ -146,6 +150,14 @@ export interface BurrowOptions {
    * @default none: plain TCP, `http://` ids
    */
   tls?: TlsOptions
+  /**
+   * Where this node logs: a pino-shaped logger (`debug`, `info`, `warn` and `error` methods taking
+   * `(fields, message)`), subscribed to the node's diagnostics channels until `close()`. Ring
+   * changes log at info; fallbacks, unreachable peers, owed purges, limits and overload at warn;
+   * loads, fetches and evictions (with keys) at debug. Values and secrets are never logged.
+   * See docs/diagnostics.md. @default none: nothing is logged
+   */
+  logger?: Logger
 }
 
 /** Options of warm hand-off (`new Burrow({ handoff })`). */
@@ -200,6 +212,7 @@ const KNOWN_OPTIONS = [
   'tls',
   'maxReplyBufferBytes',
   'protocol',
+  'logger',
 ] as const
 
 /** Where `listen()` binds. */
@@ -208,27 +221,6 @@ export interface ListenOptions {
   host?: string
   /** @default the port of `self` */
   port?: number
-}
-
-/** What `node.stats()` returns: plain data, safe to `JSON.stringify`. */
-export interface BurrowStats {
-  self: string
-  /** The peers on the ring (live). */
-  peers: string[]
-  /** Listed peers found down, off the ring until they answer again. */
-  down: string[]
-  /**
-   * Purges that peers missed because they could not be reached, waiting to be delivered when they
-   * answer again (a peer owed too many is owed a flush of the namespace, which counts one).
-   */
-  owedPurges: number
-  /** Loader calls running and waiting on this node, and loads refused as over the bounds. */
-  loads: LoadGateStats
-  /** The port: connections open now, refused (over `maxConnections`), cut off (`requestTimeoutMs`). */
-  server: ServerStats
-  listening: boolean
-  namespaces: Record<string, NamespaceStats>
-  peerClient: PeerClientStats
 }
 
 const DEFAULT_SELF = 'http://127.0.0.1:0'
@@ -303,6 +295,13 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   /** What clients and peers must present (`auth`); none: the port is open. */
   #secrets: Secrets | undefined
   #handler: ((req: IncomingMessage, res: ServerResponse, next?: () => void) => void) | undefined
+  #adminHandler: ((req: IncomingMessage, res: ServerResponse, next?: () => void) => void) | undefined
+  /** Times the ring changed. */
+  #ringChanges = 0
+  /** The peer whose `BURROW.LEAVE` is being applied, so that its going down is told as a leave. */
+  #peerLeaving: string | undefined
+  /** Unsubscribes the `logger` from the diagnostics channels. */
+  #unsubscribeLogger: (() => void) | undefined
   /** The clock given in the options (or Date.now). */
   readonly clock: Clock
 
@@ -334,6 +333,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const maxKeyBytes = integerOption('maxKeyBytes', opts.maxKeyBytes, 1024, 1, 65536)
     const maxFrameBytes = integerOption('maxFrameBytes', opts.maxFrameBytes, 32 * 1024 * 1024, 1024)
     this.#secrets = secretsOption(opts.auth)
+    const logger = loggerOption(opts.logger)
     this.#tls = tlsOption(opts.tls, this.#self)
     this.#serverLimits = {
       maxConnections: integerOption('maxConnections', opts.maxConnections, 10_000, 1, 10_000_000),
@@ -369,6 +369,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     this.#maxFrameBytes = maxFrameBytes
     this.#purges = new PurgeDelivery(
       {
+        node: this,
         purge: (peer, namespace, key) =>
           this.#client.purge(peer, namespace, key).catch(unlessUnknownNamespace),
         flush: (peer, namespace) => this.#client.flush(peer, namespace).catch(unlessUnknownNamespace),
@@ -384,9 +385,18 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       // that said it leaves still answers what it was asked.)
       unreachable: (peer) => this.#client.abandon(peer),
       changed: (down) => {
+        if (channels.peerDown.hasSubscribers) {
+          for (const peer of down) {
+            if (wasDown.has(peer)) continue
+            const reason = peer === this.#peerLeaving ? 'left' : 'unreachable'
+            channels.peerDown.publish({ node: this, peer, reason })
+          }
+        }
         // A peer back from down gets the purges it missed before anything else.
         for (const peer of wasDown) {
-          if (!down.has(peer) && this.#members.includes(peer)) this.#purges.peerUp(peer)
+          if (down.has(peer) || !this.#members.includes(peer)) continue
+          if (channels.peerUp.hasSubscribers) channels.peerUp.publish({ node: this, peer })
+          this.#purges.peerUp(peer)
         }
 
         wasDown = new Set(down)
@@ -400,8 +410,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       integerOption('maxConcurrentLoads', opts.maxConcurrentLoads, 1000, 1, 1_000_000),
       integerOption('maxQueuedLoads', opts.maxQueuedLoads, 10_000, 0, 10_000_000),
       this.#closing.signal,
+      this,
     )
     this.#host = {
+      node: this,
       signal: this.#closing.signal,
       loads: this.#loads,
       random,
@@ -439,6 +451,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       peek: (peer, namespace, key, signal) =>
         this.#client.peek(peer, namespace, key, signal, this.#handoff?.timeoutMs ?? 0),
     }
+    // Last: a logger hears only of a node that was made.
+    if (logger !== undefined) this.#unsubscribeLogger = subscribeLogger(this, logger)
   }
 
   /** This node's peer id. After `listen()` on port 0 it names the port actually bound. */
@@ -516,7 +530,13 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     if (live.length === old.peers.length && live.every((p) => old.has(p))) return
     const ring = this.#newRing(live)
     this.#ring = ring
+    this.#ringChanges++
     this.#openHandoff()
+    if (channels.ring.hasSubscribers) {
+      const added = ring.peers.filter((p) => !old.has(p))
+      const removed = old.peers.filter((p) => !ring.has(p))
+      channels.ring.publish({ node: this, peers: ring.peers, added, removed })
+    }
     this.emit('peers', ring.peers)
   }
 
@@ -563,8 +583,9 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const host = opts.host ?? own.host
     const port = integerOption('port', opts.port, own.port, 0, 65535)
     const server = new NodeServer({
+      node: this,
       namespace: (name) => this.#namespaces.get(name)?.served,
-      http: this.handler,
+      http: this.#portHandler(),
       maxFrameBytes: this.#maxFrameBytes,
       secrets: this.#secrets,
       ...this.#serverLimits,
@@ -673,6 +694,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
             `peer source ${source.name}: ${(err as Error)?.message ?? String(err)}`,
             { cause: err },
           )
+    if (channels.peerSourceError.hasSubscribers)
+      channels.peerSourceError.publish({ node: this, source: source.name, error })
     this.emit('peerSourceError', error)
   }
 
@@ -694,6 +717,28 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     return this.#handler
   }
 
+  /**
+   * A `node:http` request listener serving the admin routes, `GET /_burrow/stats` (JSON) and
+   * `GET /_burrow/metrics` (Prometheus text), behind `auth` when it is set. The node's own port
+   * serves them always; {@link handler} does not, so an application's public server exposes
+   * them only where it mounts this one. Other paths call `next()` when given, or get a 404.
+   *
+   * @example
+   * app.use(node.adminHandler)                          // Express: /_burrow/* on the app's port
+   * http.createServer(node.adminHandler).listen(9464)   // or on a port of their own
+   */
+  get adminHandler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
+    this.#adminHandler ??= createAdminHandler(this, this.#secrets)
+    return this.#adminHandler
+  }
+
+  /** What the port serves over HTTP: the admin routes, and the seed route. */
+  #portHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+    const admin = this.adminHandler
+    const seed = this.handler
+    return (req, res) => (req.url?.startsWith(ADMIN_PREFIX) ? admin(req, res) : seed(req, res))
+  }
+
   /** Counters and sizes of every namespace, and of the peer client: a fresh plain object. */
   stats(): BurrowStats {
     const namespaces: Record<string, NamespaceStats> = {}
@@ -702,6 +747,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       self: this.#self,
       peers: [...this.#ring.peers],
       down: [...(this.#liveness?.down ?? [])].sort(),
+      ringChanges: this.#ringChanges,
       owedPurges: this.#purges.owed.size,
       loads: this.#loads.stats(),
       server: this.#server?.stats() ?? { ...this.#serverStats, connections: 0 },
@@ -765,6 +811,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       await server.close(timeoutMs > 0 ? Math.max(REPLY_GRACE_MS, until - Date.now()) : 0)
     }
     this.#client.close()
+    this.#unsubscribeLogger?.()
+    this.#unsubscribeLogger = undefined
   }
 
   /** Tells every live peer that this node leaves; waits for their answers, at most `timeoutMs`. */
@@ -787,7 +835,14 @@ export class Burrow extends EventEmitter<BurrowEvents> {
 
   /** `peer` said it leaves (`BURROW.LEAVE`): off the ring until it answers a probe again. */
   #peerLeft(peer: string): void {
-    if (peer !== this.#self) this.#liveness?.left(peer)
+    if (peer === this.#self) return
+    // Liveness reports the change at once, while this names the peer that said it leaves.
+    this.#peerLeaving = peer
+    try {
+      this.#liveness?.left(peer)
+    } finally {
+      this.#peerLeaving = undefined
+    }
   }
 
   #closedError(): BurrowError {

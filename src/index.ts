@@ -3,10 +3,34 @@
  *
  * @module
  */
-export { Burrow, type BurrowOptions, type BurrowStats, type Clock, type ListenOptions } from './burrow.ts'
+export { Burrow, type BurrowOptions, type Clock, type ListenOptions } from './burrow.ts'
 export { type Codec, jsonCodec, type StoredValue, type ValueKind } from './codec.ts'
+export {
+  type DiagnosticsChannelName,
+  type DiagnosticsMessages,
+  diagnosticsChannels,
+  type EvictMessage,
+  type FallbackMessage,
+  type LoadEndMessage,
+  type LoadErrorMessage,
+  type LoadStartMessage,
+  type OverloadMessage,
+  type PeerDownMessage,
+  type PeerFetchEndMessage,
+  type PeerFetchErrorMessage,
+  type PeerFetchStartMessage,
+  type PeerSourceErrorMessage,
+  type PeerUpMessage,
+  type PublishingNode,
+  type PurgeDeliveredMessage,
+  type PurgeOwedMessage,
+  type PurgeSentMessage,
+  type RingMessage,
+  type ServerLimitMessage,
+} from './diagnostics.ts'
 export { BurrowError, type BurrowErrorDetails, type ErrorCode, ErrorCodes } from './errors.ts'
 export type { LoadGateStats } from './load-gate.ts'
+export type { Logger } from './logger.ts'
 export { MaglevRing, type MaglevRingOptions } from './maglev-ring.ts'
 export { type DnsPeersOptions, dnsPeers } from './membership/dns.ts'
 export type { PeerSource, PeerSourceContext, PeerSubscription } from './membership/source.ts'
@@ -21,6 +45,7 @@ export type {
 export type { NamespaceCounters, NamespaceStats } from './namespace/stats.ts'
 export { crc32, type HashFunction, Ring, type RingLayout, type RingLike, type RingOptions } from './ring.ts'
 export type { AuthOptions } from './security/secrets.ts'
+export type { BurrowStats } from './stats.ts'
 export {
   type AdmissionStats,
   ENTRY_OVERHEAD_BYTES,
@@ -29,3 +54,4 @@ export {
 } from './store/store.ts'
 export type { PeerClientStats } from './transport/client/transport.ts'
 export type { WriteResult } from './transport/served.ts'
+export type { ServerStats } from './transport/server/node-server.ts'

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { channels, type PublishingNode } from './diagnostics.ts'
 import { BurrowError } from './errors.ts'
 
 /** Counters of the load gate, as found in `node.stats().loads`. */
@@ -32,8 +33,10 @@ export class LoadGate {
   #head = 0
   #overloaded = 0
   #closed: unknown
+  readonly #node: PublishingNode
 
-  constructor(maxConcurrent: number, maxQueued: number, signal: AbortSignal) {
+  constructor(maxConcurrent: number, maxQueued: number, signal: AbortSignal, node: PublishingNode) {
+    this.#node = node
     this.#maxConcurrent = maxConcurrent
     this.#maxQueued = maxQueued
     signal.addEventListener('abort', () => this.#close(signal.reason), { once: true })
@@ -53,6 +56,12 @@ export class LoadGate {
     }
     if (this.#queue.length - this.#head >= this.#maxQueued) {
       this.#overloaded++
+      if (channels.overload.hasSubscribers)
+        channels.overload.publish({
+          node: this.#node,
+          running: this.#running,
+          queued: this.#queue.length - this.#head,
+        })
       return Promise.reject(
         new BurrowError(
           'BURROW_ERR_OVERLOADED',

@@ -16,6 +16,7 @@ const talks: Talk[] = []
 
 beforeEach(async () => {
   server = new NodeServer({
+    node: { self: 'http://127.0.0.1:6380' },
     namespace: () => undefined,
     http: (_req, res) => res.end(),
     maxFrameBytes: 1 << 20,

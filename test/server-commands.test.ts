@@ -116,6 +116,7 @@ const cleanups: (() => unknown)[] = []
 async function start(maxFrameBytes = 1 << 20): Promise<void> {
   await server?.close()
   server = new NodeServer({
+    node: { self: 'http://127.0.0.1:6380' },
     namespace: (name) => (name === 'test' ? ns : undefined),
     http: (_req, res) => res.end('http here'),
     maxFrameBytes,

@@ -20,9 +20,11 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
       }, ms),
     )
   const signal = new AbortController().signal
+  const node = { self: 'http://test:1' }
   const host: NamespaceHost = {
+    node,
     signal,
-    loads: new LoadGate(10, 10, signal),
+    loads: new LoadGate(10, 10, signal, node),
     random: Math.random,
     now: Date.now,
     maxKeyBytes: 1024,

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { channels, type PublishingNode } from '../diagnostics.ts'
 
 /** What one peer is owed in one namespace: some keys, or a flush of all of them. */
 export type Owed = { namespace: string; keys: string[] } | { namespace: string; all: true }
@@ -87,6 +88,8 @@ export class OwedPurges {
 
 /** What delivering owed purges needs from the node. */
 export interface OwedPurgesHost {
+  /** The node, as named in diagnostics messages. */
+  readonly node: PublishingNode
   purge(peer: string, namespace: string, key: string): Promise<void>
   flush(peer: string, namespace: string): Promise<void>
   /** Whether `peer` is known to be down now (it is then not tried until it comes back). */
@@ -119,6 +122,8 @@ export class PurgeDelivery {
   record(peer: string, namespace: string, key: string): void {
     if (this.#stopped || !this.#host.isMember(peer)) return
     this.owed.record(peer, namespace, key)
+    if (channels.purgeOwed.hasSubscribers)
+      channels.purgeOwed.publish({ node: this.#host.node, peer, namespace, key })
     this.#schedule()
   }
 
@@ -159,16 +164,29 @@ export class PurgeDelivery {
     const owed = this.owed.take(peer)
     if (owed.length === 0) return
     this.#delivering.add(peer)
+    const tally = { purges: 0, flushes: 0, failed: 0 }
     try {
       await Promise.all(
         owed.map(async (debt) => {
           if ('all' in debt) {
-            await this.#host.flush(peer, debt.namespace).catch(() => this.#recordFlush(peer, debt.namespace))
+            await this.#host.flush(peer, debt.namespace).then(
+              () => tally.flushes++,
+              () => {
+                tally.failed++
+                this.#recordFlush(peer, debt.namespace)
+              },
+            )
             return
           }
           await Promise.all(
             debt.keys.map((key) =>
-              this.#host.purge(peer, debt.namespace, key).catch(() => this.record(peer, debt.namespace, key)),
+              this.#host.purge(peer, debt.namespace, key).then(
+                () => tally.purges++,
+                () => {
+                  tally.failed++
+                  this.record(peer, debt.namespace, key)
+                },
+              ),
             ),
           )
         }),
@@ -176,6 +194,8 @@ export class PurgeDelivery {
     } finally {
       this.#delivering.delete(peer)
     }
+    if (channels.purgeDelivered.hasSubscribers)
+      channels.purgeDelivered.publish({ node: this.#host.node, peer, ...tally })
     if (this.owed.peers().includes(peer)) this.#schedule()
   }
 }

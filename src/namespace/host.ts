@@ -5,10 +5,13 @@
  * @module
  */
 import type { StoredValue } from '../codec.ts'
+import type { PublishingNode } from '../diagnostics.ts'
 import type { LoadGate } from '../load-gate.ts'
 import type { Answer, WriteTtl } from '../transport/served.ts'
 
 export interface NamespaceHost {
+  /** The node, as named in the diagnostics messages it publishes. */
+  readonly node: PublishingNode
   /** Aborts when the node closes. */
   readonly signal: AbortSignal
   /** The node's bound on loader calls, shared by its namespaces. */

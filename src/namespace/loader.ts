@@ -6,6 +6,7 @@
  * @module
  */
 import { type Codec, checkStored, ownBytes, runCodec, type StoredValue } from '../codec.ts'
+import { channels, loadTimer, NOT_TIMED, since } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { type Answer, DO_NOT_KEEP, MAX_TTL_MS, NO_EXPIRY } from '../transport/served.ts'
 import type { NamespaceHost } from './host.ts'
@@ -44,32 +45,68 @@ export class LoadRunner<V> {
   #admitted(key: string): Promise<Answer> {
     const config = this.#config
     this.#counters.localLoads++
+    const started = loadTimer()
+    if (started !== NOT_TIMED && channels.loadStart.hasSubscribers)
+      channels.loadStart.publish({ node: this.#host.node, namespace: config.name, key })
     const context: LoadContext = { signal: this.#host.signal, namespace: config.name, ttl: undefined }
     let loaded: V | undefined | PromiseLike<V | undefined>
     try {
       loaded = config.load(key, context)
     } catch (err) {
       this.#host.loads.leave()
-      return Promise.reject(this.#failed(key, err))
+      return Promise.reject(this.#loadFailed(key, started, this.#failed(key, err)))
     }
     if (typeof (loaded as PromiseLike<unknown> | undefined)?.then !== 'function') {
       this.#host.loads.leave()
       try {
-        return Promise.resolve(this.#answer(key, loaded as V | undefined, context))
+        return Promise.resolve(this.#ended(key, started, loaded as V | undefined, context))
       } catch (err) {
-        return Promise.reject(err)
+        return Promise.reject(this.#loadFailed(key, started, err))
       }
     }
     return Promise.resolve(loaded).then(
       (value) => {
         this.#host.loads.leave()
-        return this.#answer(key, value, context)
+        try {
+          return this.#ended(key, started, value, context)
+        } catch (err) {
+          throw this.#loadFailed(key, started, err)
+        }
       },
       (err: unknown) => {
         this.#host.loads.leave()
-        throw this.#failed(key, err)
+        throw this.#loadFailed(key, started, this.#failed(key, err))
       },
     )
+  }
+
+  /** The answer for what the loader returned, published on `burrow:load.end` for subscribers. */
+  #ended(key: string, started: number, loaded: V | undefined, context: LoadContext): Answer {
+    const answer = this.#answer(key, loaded, context)
+    if (channels.loadEnd.hasSubscribers) {
+      channels.loadEnd.publish({
+        node: this.#host.node,
+        namespace: this.#config.name,
+        key,
+        durationMs: since(started),
+        found: answer.value !== undefined,
+      })
+    }
+    return answer
+  }
+
+  /** `error`, published on `burrow:load.error` for subscribers. */
+  #loadFailed(key: string, started: number, error: unknown): unknown {
+    if (channels.loadError.hasSubscribers) {
+      channels.loadError.publish({
+        node: this.#host.node,
+        namespace: this.#config.name,
+        key,
+        durationMs: since(started),
+        error,
+      })
+    }
+    return error
   }
 
   /** What the loader's error becomes. */

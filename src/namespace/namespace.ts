@@ -7,6 +7,7 @@
 
 import { untilAborted } from '../abort.ts'
 import type { Codec, StoredValue, ValueKind } from '../codec.ts'
+import { channels } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
 import { Store } from '../store/store.ts'
@@ -224,6 +225,10 @@ export function createNamespace<V>(
     host.now,
     { policy: config.policy, random: host.random },
   )
+  store.onEvict = (key, cache) => {
+    if (channels.evict.hasSubscribers)
+      channels.evict.publish({ node: host.node, namespace: name, key, cache })
+  }
   const loads = new LoadRunner(config, host, counters)
   const read = new ReadPath(config, host, store, loads, counters)
   const write = new WritePath(config, host, store, read, loads, counters)

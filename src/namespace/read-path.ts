@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { channels, fetchTimer, NOT_TIMED, since } from '../diagnostics.ts'
 import { BurrowError } from '../errors.ts'
 import { type Cached, NEVER, NOT_FOUND } from '../store/cached.ts'
 import type { Store } from '../store/store.ts'
@@ -153,14 +154,41 @@ export class ReadPath<V> {
    * The peer client settles every request by its deadline, and at once when the node closes.
    */
   #remoteFlight(owner: string, key: string): Flight {
-    const flight: Flight = this.#host.fetch(owner, this.#config.name, key, this.#host.signal).then(
+    const name = this.#config.name
+    const started = fetchTimer()
+    if (started !== NOT_TIMED && channels.peerFetchStart.hasSubscribers)
+      channels.peerFetchStart.publish({ node: this.#host.node, peer: owner, namespace: name, key })
+    const flight: Flight = this.#host.fetch(owner, name, key, this.#host.signal).then(
       (answer) => {
+        if (channels.peerFetchEnd.hasSubscribers) {
+          const found = answer.value !== undefined
+          const durationMs = since(started)
+          channels.peerFetchEnd.publish({
+            node: this.#host.node,
+            peer: owner,
+            namespace: name,
+            key,
+            durationMs,
+            found,
+          })
+        }
         const current = this.flights.endRemote(key, flight)
         this.#counters.peerLoads++
         this.#keepRemote(key, answer, current)
         return answer
       },
       (err: unknown) => {
+        if (channels.peerFetchError.hasSubscribers) {
+          const durationMs = since(started)
+          channels.peerFetchError.publish({
+            node: this.#host.node,
+            peer: owner,
+            namespace: name,
+            key,
+            durationMs,
+            error: err,
+          })
+        }
         const unreachable = isUnreachable(err) && !this.#host.signal.aborted
         if (unreachable) {
           this.#counters.peerErrors++
@@ -172,6 +200,8 @@ export class ReadPath<V> {
           throw err
         }
         this.#counters.fallbackLoads++
+        if (channels.fallback.hasSubscribers)
+          channels.fallback.publish({ node: this.#host.node, peer: owner, namespace: name, key, error: err })
         if (this.flights.remote[key] !== flight) {
           // A write came while the owner was asked: this load answers the flight's own waiters
           // only; it joins no table and caches nothing.

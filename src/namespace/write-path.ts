@@ -8,6 +8,7 @@
  * @module
  */
 import type { StoredValue } from '../codec.ts'
+import { channels } from '../diagnostics.ts'
 import { BurrowError } from '../errors.ts'
 import type { Store } from '../store/store.ts'
 import { DEFAULT_TTL, type WriteResult, type WriteTtl } from '../transport/served.ts'
@@ -168,16 +169,25 @@ export class WritePath<V> {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const missed = unreachable.length
+    const namespace = this.#config.name
+    const sent = (peer: string, error: unknown): void => {
+      if (channels.purgeSent.hasSubscribers)
+        channels.purgeSent.publish({ node: this.#host.node, peer, namespace, key, error })
+    }
     await Promise.all(
       peers.map((peer) =>
-        this.#host.purge(peer, this.#config.name, key, signal ?? this.#host.signal).catch((err: unknown) => {
-          // A peer without this namespace holds no copy of the key.
-          if (err instanceof BurrowError && err.code === 'BURROW_ERR_UNKNOWN_NAMESPACE') return
-          unreachable.push(peer)
-          // It may hold a copy: the purge goes to it again once it answers (unless the caller
-          // gave up on the write, or the node closes).
-          if (!this.#host.signal.aborted && !signal?.aborted) this.#host.owe(peer, this.#config.name, key)
-        }),
+        this.#host.purge(peer, namespace, key, signal ?? this.#host.signal).then(
+          () => sent(peer, undefined),
+          (err: unknown) => {
+            sent(peer, err)
+            // A peer without this namespace holds no copy of the key.
+            if (err instanceof BurrowError && err.code === 'BURROW_ERR_UNKNOWN_NAMESPACE') return
+            unreachable.push(peer)
+            // It may hold a copy: the purge goes to it again once it answers (unless the caller
+            // gave up on the write, or the node closes).
+            if (!this.#host.signal.aborted && !signal?.aborted) this.#host.owe(peer, namespace, key)
+          },
+        ),
       ),
     )
     if (signal?.aborted) throw signal.reason

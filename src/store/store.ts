@@ -94,6 +94,8 @@ const MAIN_VICTIMS: readonly Segment[] = [PROBATION, PROTECTED, HOT]
 export class Store {
   readonly limits: StoreLimits
   readonly policy: StorePolicy
+  /** Told the key of each entry evicted to make room (new entries that lost their place too); set by the namespace for diagnostics. */
+  onEvict: ((key: string, part: StorePart) => void) | undefined = undefined
   #slots: Slots
   #now: () => number
   #random: () => number
@@ -463,9 +465,12 @@ export class Store {
   }
 
   #evict(slot: number): void {
-    if (this.#slots.segmentOf(slot) === HOT) this.#hotEvictions++
+    const hot = this.#slots.segmentOf(slot) === HOT
+    if (hot) this.#hotEvictions++
     else this.#mainEvictions++
+    const key = this.#slots.keyAt(slot)
     this.#drop(slot)
+    this.onEvict?.(key, hot ? 'hot' : 'main')
   }
 
   /** Removes the entry in `slot`, keeping what its asks taught the sketch. */

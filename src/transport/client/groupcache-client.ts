@@ -191,7 +191,7 @@ export class GroupcacheClient implements PeerTransport {
   }
 
   stats(): PeerClientStats {
-    return { ...this.#counters }
+    return { ...this.#counters, inFlight: this.#inFlight.size }
   }
 
   /** A `200`'s value in the kind it has (a burrow peer's) or the namespace asks for (a Go peer's). */

@@ -241,7 +241,9 @@ export class PeerClient implements PeerTransport {
 
   /** The client's counters, a fresh object. */
   stats(): PeerClientStats {
-    return { ...this.#counters, connectionsOpen: this.#open.size }
+    let inFlight = 0
+    for (const pool of this.#pools.values()) for (const conn of pool) inFlight += conn.inFlight
+    return { ...this.#counters, connectionsOpen: this.#open.size, inFlight }
   }
 
   #request(

@@ -20,6 +20,8 @@ export interface PeerClientStats {
   connectionsOpened: number
   /** Connections open now. */
   connectionsOpen: number
+  /** Requests sent and not answered yet. */
+  inFlight: number
 }
 
 /**

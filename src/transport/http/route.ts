@@ -71,7 +71,7 @@ export function createHttpHandler(
 }
 
 /** Whether `req` carries `Authorization: Bearer <secret>` with one of the node's secrets. */
-function authorized(req: IncomingMessage, secrets: Secrets): boolean {
+export function authorized(req: IncomingMessage, secrets: Secrets): boolean {
   const header = req.headers.authorization
   if (header === undefined || !/^bearer /i.test(header)) return false
   return secrets.matches(header.slice(7).trim())

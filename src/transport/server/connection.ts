@@ -28,12 +28,12 @@ export interface ConnectionHost {
   readonly secrets: Secrets | undefined
   /** How long a command may take to arrive once its first byte has (slow senders are cut off). */
   readonly requestTimeoutMs: number
-  /** A connection was cut off for sending a command too slowly. */
-  timedOut(): void
+  /** A connection (from `remoteAddress`) was cut off for sending a command too slowly. */
+  timedOut(remoteAddress: string | undefined): void
   /** The most reply bytes a connection may have waiting for its client to read them. */
   readonly maxReplyBufferBytes: number
-  /** A connection was cut off for not reading its replies. */
-  overflowed(): void
+  /** A connection (from `remoteAddress`) was cut off for not reading its replies. */
+  overflowed(remoteAddress: string | undefined): void
 }
 
 /** Replies owed on one connection before it stops reading, and running, more commands. */
@@ -157,7 +157,7 @@ export class RespConnection implements Session {
       this.#deadline = undefined
     } else if (this.#deadline === undefined) {
       this.#deadline = setTimeout(() => {
-        this.#host.timedOut()
+        this.#host.timedOut(this.#socket.remoteAddress)
         this.#socket.destroy()
       }, this.#host.requestTimeoutMs)
       this.#deadline.unref()
@@ -291,7 +291,7 @@ export class RespConnection implements Session {
       this.#overflow = setTimeout(() => {
         this.#overflow = undefined
         if (this.#socket.writableLength <= this.#host.maxReplyBufferBytes) return
-        this.#host.overflowed()
+        this.#host.overflowed(this.#socket.remoteAddress)
         this.#socket.destroy()
       }, this.#host.requestTimeoutMs)
       this.#overflow.unref()

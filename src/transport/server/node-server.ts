@@ -9,6 +9,7 @@ import { Buffer } from 'node:buffer'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
+import { channels, type PublishingNode, type ServerLimitMessage } from '../../diagnostics.ts'
 import type { Secrets } from '../../security/secrets.ts'
 import { LF, STAR } from '../resp/constants.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
@@ -16,6 +17,8 @@ import { type ConnectionHost, RespConnection } from './connection.ts'
 
 /** What the server needs from its node. */
 export interface NodeServerOptions {
+  /** The node, as named in diagnostics messages. */
+  readonly node: PublishingNode
   /** The namespace named `name` on this node, or `undefined`. */
   namespace(name: string): ServedNamespace | undefined
   /** Serves the connections that speak HTTP. */
@@ -88,12 +91,14 @@ export class NodeServer {
       membership: options.membership,
       secrets: options.secrets,
       requestTimeoutMs: options.requestTimeoutMs,
-      timedOut: () => {
+      timedOut: (remoteAddress) => {
         this.#counters.timedOut++
+        this.#limitHit('requestTimeoutMs', remoteAddress)
       },
       maxReplyBufferBytes: options.maxReplyBufferBytes,
-      overflowed: () => {
+      overflowed: (remoteAddress) => {
         this.#counters.overflowed++
+        this.#limitHit('maxReplyBufferBytes', remoteAddress)
       },
     }
     this.#http = createHttpServer((req, res) => this.#serveHttp(req, res))
@@ -113,8 +118,9 @@ export class NodeServer {
           )
     // Node closes connections over the bound itself (before any handshake) and says so with 'drop'.
     this.#tcp.maxConnections = options.maxConnections
-    this.#tcp.on('drop', () => {
+    this.#tcp.on('drop', (data) => {
       this.#counters.refused++
+      this.#limitHit('maxConnections', data?.remoteAddress)
     })
   }
 
@@ -203,12 +209,19 @@ export class NodeServer {
 
   #cutOff(socket: Socket): void {
     this.#counters.timedOut++
+    this.#limitHit('requestTimeoutMs', socket.remoteAddress)
     socket.destroy()
+  }
+
+  #limitHit(limit: ServerLimitMessage['limit'], remoteAddress: string | undefined): void {
+    if (channels.serverLimit.hasSubscribers)
+      channels.serverLimit.publish({ node: this.#options.node, limit, remoteAddress })
   }
 
   #accept(socket: Socket): void {
     if (this.#sockets.size >= this.#options.maxConnections) {
       this.#counters.refused++
+      this.#limitHit('maxConnections', socket.remoteAddress)
       socket.destroy()
       return
     }
