@@ -195,6 +195,17 @@ export const METRICS: readonly MetricDefinition[] = [
     (n) => n.maxBytes,
     'gauge',
   ),
+  perNamespace(
+    'admission_rejections_total',
+    'New entries and hot copies refused by W-TinyLFU: asked for less often than what they would displace.',
+    (n) => n.admission.rejections,
+  ),
+  perNamespace(
+    'admission_window_ratio',
+    "The W-TinyLFU window's share of the byte budget, set by hill climbing (0 under LRU).",
+    (n) => n.admission.windowShare,
+    'gauge',
+  ),
   // Membership.
   ofNode('peers', "Peers on this node's ring (live, this node included).", 'gauge', (s) => s.peers.length),
   ofNode(
