@@ -147,3 +147,47 @@ describe('expired entries leave first', () => {
     })
   }
 })
+
+describe('the store stays whole', () => {
+  it('a stored buffer that changes length later (transferred to a worker) skews no count and stops no set', () => {
+    const store = new Store(
+      { maxBytes: 100_000, maxEntryBytes: 100_000, maxHotBytes: 0, staleMs: 0 },
+      () => 0,
+      {
+        random: () => 0.5,
+      },
+    )
+    const value = new Uint8Array(500)
+    store.set('main', 'a', value)
+    const bytes = store.bytes
+    structuredClone(value, { transfer: [value.buffer] }) // value.length is 0 from here on
+    for (let i = 0; i < 2000; i++) store.get(`miss${i}`) // samples end: the window may shrink to nothing
+    for (let i = 0; i < 50; i++) expect(store.set('main', `b${i}`, 'x')).toBe(true)
+    expect(store.stats().main.items).toBe(51)
+    let added = 0
+    for (let i = 0; i < 50; i++) added += entrySize(`b${i}`, 'x')
+    expect(store.bytes).toBe(bytes + added)
+    expect(store.delete('a')).toBe(true)
+    expect(store.bytes).toBe(store.recount('main'))
+  })
+
+  it('an eviction listener may write to the store: it is told once the store is whole', () => {
+    const store = new Store({ maxBytes: 600, maxEntryBytes: 600, maxHotBytes: 0, staleMs: 0 }, () => 0, {
+      random: () => 0.5,
+    })
+    for (const key of ['a', 'b', 'c', 'e']) store.set('main', key, 'x'.repeat(60))
+    for (let i = 0; i < 5; i++) store.get('d')
+    for (let i = 0; i < 9; i++) store.get('z')
+    const told: string[] = []
+    store.onEvict = (key, part) => {
+      told.push(`${key}:${part}`)
+      if (told.length === 1) store.set('main', 'z', 'z'.repeat(200))
+    }
+    expect(store.set('main', 'd', 'x'.repeat(100))).toBe(true)
+    expect(store.get('d')).toBe('x'.repeat(100))
+    expect(told.length).toBeGreaterThan(0)
+    expect(store.bytes).toBeLessThanOrEqual(600)
+    expect(store.bytes).toBe(store.recount('main'))
+    expect(store.stats().main.items).toBe([...store.keys('main')].length)
+  })
+})

@@ -3,8 +3,10 @@
  * and, per slot, a byte of metadata and two links. The links thread every slot onto one of four
  * recency lists — the segments that {@link Store} moves entries between: the window, probation
  * and protected (the main cache, under W-TinyLFU) and the hot cache. A hit is one Map lookup and a
- * few integer writes, and an entry costs 25 bytes beyond its Map slot and array elements: no
- * object per entry. Sizes are not stored; they are recomputed (by `sizeOf`) when they are needed.
+ * few integer writes, and an entry costs 13 bytes of typed arrays beyond its Map slot and array
+ * elements: no object per entry. Each entry's size is kept as it was stored, so moving an entry
+ * scans nothing, and a value whose length changes later (a buffer transferred to a worker) cannot
+ * skew the counts.
  * Deadlines live in a typed array that exists only once an entry with a deadline has been stored.
  *
  * @module
@@ -46,6 +48,8 @@ export class Slots {
   #older = new Uint32Array(16)
   /** For each slot: its segment (two low bits) and the asks it had since the last halving. */
   #meta = new Uint8Array(16)
+  /** Each slot's size as it was stored (entries are at most `maxEntryBytes`, far below 4 GiB). */
+  #sizes = new Uint32Array(16)
   /** Each slot's deadline (0: none); allocated with the first deadline. */
   #deadlines: Float64Array | undefined
   #free = NONE
@@ -55,7 +59,7 @@ export class Slots {
   #items = [0, 0, 0, 0]
   #sizeOf: (key: string, value: StoredValue | undefined) => number
 
-  /** `sizeOf` must give the size an entry was stored with, for the same key and value. */
+  /** `sizeOf` is what `recount` checks the stored sizes against. */
   constructor(sizeOf: (key: string, value: StoredValue | undefined) => number) {
     this.#sizeOf = sizeOf
   }
@@ -98,9 +102,9 @@ export class Slots {
     return this.#deadlines === undefined ? 0 : this.#deadlines[slot]!
   }
 
-  /** The size of the entry in `slot`, recomputed. */
+  /** The size of the entry in `slot`, as stored. */
   sizeAt(slot: number): number {
-    return this.#sizeOf(this.#keys[slot]!, this.#values[slot])
+    return this.#sizes[slot]!
   }
 
   bytesOf(segment: Segment): number {
@@ -154,6 +158,7 @@ export class Slots {
   ): number {
     const slot = this.#allocate(key, value)
     this.#meta[slot] = segment
+    this.#sizes[slot] = size
     this.setDeadline(slot, deadline)
     this.#link(slot, segment)
     this.#bytes[segment]! += size
@@ -164,7 +169,8 @@ export class Slots {
   /** Replaces the value in `slot` (whose entry is now `size` bytes) and makes it the newest of its segment. */
   replace(slot: number, value: StoredValue | undefined, size: number, deadline: number): void {
     const segment = this.segmentOf(slot)
-    this.#bytes[segment]! += size - this.sizeAt(slot)
+    this.#bytes[segment]! += size - this.#sizes[slot]!
+    this.#sizes[slot] = size
     this.#values[slot] = value
     this.setDeadline(slot, deadline)
     if (this.#newest[segment] !== slot) this.#touch(slot, segment)
@@ -185,7 +191,7 @@ export class Slots {
   remove(slot: number): void {
     const segment = this.segmentOf(slot)
     const key = this.#keys[slot]!
-    this.#bytes[segment]! -= this.#sizeOf(key, this.#values[slot])
+    this.#bytes[segment]! -= this.#sizes[slot]!
     this.#unlink(slot, segment)
     this.#index.delete(key)
     this.#keys[slot] = undefined
@@ -230,7 +236,7 @@ export class Slots {
   /** Sum of the sizes of `segment`'s entries, recomputed from the entries (for consistency checks). */
   recount(segment: Segment): number {
     let total = 0
-    for (const slot of this.slotsOf(segment)) total += this.sizeAt(slot)
+    for (const slot of this.slotsOf(segment)) total += this.#sizeOf(this.#keys[slot]!, this.#values[slot])
     return total
   }
 
@@ -300,6 +306,9 @@ export class Slots {
     newer.set(this.#newer)
     older.set(this.#older)
     meta.set(this.#meta)
+    const sizes = new Uint32Array(capacity)
+    sizes.set(this.#sizes)
+    this.#sizes = sizes
     this.#newer = newer
     this.#older = older
     this.#meta = meta

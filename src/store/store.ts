@@ -115,6 +115,8 @@ export class Store {
   #candidates: number[] = []
   /** The victims a candidate would displace (reused). */
   #victims: number[] = []
+  /** Keys evicted by the current `set` and their parts, for `onEvict` once it is done. */
+  #evicted: string[] = []
 
   constructor(
     limits: StoreLimits,
@@ -214,6 +216,17 @@ export class Store {
    * hot), or when it lost its place.
    */
   set(part: StorePart, key: string, value: Cached, deadline = NEVER): boolean {
+    const held = this.#set(part, key, value, deadline)
+    // Told only once the store is whole again: a listener may read or write the store.
+    const evicted = this.#evicted
+    if (evicted.length > 0) {
+      this.#evicted = []
+      for (let i = 0; i < evicted.length; i += 2) this.onEvict?.(evicted[i]!, evicted[i + 1] as StorePart)
+    }
+    return held
+  }
+
+  #set(part: StorePart, key: string, value: Cached, deadline: number): boolean {
     if (!this.fits(part, key, value)) {
       this.delete(key)
       return false
@@ -362,7 +375,11 @@ export class Store {
     if (this.#sketch !== undefined) {
       // What overflows the window (oldest first, the entry just stored too) must win its place.
       const cap = this.#windowCap()
-      for (let oldest = slots.oldest(WINDOW); slots.bytesOf(WINDOW) > cap; oldest = slots.oldest(WINDOW)) {
+      for (
+        let oldest = slots.oldest(WINDOW);
+        slots.bytesOf(WINDOW) > cap && oldest !== NONE;
+        oldest = slots.oldest(WINDOW)
+      ) {
         slots.moveTo(oldest, PROBATION)
         candidates.push(oldest)
       }
@@ -468,9 +485,8 @@ export class Store {
     const hot = this.#slots.segmentOf(slot) === HOT
     if (hot) this.#hotEvictions++
     else this.#mainEvictions++
-    const key = this.#slots.keyAt(slot)
+    if (this.onEvict !== undefined) this.#evicted.push(this.#slots.keyAt(slot), hot ? 'hot' : 'main')
     this.#drop(slot)
-    this.onEvict?.(key, hot ? 'hot' : 'main')
   }
 
   /** Removes the entry in `slot`, keeping what its asks taught the sketch. */
@@ -497,15 +513,21 @@ export class Store {
     if (expiry.size === 0) return
     const slots = this.#slots
     const now = this.#now()
+    let kept = Number.NaN
     while (expiry.soonest <= now) {
       const time = expiry.soonest
       const slot = expiry.soonestSlot
       expiry.pop()
-      if (slot === keep || !slots.holds(slot)) continue
+      if (slot === keep) {
+        kept = time
+        continue
+      }
+      if (!slots.holds(slot)) continue
       const deadline = slots.deadlineAt(slot)
       if (deadline === NEVER || deadline + this.#graceOf(slot) !== time) continue
       this.#drop(slot)
       this.#expired++
     }
+    if (!Number.isNaN(kept)) expiry.push(kept, keep)
   }
 }
