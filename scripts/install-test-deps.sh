@@ -2,8 +2,9 @@
 # Installs, from Debian's packages, the real components that the tests and benchmarks use and that
 # are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests), etcd-server
 # (etcdPeers tests), prometheus (for its promtool, which checks /_burrow/metrics; no server is run),
-# and Go with golang/groupcache (the groupcache interop tests build a small Go node from
-# test/support/groupcache-node/ in GOPATH mode, offline). Each server is started by the tests
+# Go with golang/groupcache (the groupcache interop tests build a small Go node from
+# test/support/groupcache-node/ in GOPATH mode, offline), and chromium (the dashboard's tests drive
+# it headless through puppeteer-core, on loopback only). Each server is started by the tests
 # themselves on a free loopback port and stopped by its PID; this script only installs, and keeps
 # the packages' own services from starting.
 set -euo pipefail
@@ -13,6 +14,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # dpkg -s, not a PATH lookup: the library is source files under /usr/share/gocode, not a command.
 # (A removed package whose config files remain is known to dpkg too: only "install ok installed" counts.)
 for pkg in golang-go golang-github-golang-groupcache-dev; do

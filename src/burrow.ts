@@ -14,6 +14,7 @@ import { LoadGate } from './load-gate.ts'
 import { type Logger, loggerOption, subscribeLogger } from './logger.ts'
 import { MaglevRing } from './maglev-ring.ts'
 import { Liveness, type LivenessHost, type LivenessOptions } from './membership/liveness.ts'
+import { MembershipLog } from './membership/membership-log.ts'
 import { PurgeDelivery } from './membership/owed-purges.ts'
 import { canonicalPeerId, peerAddress, withPort } from './membership/peer-id.ts'
 import { isPeerSource, type PeerSource, type PeerSubscription } from './membership/source.ts'
@@ -28,7 +29,7 @@ import type { BurrowStats } from './stats.ts'
 import { GroupcacheClient } from './transport/client/groupcache-client.ts'
 import { PeerClient } from './transport/client/peer-client.ts'
 import type { PeerTransport } from './transport/client/transport.ts'
-import { ADMIN_PREFIX, createAdminHandler } from './transport/http/admin.ts'
+import { ADMIN_PREFIX, createAdminHandler, type RingReport } from './transport/http/admin.ts'
 import { createHttpHandler } from './transport/http/route.ts'
 import type { ServedNamespace } from './transport/served.ts'
 import { NodeServer, type ServerStats } from './transport/server/node-server.ts'
@@ -300,6 +301,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   #ringChanges = 0
   /** The peer whose `BURROW.LEAVE` is being applied, so that its going down is told as a leave. */
   #peerLeaving: string | undefined
+  /** Recent membership events, for `GET /_burrow/ring` and the dashboard: recorded while listening. */
+  #membershipLog = new MembershipLog(this)
   /** Unsubscribes the `logger` from the diagnostics channels. */
   #unsubscribeLogger: (() => void) | undefined
   /** The clock given in the options (or Date.now). */
@@ -623,7 +626,15 @@ export class Burrow extends EventEmitter<BurrowEvents> {
         ),
       )
     }
-    if (this.#source !== undefined) await this.#startSource(this.#source, server)
+    this.#membershipLog.start(this.#ring.peers)
+    if (this.#source !== undefined) {
+      try {
+        await this.#startSource(this.#source, server)
+      } catch (err) {
+        this.#membershipLog.stop()
+        throw err
+      }
+    }
     return address
   }
 
@@ -718,8 +729,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
   }
 
   /**
-   * A `node:http` request listener serving the admin routes, `GET /_burrow/stats` (JSON) and
-   * `GET /_burrow/metrics` (Prometheus text), behind `auth` when it is set. The node's own port
+   * A `node:http` request listener serving the admin routes, `GET /_burrow/stats` (JSON),
+   * `GET /_burrow/metrics` (Prometheus text), `GET /_burrow/ring` (peers' shares and recent
+   * membership events, JSON), behind `auth` when it is set, and the page `GET /_burrow/dashboard`
+   * (docs/dashboard.md), which holds no data and asks for the secret itself. The node's own port
    * serves them always; {@link handler} does not, so an application's public server exposes
    * them only where it mounts this one. Other paths call `next()` when given, or get a 404.
    *
@@ -728,7 +741,10 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    * http.createServer(node.adminHandler).listen(9464)   // or on a port of their own
    */
   get adminHandler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
-    this.#adminHandler ??= createAdminHandler(this, this.#secrets)
+    this.#adminHandler ??= createAdminHandler(
+      { stats: () => this.stats(), ring: () => this.#ringReport() },
+      this.#secrets,
+    )
     return this.#adminHandler
   }
 
@@ -737,6 +753,20 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     const admin = this.adminHandler
     const seed = this.handler
     return (req, res) => (req.url?.startsWith(ADMIN_PREFIX) ? admin(req, res) : seed(req, res))
+  }
+
+  /** What `GET /_burrow/ring` answers: the live peers with their shares, and recent membership events. */
+  #ringReport(): RingReport {
+    const ring = this.#ring
+    const shares = ring.shares()
+    return {
+      self: this.#self,
+      ...ring.layout,
+      peers: ring.peers.map((peer) => ({ peer, share: shares.get(peer) ?? 0 })),
+      down: [...(this.#liveness?.down ?? [])].sort(),
+      changes: this.#ringChanges,
+      events: this.#membershipLog.events(),
+    }
   }
 
   /** Counters and sizes of every namespace, and of the peer client: a fresh plain object. */
@@ -813,6 +843,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     this.#client.close()
     this.#unsubscribeLogger?.()
     this.#unsubscribeLogger = undefined
+    this.#membershipLog.stop()
   }
 
   /** Tells every live peer that this node leaves; waits for their answers, at most `timeoutMs`. */

@@ -33,6 +33,7 @@ export type { LoadGateStats } from './load-gate.ts'
 export type { Logger } from './logger.ts'
 export { MaglevRing, type MaglevRingOptions } from './maglev-ring.ts'
 export { type DnsPeersOptions, dnsPeers } from './membership/dns.ts'
+export type { MembershipEvent } from './membership/membership-log.ts'
 export type { PeerSource, PeerSourceContext, PeerSubscription } from './membership/source.ts'
 export type { DeleteOptions, GetOptions, Namespace, SetOptions } from './namespace/namespace.ts'
 export type {
@@ -53,5 +54,6 @@ export {
   type StorePolicy,
 } from './store/store.ts'
 export type { PeerClientStats } from './transport/client/transport.ts'
+export type { RingReport } from './transport/http/admin.ts'
 export type { WriteResult } from './transport/served.ts'
 export type { ServerStats } from './transport/server/node-server.ts'
