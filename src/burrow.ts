@@ -742,7 +742,12 @@ export class Burrow extends EventEmitter<BurrowEvents> {
    */
   get adminHandler(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
     this.#adminHandler ??= createAdminHandler(
-      { stats: () => this.stats(), ring: () => this.#ringReport() },
+      {
+        stats: () => this.stats(),
+        ring: () => this.#ringReport(),
+        hotKeys: () =>
+          Object.fromEntries([...this.#namespaces].map(([name, ns]) => [name, ns.namespace.hotKeys()])),
+      },
       this.#secrets,
     )
     return this.#adminHandler

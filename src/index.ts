@@ -50,6 +50,7 @@ export type { BurrowStats } from './stats.ts'
 export {
   type AdmissionStats,
   ENTRY_OVERHEAD_BYTES,
+  type HotKey,
   type PartStats,
   type StorePolicy,
 } from './store/store.ts'

@@ -139,7 +139,7 @@ describe('GET /_burrow/metrics', () => {
     const unknown = await scrape(n.self, '/_burrow/nothing')
     expect(unknown.status).toBe(404)
     expect(unknown.body).toBe(
-      'no such admin route; try /_burrow/stats, /_burrow/metrics, /_burrow/ring, /_burrow/dashboard\n',
+      'no such admin route; try /_burrow/stats, /_burrow/metrics, /_burrow/ring, /_burrow/hot-keys, /_burrow/dashboard\n',
     )
     // A query string is no part of the route.
     expect((await scrape(n.self, '/_burrow/metrics?x=1')).status).toBe(200)

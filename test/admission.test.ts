@@ -188,3 +188,23 @@ describe('the window climber', () => {
     expect(Math.abs(climber.share - 0.3)).toBeLessThan(0.1)
   })
 })
+
+describe('hot keys', () => {
+  for (const policy of ['tinylfu', 'lru'] as const) {
+    it(`lists the keys asked for again while held, most asks first, hot copies marked (${policy})`, () => {
+      const s = store(100, policy, 0.2)
+      for (let i = 0; i < 30; i++) ask(s, i)
+      for (let t = 0; t < 5; t++) s.get(keyOf(3))
+      for (let t = 0; t < 2; t++) s.get(keyOf(7))
+      s.get(keyOf(500))
+      s.set('hot', keyOf(500), value(500))
+      for (let t = 0; t < 3; t++) s.get(keyOf(500))
+      expect(s.hottest(10)).toEqual([
+        { key: keyOf(3), part: 'main', asks: 5 },
+        { key: keyOf(500), part: 'hot', asks: 3 },
+        { key: keyOf(7), part: 'main', asks: 2 },
+      ])
+      expect(s.hottest(1)).toEqual([{ key: keyOf(3), part: 'main', asks: 5 }])
+    })
+  }
+})

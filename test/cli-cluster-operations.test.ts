@@ -1,7 +1,7 @@
 /**
  * Issue #11's end to end: a three-node cluster started with `burrow serve` serves an origin,
  * exports metrics that a Prometheus text parser and Prometheus' own promtool accept, and its
- * dashboard renders live figures in a real headless Chromium.
+ * dashboard renders live figures (traffic, hot keys) in a real headless Chromium.
  */
 import { spawnSync } from 'node:child_process'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
@@ -93,6 +93,17 @@ describe('a cluster started from the command line, operated', { timeout: 90_000 
       `Number(document.querySelector('${gets}')?.getAttribute('data-value')) >= ${keys.length}`,
       { timeout: 30_000, polling: 100 },
     )
+
+    // A key read again and again is a hot key of the node asked, in JSON and on the page.
+    for (let i = 0; i < 3; i++)
+      expect((await burrow(['get', '--node', first, 'items', 'item-0'])).code).toBe(0)
+    const hot = await fetch(`${first}/_burrow/hot-keys`, { signal: AbortSignal.timeout(10_000) })
+    expect(hot.status).toBe(200)
+    const listed = ((await hot.json()) as Record<string, { key: string; asks: number }[]>)['items']!
+    expect(listed[0]).toMatchObject({ key: 'item-0', asks: 3 })
+    await page.waitForSelector('article[data-namespace="items"] ol.hot-keys li[data-key="item-0"]', {
+      timeout: 30_000,
+    })
     await page.close()
   })
 })

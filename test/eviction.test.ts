@@ -126,3 +126,19 @@ describe('the byte budget under W-TinyLFU (the default policy)', () => {
     expect(String(error)).toMatch(/p\.policy.*"lfu"/)
   })
 })
+
+describe('hot keys of a namespace', () => {
+  it('lists keys read again while held, most reads first, and refuses a bad limit', async () => {
+    const ns = node().namespace('h', { load: (key) => `v-${key}` })
+    for (const key of ['a', 'b', 'c']) await ns.get(key)
+    for (let i = 0; i < 4; i++) await ns.get('b')
+    ns.peek('c')
+    expect(ns.hotKeys()).toEqual([
+      { key: 'b', part: 'main', asks: 4 },
+      { key: 'c', part: 'main', asks: 1 },
+    ])
+    expect(ns.hotKeys(1)).toEqual([{ key: 'b', part: 'main', asks: 4 }])
+    expect(thrownBy(() => ns.hotKeys(-1))).toMatchObject({ code: 'BURROW_ERR_BAD_OPTION' })
+    expect(thrownBy(() => ns.hotKeys(1.5))).toMatchObject({ code: 'BURROW_ERR_BAD_OPTION' })
+  })
+})

@@ -10,7 +10,7 @@ import type { Codec, StoredValue, ValueKind } from '../codec.ts'
 import { channels } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
-import { Store } from '../store/store.ts'
+import { type HotKey, Store } from '../store/store.ts'
 import { type Answer, DEFAULT_TTL, type ServedNamespace, type WriteResult } from '../transport/served.ts'
 import type { NamespaceHost } from './host.ts'
 import { Keys } from './keys.ts'
@@ -159,6 +159,24 @@ export class Namespace<V = StoredValue> {
   async delete(key: string, options?: DeleteOptions): Promise<WriteResult> {
     this.#keys.check(key)
     return this.#write.delete(key, options?.signal)
+  }
+
+  /**
+   * Up to `limit` keys this node is asked for most lately, among those it holds and was asked
+   * for again while holding (its own keys and hot copies of other nodes'), each with its count of
+   * asks since the counts were last halved, most first. Cheap (it reads the most recently used
+   * entries only, `max(64, 4 × limit)` of each segment, so a key asked for long ago may be
+   * missing) and not a use.
+   * @example ns.hotKeys(5) // [{ key: 'user:42', part: 'main', asks: 63 }, …]
+   */
+  hotKeys(limit = 10): HotKey[] {
+    if (!Number.isInteger(limit) || limit < 0 || limit > 1000) {
+      throw new BurrowError(
+        'BURROW_ERR_BAD_OPTION',
+        `hotKeys(limit): limit must be an integer from 0 to 1000, received ${describe(limit)}`,
+      )
+    }
+    return this.#store.hottest(limit)
   }
 
   /** Counters and sizes; a fresh plain object on every call. */

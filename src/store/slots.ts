@@ -120,6 +120,16 @@ export class Slots {
     return this.#oldest[segment]!
   }
 
+  /** The most recently used slot of `segment`, or {@link NONE}. */
+  newest(segment: Segment): number {
+    return this.#newest[segment]!
+  }
+
+  /** The next less recently used slot of the same segment, or {@link NONE}. */
+  olderThan(slot: number): number {
+    return this.#older[slot]!
+  }
+
   /** The next more recently used slot of the same segment, or {@link NONE}. */
   newerThan(slot: number): number {
     return this.#newer[slot]!

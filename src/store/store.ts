@@ -76,6 +76,15 @@ export interface AdmissionStats {
   sketchBytes: number
 }
 
+/** A key asked for often lately, as {@link Store.hottest} reports it. */
+export interface HotKey {
+  key: string
+  /** Which part holds it: `'hot'` for a copy of another node's value. */
+  part: StorePart
+  /** Asks since the frequency counts were last halved (at most 63). */
+  asks: number
+}
+
 /** The size an entry of `key` and `value` costs against the budget. */
 export function entrySize(key: string, value: Cached | undefined): number {
   const bytes = value === NOT_FOUND || value === undefined ? 0 : byteLength(value)
@@ -284,6 +293,25 @@ export class Store {
     const slots = this.#slots
     if (part === 'hot') return slots.recount(HOT)
     return slots.recount(WINDOW) + slots.recount(PROBATION) + slots.recount(PROTECTED)
+  }
+
+  /**
+   * Up to `limit` keys asked for again while held, most asks (since the last halving) first, found
+   * among the most recently used entries of the window, of protected (under LRU: of main) and of
+   * the hot part: `max(64, 4 × limit)` of each at most, so a dashboard may poll it.
+   */
+  hottest(limit: number): HotKey[] {
+    const slots = this.#slots
+    const found: HotKey[] = []
+    const reach = Math.max(64, 4 * limit)
+    for (const segment of [WINDOW, PROTECTED, HOT] as const) {
+      let n = 0
+      for (let slot = slots.newest(segment); slot !== NONE && n < reach; slot = slots.olderThan(slot), n++) {
+        const asks = slots.asksAt(slot)
+        if (asks > 0) found.push({ key: slots.keyAt(slot), part: segment === HOT ? 'hot' : 'main', asks })
+      }
+    }
+    return found.sort((a, b) => b.asks - a.asks).slice(0, limit)
   }
 
   stats(): { main: PartStats; hot: PartStats } {

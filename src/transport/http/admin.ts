@@ -15,6 +15,7 @@ import { PROMETHEUS_CONTENT_TYPE, prometheusText } from '../../metrics/expositio
 import type { RingLayout } from '../../ring.ts'
 import type { Secrets } from '../../security/secrets.ts'
 import type { BurrowStats } from '../../stats.ts'
+import type { HotKey } from '../../store/store.ts'
 import { DASHBOARD_PATH, dashboardPage } from './dashboard.ts'
 import { authorized } from './route.ts'
 
@@ -38,6 +39,8 @@ export type RingReport = {
 export interface AdminSource {
   stats(): BurrowStats
   ring(): RingReport
+  /** Each namespace's hot keys (`ns.hotKeys()`). */
+  hotKeys(): Record<string, HotKey[]>
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -48,6 +51,7 @@ const ROUTES = new Map<string, Route>([
   ['/_burrow/stats', (source) => ({ type: JSON_TYPE, body: `${JSON.stringify(source.stats())}\n` })],
   ['/_burrow/metrics', (source) => ({ type: PROMETHEUS_CONTENT_TYPE, body: prometheusText(source.stats()) })],
   ['/_burrow/ring', (source) => ({ type: JSON_TYPE, body: `${JSON.stringify(source.ring())}\n` })],
+  ['/_burrow/hot-keys', (source) => ({ type: JSON_TYPE, body: `${JSON.stringify(source.hotKeys())}\n` })],
 ])
 
 /** The admin routes, for a 404's hint. */

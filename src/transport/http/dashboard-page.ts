@@ -108,6 +108,7 @@ svg.line { width: 100%; height: 4.5rem; display: block; border-bottom: 1px solid
 svg.line polyline { fill: none; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
 svg.line text, svg.bar text { font-size: 9px; fill: var(--muted); }
 svg.bar { width: 100%; height: 1.4rem; display: block; }
+.hot-keys { margin: .25rem 0; padding-left: 1.5rem; font-size: .85rem; }
 .bars { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: .75rem; margin-top: .75rem; }
 .s0 { fill: var(--c0); stroke: var(--c0); background: var(--c0); } .s1 { fill: var(--c1); stroke: var(--c1); background: var(--c1); }
 .s2 { fill: var(--c2); stroke: var(--c2); background: var(--c2); } .s3 { fill: var(--c3); stroke: var(--c3); background: var(--c3); }

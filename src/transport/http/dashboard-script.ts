@@ -111,10 +111,10 @@ export const DASHBOARD_SCRIPT = `
     timer = 0;
     if (busy || paused || document.hidden) return;
     busy = true;
-    Promise.all([get('stats'), get('ring')]).then(function (r) {
+    Promise.all([get('stats'), get('ring'), get('hot-keys')]).then(function (r) {
       busy = false;
       byId('auth').hidden = true;
-      render(r[0], r[1], Date.now());
+      render(r[0], r[1], r[2], Date.now());
       if (paused) status('Paused', 'paused');
       else status('Live · updated ' + clock(Date.now()) + ' · every ' + POLL_MS / 1000 + ' s', 'live');
       schedule(POLL_MS);
@@ -134,12 +134,12 @@ export const DASHBOARD_SCRIPT = `
     });
   }
 
-  function render(stats, ring, t) {
+  function render(stats, ring, hot, t) {
     byId('self').textContent = stats.self;
     document.title = 'burrow ' + stats.self;
     renderRing(ring);
     renderNode(stats, t);
-    renderNamespaces(stats, t);
+    renderNamespaces(stats, hot, t);
     renderEvents(ring.events);
     previous = { t: t, stats: stats };
   }
@@ -242,7 +242,7 @@ export const DASHBOARD_SCRIPT = `
     var list = byId('ns-list');
     if (!list.querySelector('article')) clear(list);
     var charts = el('div', { class: 'charts' });
-    var p = { figures: el('dl', { class: 'figures' }), charts: {}, cache: {}, admission: {} };
+    var p = { figures: el('dl', { class: 'figures' }), charts: {}, cache: {}, admission: {}, hot: el('ol', { class: 'hot-keys' }) };
     CHARTS.forEach(function (c) {
       var svg = svgEl('svg', { class: 'line', viewBox: '0 0 300 60', preserveAspectRatio: 'none', role: 'img' });
       var caption = el('figcaption', { text: c.label });
@@ -255,14 +255,15 @@ export const DASHBOARD_SCRIPT = `
     p.admission.text = el('p', { class: 'note' });
     var bars = el('div', { class: 'bars' }, [
       el('div', {}, [el('h4', { text: 'Cache' }), p.cache.svg, p.cache.text]),
-      el('div', {}, [el('h4', { text: 'Admission' }), p.admission.svg, p.admission.text])
+      el('div', {}, [el('h4', { text: 'Admission' }), p.admission.svg, p.admission.text]),
+      el('div', {}, [el('h4', { text: 'Hot keys (asked for most lately, held here)' }), p.hot])
     ]);
     list.appendChild(el('article', { class: 'ns', 'data-namespace': name }, [el('h3', { text: name }), p.figures, charts, bars]));
     panels[name] = p;
     return p;
   }
 
-  function renderNamespaces(stats, t) {
+  function renderNamespaces(stats, hot, t) {
     var dt = previous ? (t - previous.t) / 1000 : 0;
     Object.keys(stats.namespaces).sort().forEach(function (name) {
       var ns = stats.namespaces[name];
@@ -291,6 +292,7 @@ export const DASHBOARD_SCRIPT = `
       CHARTS.forEach(function (c) { drawLine(p.charts[c.key], history, c, t); });
       drawCache(p.cache, ns);
       drawAdmission(p.admission, ns, sample.rejections);
+      drawHotKeys(p.hot, hot[name] || []);
     });
   }
 
@@ -346,6 +348,19 @@ export const DASHBOARD_SCRIPT = `
       words + ': ', swatch('s0'), 'main ' + bytes(ns.main.bytes) + ', ' + num(ns.main.items) + ' entries, ' + num(ns.main.evictions) + ' evicted · ',
       swatch('s1'), 'hot (copies of other nodes’ keys) ' + bytes(ns.hot.bytes) + ', ' + num(ns.hot.items) + ' entries, ' + num(ns.hot.evictions) + ' evicted'
     ]);
+  }
+
+  function drawHotKeys(list, keys) {
+    clear(list);
+    if (keys.length === 0) {
+      list.appendChild(el('li', { class: 'note', text: 'none yet: no key held here was asked for twice' }));
+      return;
+    }
+    keys.forEach(function (k) {
+      list.appendChild(el('li', { 'data-key': k.key, 'data-asks': String(k.asks) }, [
+        el('code', { text: k.key }), ' · ' + num(k.asks) + (k.asks >= 63 ? '+' : '') + ' asks' + (k.part === 'hot' ? ' · hot copy' : '')
+      ]));
+    });
   }
 
   function drawAdmission(box, ns, rejectionRate) {
