@@ -15,7 +15,6 @@
  */
 import { spawnSync } from 'node:child_process'
 import { startChild } from '../lib/child.mjs'
-import { stringValue } from '../lib/data.mjs'
 import { median } from '../lib/measure.mjs'
 import { HOST } from '../lib/net.mjs'
 import { startRedis } from '../lib/redis.mjs'
@@ -76,6 +75,20 @@ export async function run(ctx) {
     await client.kill()
     ctx.log(`  burrow node ${self}, redis-server pid ${redis.pid} on port ${redis.port}; ${tool}`)
 
+    // JIT warm-up of the node, unmeasured.
+    bench(tool, burrowPort, [
+      '-c',
+      '64',
+      '-n',
+      ctx.quick ? '20000' : '100000',
+      '-r',
+      String(KEYS),
+      '-P',
+      '16',
+      'BURROW.GET',
+      'test',
+      'k__rand_int__',
+    ])
     const out = {}
     for (const c of cases) {
       const args = ['-c', '64', '-n', String(c.requests), '-r', String(KEYS), '-P', String(c.pipeline)]
