@@ -112,11 +112,6 @@ export class Connection {
     this.#socket.on('close', () => this.destroy(unavailable(peer, '', '', 'the connection closed')))
   }
 
-  /** Whether requests written in this tick wait for their write (the next tick's flush). */
-  get queued(): boolean {
-    return this.#flushScheduled
-  }
-
   /** Requests waiting for a reply. */
   get inFlight(): number {
     return this.#pending.size

@@ -325,10 +325,6 @@ export class PeerClient implements PeerTransport {
       if (this.#options.secret !== undefined) this.#authenticate(conn)
       return conn
     }
-    // Requests of one tick stay on one connection, so they leave in one write: spreading them
-    // over the pool made one write per connection per tick (twice the syscalls with two).
-    const current = pool[this.#next % pool.length]!
-    if (current.queued) return current
     this.#next = (this.#next + 1) % pool.length
     return pool[this.#next]!
   }
