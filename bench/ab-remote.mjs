@@ -17,6 +17,8 @@
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { HOST } from './lib/net.mjs'
 
 const [mode, rounds, ...rest] = process.argv.slice(2)
@@ -34,13 +36,18 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/** The bench's child library of the build in `tree` (a path, relative to the working directory). */
+function childLib(tree) {
+  return pathToFileURL(resolve(tree, 'bench/lib/child.mjs')).href
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[sorted.length >> 1]
 }
 
 async function startGetArm(label, tree, nodeOptions) {
-  const { startChild } = await import(`${tree}/bench/lib/child.mjs`)
+  const { startChild } = await import(childLib(tree))
   const owner = startChild('burrow-node.mjs', { name: `${label}-owner` })
   const reader = startChild('burrow-node.mjs', { name: `${label}-reader` })
   const o = await owner.call('start', { valueBytes: 1024, nodeOptions })
@@ -53,7 +60,7 @@ async function startGetArm(label, tree, nodeOptions) {
 }
 
 async function startServerArm(label, tree) {
-  const { startChild } = await import(`${tree}/bench/lib/child.mjs`)
+  const { startChild } = await import(childLib(tree))
   const node = startChild('burrow-node.mjs', { name: label })
   const self = await node.call('start', { valueBytes: 1024 })
   await node.call('setPeers', { peers: [self] })
