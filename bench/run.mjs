@@ -21,11 +21,12 @@ import { errorRow, formatTable } from './lib/report.mjs'
 import * as hitRatio from './scenarios/hit-ratio.mjs'
 import * as localHit from './scenarios/local-hit.mjs'
 import * as memory from './scenarios/memory.mjs'
+import * as redisBenchmark from './scenarios/redis-benchmark.mjs'
 import * as remoteGet from './scenarios/remote-get.mjs'
 import * as stampede from './scenarios/stampede.mjs'
 
 /** In the order they run. Each module exports `group`, `names`, `run(ctx)` and maybe `needsRedis`. */
-const MODULES = [localHit, remoteGet, stampede, hitRatio, memory]
+const MODULES = [localHit, remoteGet, redisBenchmark, stampede, hitRatio, memory]
 
 /** The whole run is killed past this (the target is ~5 min full, ~30 s quick). */
 const RUN_CAP_MS = { full: 9 * 60_000, quick: 3 * 60_000 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real components that the tests and benchmarks use and that
-# are missing here: redis-server (the benchmark's anchor), dnsmasq (dnsPeers tests), etcd-server
+# are missing here: redis-server (the benchmark's anchor) and redis-tools (its redis-benchmark,
+# which drives the server-get scenarios), dnsmasq (dnsPeers tests), etcd-server
 # (etcdPeers tests), prometheus (for its promtool, which checks /_burrow/metrics; no server is run),
 # Go with golang/groupcache (the groupcache interop tests build a small Go node from
 # test/support/groupcache-node/ in GOPATH mode, offline), and chromium (the dashboard's tests drive
@@ -11,6 +12,7 @@ set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)

@@ -53,6 +53,10 @@ const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 60 }), // lone surrogates included
   fc.string({ unit: 'grapheme-ascii', maxLength: 60 }),
   fc.string({ unit: 'grapheme', minLength: 40, maxLength: 400 }),
+  // Past the short-string loop: long ASCII is written as latin1, anything else as UTF-8.
+  fc.string({ unit: 'grapheme-ascii', minLength: 49, maxLength: 2000 }),
+  fc.string({ unit: 'binary', minLength: 49, maxLength: 400 }),
+  fc.string({ unit: 'grapheme-ascii', minLength: 49, maxLength: 200 }).map((s) => `${s}\u00e9`),
 )
 const line = text.map((s) => s.replace(/[\r\n]/g, '_'))
 const part: fc.Arbitrary<Part> = fc.oneof(

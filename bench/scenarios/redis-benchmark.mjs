@@ -1,0 +1,161 @@
+/**
+ * Scenarios `server-get` and `server-get-p16`: a burrow node's RESP server as a client in another
+ * language sees it, driven by redis-benchmark (Debian's `redis-tools`, a C client), beside
+ * redis-server driven the same way.
+ *
+ * burrow: one node in a child process, alone on its ring, namespace `test` with the hot cache off,
+ * holding 10,000 keys of 1 KB (prewarmed: every `BURROW.GET` is a hit). redis-server: the same
+ * keys and values, written with `SET`. Keys are `k` and 12 digits, the form redis-benchmark gives
+ * `k__rand_int__` with `-r 10000`. Each trial runs `redis-benchmark -c 64 -n N -r 10000 [-P 16]`
+ * with `BURROW.GET test k__rand_int__` against the node, then `GET k__rand_int__` against
+ * redis-server; trials alternate so machine noise falls on both. The figure is the median of the
+ * trials' requests per second; ratio = burrow / redis-server.
+ *
+ * @module
+ */
+import { spawnSync } from 'node:child_process'
+import { startChild } from '../lib/child.mjs'
+import { median } from '../lib/measure.mjs'
+import { HOST } from '../lib/net.mjs'
+import { startRedis } from '../lib/redis.mjs'
+import { makeRow, ratioAtLeast, skippedRow } from '../lib/report.mjs'
+
+export const group = 'redis-benchmark'
+export const names = ['server-get', 'server-get-p16']
+export const needsRedis = true
+
+const CALL_MS = 60_000
+/** One redis-benchmark run is killed (by its PID, as our child) past this. */
+const RUN_MS = 60_000
+const KEYS = 10_000
+const VALUE_BYTES = 1024
+const ANCHOR = 'redis-benchmark GET -> redis-server'
+
+/** The key redis-benchmark makes of `k__rand_int__` for the number `i` (12 digits, zero-padded). */
+function benchKey(i) {
+  return `k${String(i).padStart(12, '0')}`
+}
+
+/** @param {{ quick: boolean, log: (s: string) => void, selected: (n: string) => boolean, redis: { path?: string, skipped?: string } }} ctx */
+export async function run(ctx) {
+  const cases = [
+    { name: 'server-get', pipeline: 1, requests: ctx.quick ? 20_000 : 100_000, bar: ratioAtLeast(1.0) },
+    { name: 'server-get-p16', pipeline: 16, requests: ctx.quick ? 50_000 : 400_000, bar: ratioAtLeast(0.8) },
+  ].filter((c) => ctx.selected(c.name))
+  const tool = findRedisBenchmark()
+  const skipped =
+    ctx.redis.skipped ?? (tool === undefined ? 'redis-benchmark missing (Debian redis-tools)' : undefined)
+  if (skipped !== undefined || ctx.redis.path === undefined || tool === undefined) {
+    ctx.log(`  skipped: ${skipped}`)
+    return Object.fromEntries(cases.map((c) => [c.name, skippedRow('req/s', c.bar, skipped, ANCHOR)]))
+  }
+  const params = {
+    keys: KEYS,
+    valueBytes: VALUE_BYTES,
+    connections: 64,
+    trials: ctx.quick ? 1 : 3,
+    hot: false,
+  }
+  const children = []
+  let redis
+  try {
+    const keys = Array.from({ length: KEYS }, (_, i) => benchKey(i))
+    const node = startChild('burrow-node.mjs', { name: 'server' })
+    children.push(node)
+    const self = await node.call('start', { valueBytes: VALUE_BYTES })
+    await node.call('setPeers', { peers: [self] })
+    await node.call('prewarm', { keys }, CALL_MS)
+    const burrowPort = Number(new URL(self).port)
+
+    redis = await startRedis(ctx.redis.path)
+    const client = startChild('redis-client.mjs', { name: 'redis-prefill' })
+    children.push(client)
+    const size = await client.call('prefill', { port: redis.port, keys, valueBytes: VALUE_BYTES }, CALL_MS)
+    if (size !== KEYS) throw new Error(`redis holds ${size} keys, expected ${KEYS}`)
+    await client.kill()
+    ctx.log(`  burrow node ${self}, redis-server pid ${redis.pid} on port ${redis.port}; ${tool}`)
+
+    // JIT warm-up of the node, unmeasured.
+    bench(tool, burrowPort, [
+      '-c',
+      '64',
+      '-n',
+      ctx.quick ? '20000' : '100000',
+      '-r',
+      String(KEYS),
+      '-P',
+      '16',
+      'BURROW.GET',
+      'test',
+      'k__rand_int__',
+    ])
+    const out = {}
+    for (const c of cases) {
+      const args = ['-c', '64', '-n', String(c.requests), '-r', String(KEYS), '-P', String(c.pipeline)]
+      const burrowRps = []
+      const redisRps = []
+      for (let t = 0; t < params.trials; t++) {
+        burrowRps.push(bench(tool, burrowPort, [...args, 'BURROW.GET', 'test', 'k__rand_int__']))
+        redisRps.push(bench(tool, redis.port, [...args, 'GET', 'k__rand_int__']))
+        ctx.log(
+          `  ${c.name} trial ${t + 1}: burrow ${fmt(burrowRps.at(-1))}, redis-server ${fmt(redisRps.at(-1))}`,
+        )
+      }
+      const b = median(burrowRps.map((r) => r.rps))
+      const r = median(redisRps.map((x) => x.rps))
+      out[c.name] = makeRow({
+        burrow: b,
+        anchor: r,
+        ratio: b / r,
+        unit: 'ops/s',
+        bar: c.bar,
+        anchorName: ANCHOR,
+        params: {
+          ...params,
+          pipeline: c.pipeline,
+          requestsPerTrial: c.requests,
+          command: `redis-benchmark ${args.join(' ')} BURROW.GET test k__rand_int__ | GET k__rand_int__`,
+          burrowTrials: burrowRps,
+          redisTrials: redisRps,
+        },
+        note: `p99 burrow ${median(burrowRps.map((x) => x.p99Ms)).toFixed(2)} ms, redis-server ${median(redisRps.map((x) => x.p99Ms)).toFixed(2)} ms`,
+      })
+    }
+    // Every get was a hit on the node: nothing was loaded after the prewarm.
+    const stats = (await node.call('stats')).namespaces.test
+    if (stats.loads !== KEYS)
+      throw new Error(`the node loaded ${stats.loads} keys, expected only the ${KEYS} prewarmed`)
+    return out
+  } finally {
+    await Promise.all(children.map((c) => c.kill()))
+    await redis?.stop()
+  }
+}
+
+/** Runs redis-benchmark once against `port`; its requests per second and latencies from the CSV. */
+function bench(tool, port, args) {
+  const run = spawnSync(tool, ['-h', HOST, '-p', String(port), '--csv', ...args], {
+    encoding: 'utf8',
+    timeout: RUN_MS,
+    killSignal: 'SIGKILL',
+  })
+  if (run.status !== 0)
+    throw new Error(`redis-benchmark failed (${run.status ?? run.signal}): ${run.stderr.slice(0, 500)}`)
+  // "name","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const line = run.stdout.trim().split('\n').at(-1) ?? ''
+  const fields = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1])
+  const rps = Number(fields[1])
+  if (!(rps > 0)) throw new Error(`unreadable redis-benchmark output: ${run.stdout.slice(0, 500)}`)
+  return { rps: Math.round(rps), p50Ms: Number(fields[4]), p99Ms: Number(fields[6]) }
+}
+
+/** The path of redis-benchmark, or `undefined`. */
+function findRedisBenchmark() {
+  const which = spawnSync('sh', ['-c', 'command -v redis-benchmark'], { encoding: 'utf8' })
+  const path = which.stdout?.trim()
+  return which.status === 0 && path ? path : undefined
+}
+
+function fmt(r) {
+  return `${r.rps} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`
+}
