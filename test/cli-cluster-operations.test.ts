@@ -5,18 +5,12 @@
  */
 import { spawnSync } from 'node:child_process'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeAll, freePort } from './helpers.ts'
-import { type Chromium, startChromium } from './support/chromium.ts'
-import { burrow, Origin, serve } from './support/cli.ts'
+import { afterEach, describe, expect, it } from 'vitest'
+import { closeAll } from './helpers.ts'
+import { useChromium } from './support/chromium.ts'
+import { burrow, Origin, serveThree } from './support/cli.ts'
 
-let chromium: Chromium
-beforeAll(async () => {
-  chromium = await startChromium()
-}, 90_000)
-afterAll(async () => {
-  await chromium?.close()
-}, 30_000)
+const chromium = useChromium()
 afterEach(closeAll)
 
 /** The value of metric `name` with label namespace=`namespace` in Prometheus text. */
@@ -29,27 +23,11 @@ function metric(text: string, name: string, namespace: string): number {
 describe('a cluster started from the command line, operated', { timeout: 90_000 }, () => {
   it('serves the origin, exports metrics Prometheus parsers accept, and its dashboard shows live figures', async () => {
     const origin = await Origin.start()
-    const peers = await Promise.all([freePort(), freePort(), freePort()]).then((ports) =>
-      ports.map((port) => `http://127.0.0.1:${port}`),
-    )
-    const nodes = await Promise.all(
-      peers.map((self) =>
-        serve([
-          '--self',
-          self,
-          '--peers',
-          peers.join(','),
-          '--namespace',
-          'items',
-          '--origin',
-          origin.template,
-        ]),
-      ),
-    )
+    const nodes = await serveThree(origin)
     const first = nodes[0]!.self
 
     // The dashboard of one node, open before the traffic: it must follow it live.
-    const page = await chromium.browser.newPage()
+    const page = await chromium().browser.newPage()
     await page.goto(`${first}/_burrow/dashboard`, { waitUntil: 'domcontentloaded', timeout: 30_000 })
     await page.waitForFunction("document.querySelectorAll('#ring-table tbody tr[data-share]').length === 3", {
       timeout: 30_000,

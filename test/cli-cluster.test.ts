@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RespValue } from '../src/transport/resp/reader.ts'
 import { closeAll, freePort, sleep } from './helpers.ts'
-import { burrow, Origin, type ServeProcess, serve } from './support/cli.ts'
+import { burrow, Origin, type ServeProcess, serveThree } from './support/cli.ts'
 import { command, talk } from './support/resp-talk.ts'
 
 afterEach(closeAll)
@@ -15,27 +15,10 @@ beforeAll(async () => {
   ports = [await freePort(), await freePort(), await freePort()]
 })
 
-/** Three `burrow serve` nodes on loopback, each listing all three, with one origin. */
-async function threeNodes(origin: Origin, extra: string[] = []): Promise<ServeProcess[]> {
-  const peers = ports.map((port) => `http://127.0.0.1:${port}`)
-  return Promise.all(
-    peers.map((self) =>
-      serve([
-        '--self',
-        self,
-        '--peers',
-        peers.join(','),
-        '--namespace',
-        'items',
-        '--origin',
-        origin.template,
-        // Generous: a fetch held by the test must not time out and fall back on a slow machine.
-        '--peer-timeout',
-        '30s',
-        ...extra,
-      ]),
-    ),
-  )
+/** Three `burrow serve` nodes on the ports chosen for this file, with one origin. */
+function threeNodes(origin: Origin, extra: string[] = []): Promise<ServeProcess[]> {
+  // Generous: a fetch held by the test must not time out and fall back on a slow machine.
+  return serveThree(origin, ['--peer-timeout', '30s', ...extra], ports)
 }
 
 /** `burrow stats --json` of one node, parsed. */

@@ -3,22 +3,16 @@
  * a 3-node cluster on loopback: the ring, live traffic, membership changes, and auth.
  */
 import type { Page } from 'puppeteer-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { closeAll, node, ringWhere } from './helpers.ts'
-import { type Chromium, startChromium } from './support/chromium.ts'
+import { useChromium } from './support/chromium.ts'
 import { cluster } from './support/cluster.ts'
 
 const SLOW = 60_000
 /** How long the page may take to show a change: generous, for a loaded 2-core machine. */
 const WAIT = { timeout: 30_000, polling: 100 }
 
-let chromium: Chromium
-beforeAll(async () => {
-  chromium = await startChromium()
-}, 90_000)
-afterAll(async () => {
-  await chromium?.close()
-}, 30_000)
+const chromium = useChromium()
 /** Console errors and uncaught exceptions of the pages opened by the current test. */
 const problems: string[] = []
 afterEach(async () => {
@@ -31,7 +25,7 @@ afterEach(async () => {
 async function openDashboard(
   base: string,
 ): Promise<{ page: Page; requested: string[]; answers: { url: string; status: number }[] }> {
-  const page = await chromium.browser.newPage()
+  const page = await chromium().browser.newPage()
   const requested: string[] = []
   const answers: { url: string; status: number }[] = []
   // A Content-Security-Policy violation or a script error shows up here.

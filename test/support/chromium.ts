@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import puppeteer, { type Browser } from 'puppeteer-core'
+import { afterAll, beforeAll } from 'vitest'
 
 /** Where Debian's package puts the browser. */
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser']
@@ -30,6 +31,25 @@ export interface Chromium {
   browser: Browser
   /** Closes the browser (killing its PID after 10 s) and removes its profile. */
   close(): Promise<void>
+}
+
+/**
+ * One headless Chromium for the test file that calls this at its top level: started before its
+ * tests, closed after them. Returns a getter of the running browser.
+ */
+export function useChromium(): () => Chromium {
+  let chromium: Chromium | undefined
+  beforeAll(async () => {
+    chromium = await startChromium()
+  }, 90_000)
+  afterAll(async () => {
+    await chromium?.close()
+  }, 30_000)
+  return () => {
+    if (chromium === undefined)
+      throw new Error('Chromium is not running (useChromium() must be called at the top level)')
+    return chromium
+  }
 }
 
 /** Starts a headless Chromium that may reach loopback only. */

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { onCleanup } from '../helpers.ts'
+import { freePort, onCleanup } from '../helpers.ts'
 
 /** The built command. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
@@ -142,6 +142,34 @@ export async function serve(
   const [, self] = await proc.waitFor('stdout', /listening on (\S+)/)
   proc.self = self as string
   return proc
+}
+
+/**
+ * Three `burrow serve` nodes on loopback (on `ports`, or free ones), each listing all three,
+ * serving namespace `items` from `origin`, with `extra` flags.
+ */
+export async function serveThree(
+  origin: Origin,
+  extra: string[] = [],
+  ports?: number[],
+): Promise<ServeProcess[]> {
+  const chosen = ports ?? [await freePort(), await freePort(), await freePort()]
+  const peers = chosen.map((port) => `http://127.0.0.1:${port}`)
+  return Promise.all(
+    peers.map((self) =>
+      serve([
+        '--self',
+        self,
+        '--peers',
+        peers.join(','),
+        '--namespace',
+        'items',
+        '--origin',
+        origin.template,
+        ...extra,
+      ]),
+    ),
+  )
 }
 
 /**
