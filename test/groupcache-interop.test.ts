@@ -6,7 +6,13 @@
  * The Go nodes answer `go:KEY` and the burrow nodes `node:KEY`, so every value says who loaded it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type Burrow, BurrowError, type Namespace, type StoredValue } from '../src/index.ts'
+import {
+  type Burrow,
+  BurrowError,
+  type BurrowOptions,
+  type Namespace,
+  type StoredValue,
+} from '../src/index.ts'
 import { decodeGetResponse } from '../src/transport/groupcache/get-response.ts'
 import { closeAll, freePort, node, ringWhere } from './helpers.ts'
 import { GoNode, goNodeBinary, httpGet } from './support/groupcache-go.ts'
@@ -370,20 +376,24 @@ describe('a mixed ring of Go groupcache and burrow nodes', () => {
 describe('a Go owner that freezes (SIGSTOP)', () => {
   afterEach(closeAll)
 
+  /** A Go node and a burrow node (`protocol: 'groupcache'`, not listening yet) in a ring of two. */
+  async function goBeside(options: Partial<BurrowOptions>): Promise<{ go: GoNode; n: Burrow }> {
+    const [goPort, nodePort] = [await freePort(), await freePort()]
+    const ring = [`http://127.0.0.1:${goPort}`, `http://127.0.0.1:${nodePort}`]
+    const go = await GoNode.start({ port: goPort, peers: ring, groups: ['test'] })
+    try {
+      return { go, n: node({ self: ring[1], peers: ring, protocol: 'groupcache', ...options }) }
+    } catch (err) {
+      await go.stop()
+      throw err
+    }
+  }
+
   it(
     'costs a get its deadline, then the key is loaded here; after SIGCONT the Go owner answers again',
     async () => {
-      const [goPort, nodePort] = [await freePort(), await freePort()]
-      const ring = [`http://127.0.0.1:${goPort}`, `http://127.0.0.1:${nodePort}`]
-      const go = await GoNode.start({ port: goPort, peers: ring, groups: ['test'] })
+      const { go, n } = await goBeside({ liveness: false, peerTimeoutMs: 500 })
       try {
-        const n = node({
-          self: ring[1],
-          peers: ring,
-          protocol: 'groupcache',
-          liveness: false,
-          peerTimeoutMs: 500,
-        })
         const ns = n.namespace('test', { groupcacheValues: 'string', load: (key) => `node:${key}` })
         await n.listen()
         const keys = Array.from({ length: 100 }, (_, i) => `frozen-${i}`).filter(
@@ -405,16 +415,8 @@ describe('a Go owner that freezes (SIGSTOP)', () => {
   it(
     'leaves the ring of a burrow node probing it, and comes back once it runs again',
     async () => {
-      const [goPort, nodePort] = [await freePort(), await freePort()]
-      const ring = [`http://127.0.0.1:${goPort}`, `http://127.0.0.1:${nodePort}`]
-      const go = await GoNode.start({ port: goPort, peers: ring, groups: ['test'] })
+      const { go, n } = await goBeside({ liveness: { intervalMs: 50, timeoutMs: 300 } })
       try {
-        const n = node({
-          self: ring[1],
-          peers: ring,
-          protocol: 'groupcache',
-          liveness: { intervalMs: 50, timeoutMs: 300 },
-        })
         await n.listen()
         go.freeze()
         await ringWhere(n, (p) => !p.includes(go.self))
