@@ -40,21 +40,21 @@ export class FrequencySketch {
   #table: Uint32Array
   /** Counters - 1: counters are a power of two. */
   #mask: number
-  #sampleSize: number
   #seed: number
-  #capacity: number
+  /** The entries the sketch was last sized for (its sample is 10 asks per entry). */
+  #capacity = 0
+  /** The entries the table holds counters for: `#capacity` rounded up to a power of two. */
+  #tableEntries = 0
 
   /** A sketch for about `capacity` distinct entries; `seed` salts the row hashes. */
   constructor(capacity: number, seed: number) {
     this.#seed = seed | 0
-    this.#capacity = 0
     this.#table = new Uint32Array(0)
     this.#mask = 0
-    this.#sampleSize = 0
     this.resize(capacity)
   }
 
-  /** The number of entries the sketch is sized for. */
+  /** The number of entries the sketch is sized for: resize it when more are held. */
   get capacity(): number {
     return this.#capacity
   }
@@ -66,7 +66,7 @@ export class FrequencySketch {
 
   /** How many asks make a sample: the owner halves the counters after each (10 per entry held). */
   get sampleSize(): number {
-    return this.#sampleSize
+    return 10 * this.#capacity
   }
 
   /**
@@ -75,11 +75,11 @@ export class FrequencySketch {
    * sample follows `capacity` exactly.
    */
   resize(capacity: number): void {
-    this.#sampleSize = 10 * Math.max(64, capacity)
-    const entries = 2 ** Math.ceil(Math.log2(Math.max(64, capacity)))
-    if (entries === this.#capacity) return
+    this.#capacity = Math.max(64, capacity)
+    const entries = 2 ** Math.ceil(Math.log2(this.#capacity))
+    if (entries === this.#tableEntries) return
     const counters = entries * COUNTERS_PER_ENTRY
-    this.#capacity = entries
+    this.#tableEntries = entries
     this.#table = new Uint32Array(counters / PER_WORD)
     this.#mask = counters - 1
   }

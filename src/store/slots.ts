@@ -69,11 +69,6 @@ export class Slots {
     return this.#index.size
   }
 
-  /** Slots allocated (held or free): what the per-slot arrays are sized for. */
-  get capacity(): number {
-    return this.#newer.length
-  }
-
   /** The slot of `key`, or {@link NONE}. Does not touch recency. */
   find(key: string): number {
     const slot = this.#index.get(key)
