@@ -52,7 +52,9 @@ export {
   ENTRY_OVERHEAD_BYTES,
   type HotKey,
   type PartStats,
+  type StorageStats,
   type StorePolicy,
+  type StoreStorage,
 } from './store/store.ts'
 export type { PeerClientStats } from './transport/client/transport.ts'
 export type { RingReport } from './transport/http/admin.ts'

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { StoredValue } from '../src/codec.ts'
-import { entrySize, Store } from '../src/store/store.ts'
+import { entrySize, Store, type StoreStorage } from '../src/store/store.ts'
 
 /** The obviously correct LRU: keys from newest to oldest, a Map of values, evicting the oldest over budget. */
 class Model {
@@ -32,8 +32,13 @@ class Model {
   }
 }
 
-const lruStore = (maxBytes: number, now: () => number = Date.now, staleMs = 0) =>
-  new Store({ maxBytes, maxEntryBytes: maxBytes, maxHotBytes: 0, staleMs }, now, { policy: 'lru' })
+const lruStore = (
+  maxBytes: number,
+  now: () => number = Date.now,
+  staleMs = 0,
+  storage: StoreStorage = 'heap',
+) =>
+  new Store({ maxBytes, maxEntryBytes: maxBytes, maxHotBytes: 0, staleMs }, now, { policy: 'lru', storage })
 
 const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h')
 const op = fc.oneof(
@@ -43,37 +48,39 @@ const op = fc.oneof(
 )
 
 describe("the store's LRU policy against a model", () => {
-  it('answers, orders and evicts exactly like a plain recency list, across slot reuse and growth', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 70, max: 600 }), fc.array(op, { maxLength: 400 }), (maxBytes, ops) => {
-        const store = lruStore(maxBytes)
-        const model = new Model(maxBytes)
-        for (const o of ops) {
-          if (o.op === 'get') expect(store.get(o.key)).toBe(model.get(o.key))
-          else if (o.op === 'set') {
-            if (!store.fits('main', o.key, o.value)) continue
-            store.set('main', o.key, o.value)
-            model.set(o.key, o.value)
-          } else expect(store.delete(o.key)).toBe(model.delete(o.key))
-          expect([...store.keys('main')]).toEqual(model.order)
-          expect(store.bytes).toBe(model.bytes())
-          expect(store.stats().main.bytes).toBe(store.recount('main'))
-        }
-      }),
-      { numRuns: 300 },
-    )
-  })
+  for (const storage of ['heap', 'offheap'] as const)
+    it(`answers, orders and evicts exactly like a plain recency list, across slot reuse and growth (${storage})`, () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 70, max: 600 }), fc.array(op, { maxLength: 400 }), (maxBytes, ops) => {
+          const store = lruStore(maxBytes, Date.now, 0, storage)
+          const model = new Model(maxBytes)
+          for (const o of ops) {
+            if (o.op === 'get') expect(store.get(o.key)).toBe(model.get(o.key))
+            else if (o.op === 'set') {
+              if (!store.fits('main', o.key, o.value)) continue
+              store.set('main', o.key, o.value)
+              model.set(o.key, o.value)
+            } else expect(store.delete(o.key)).toBe(model.delete(o.key))
+            expect([...store.keys('main')]).toEqual(model.order)
+            expect(store.bytes).toBe(model.bytes())
+            expect(store.stats().main.bytes).toBe(store.recount('main'))
+          }
+        }),
+        { numRuns: 300 },
+      )
+    })
 
-  it('holds thousands of entries through growth and gives every one back', () => {
-    const store = lruStore(10_000_000)
-    for (let i = 0; i < 5000; i++) store.set('main', `k${i}`, `v${i}`)
-    for (let i = 0; i < 5000; i += 2) store.delete(`k${i}`)
-    for (let i = 5000; i < 7500; i++) store.set('main', `k${i}`, `v${i}`)
-    expect(store.stats().main.items).toBe(5000)
-    for (let i = 1; i < 5000; i += 2) expect(store.get(`k${i}`)).toBe(`v${i}`)
-    for (let i = 5000; i < 7500; i++) expect(store.get(`k${i}`)).toBe(`v${i}`)
-    expect(store.bytes).toBe(store.recount('main'))
-  })
+  for (const storage of ['heap', 'offheap'] as const)
+    it(`holds thousands of entries through growth and gives every one back (${storage})`, () => {
+      const store = lruStore(10_000_000, Date.now, 0, storage)
+      for (let i = 0; i < 5000; i++) store.set('main', `k${i}`, `v${i}`)
+      for (let i = 0; i < 5000; i += 2) store.delete(`k${i}`)
+      for (let i = 5000; i < 7500; i++) store.set('main', `k${i}`, `v${i}`)
+      expect(store.stats().main.items).toBe(5000)
+      for (let i = 1; i < 5000; i += 2) expect(store.get(`k${i}`)).toBe(`v${i}`)
+      for (let i = 5000; i < 7500; i++) expect(store.get(`k${i}`)).toBe(`v${i}`)
+      expect(store.bytes).toBe(store.recount('main'))
+    })
 })
 
 describe('store deadlines', () => {

@@ -206,6 +206,12 @@ export const METRICS: readonly MetricDefinition[] = [
     (n) => n.admission.windowShare,
     'gauge',
   ),
+  perNamespace(
+    'offheap_bytes',
+    "Bytes of the off-heap segments allocated (storage: 'offheap'; 0 on the heap).",
+    (n) => n.storage.offHeapBytes,
+    'gauge',
+  ),
   // Membership.
   ofNode('peers', "Peers on this node's ring (live, this node included).", 'gauge', (s) => s.peers.length),
   ofNode(

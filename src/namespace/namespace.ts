@@ -186,6 +186,7 @@ export class Namespace<V = StoredValue> {
       expired: this.#store.expired,
       ...this.#store.stats(),
       admission: this.#store.admission(),
+      storage: this.#store.storageStats(),
       maxBytes: this.#store.limits.maxBytes,
     }
   }
@@ -241,7 +242,7 @@ export function createNamespace<V>(
       staleMs: config.staleTtl,
     },
     host.now,
-    { policy: config.policy, random: host.random },
+    { policy: config.policy, storage: config.storage, random: host.random },
   )
   store.onEvict = (key, cache) => {
     if (channels.evict.hasSubscribers)

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { AdmissionStats, PartStats } from '../store/store.ts'
+import type { AdmissionStats, PartStats, StorageStats } from '../store/store.ts'
 
 /** The counters a namespace keeps; every one starts at 0 and only grows. */
 export interface NamespaceCounters {
@@ -65,6 +65,8 @@ export interface NamespaceStats extends NamespaceCounters {
   hot: PartStats
   /** The eviction policy at work: its segments, the window's share, rejections. */
   admission: AdmissionStats
+  /** Where entries are kept (`storage`) and, off the heap, the segments' bytes. */
+  storage: StorageStats
   /** The byte budget shared by main and hot. */
   maxBytes: number
 }

@@ -1,17 +1,21 @@
 /**
- * Where a namespace's entries live: one Map from key to slot, the keys and values in two arrays,
- * and, per slot, a byte of metadata and two links. The links thread every slot onto one of four
- * recency lists — the segments that {@link Store} moves entries between: the window, probation
- * and protected (the main cache, under W-TinyLFU) and the hot cache. A hit is one Map lookup and a
- * few integer writes, and an entry costs 13 bytes of typed arrays beyond its Map slot and array
- * elements: no object per entry. Each entry's size is kept as it was stored, so moving an entry
- * scans nothing, and a value whose length changes later (a buffer transferred to a worker) cannot
- * skew the counts.
- * Deadlines live in a typed array that exists only once an entry with a deadline has been stored.
+ * Where a namespace's entries live. {@link Slots} numbers the entries and keeps, per slot, a byte
+ * of metadata and two links; the links thread every slot onto one of four recency lists — the
+ * segments that {@link Store} moves entries between: the window, probation and protected (the main
+ * cache, under W-TinyLFU) and the hot cache. Each entry's size is kept as it was stored, so moving
+ * an entry scans nothing, and a value whose length changes later (a buffer transferred to a
+ * worker) cannot skew the counts. Deadlines live in a typed array that exists only once an entry
+ * with a deadline has been stored.
+ *
+ * Where keys and values are kept is up to a subclass: {@link HeapSlots} (here: a Map from key to
+ * slot, keys and values in two arrays; a hit is one Map lookup and a few integer writes, and an
+ * entry costs 13 bytes of typed arrays beyond its Map slot and array elements) or `ArenaSlots`
+ * (`arena-slots.ts`: keys and values as bytes outside the JS heap).
  *
  * @module
  */
 import type { StoredValue } from '../codec.ts'
+import { hashKey } from './sketch.ts'
 
 /** "No slot": the end of a list, and what {@link Slots.find} returns for a missing key. */
 export const NONE = 0xffffffff
@@ -35,12 +39,14 @@ const ASK = 4
 const SEGMENT_BITS = 3
 const MAX_META = 0xfc
 
-/** Slots threaded onto four recency lists. */
-export class Slots {
-  #index = new Map<string, number>()
-  #keys: (string | undefined)[] = Array.from({ length: 16 })
-  /** Each slot's value; `undefined` in a slot that is in the index is a cached not-found. */
-  #values: (StoredValue | undefined)[] = Array.from({ length: 16 })
+/** How a store sizes an entry: see `entrySize`. */
+export type SizeOf = (key: string, value: StoredValue | undefined) => number
+
+/**
+ * Slots threaded onto four recency lists; a subclass keeps each slot's key and value. A value of
+ * `undefined` in a held slot is a cached not-found.
+ */
+export abstract class Slots {
   /** Slots ever allocated: those below are held or on the free list. */
   #used = 0
   /** For each slot, the next newer and the next older slot of its list; free slots chain through `#older`. */
@@ -57,31 +63,42 @@ export class Slots {
   #oldest = new Uint32Array(4).fill(NONE)
   #bytes = [0, 0, 0, 0]
   #items = [0, 0, 0, 0]
-  #sizeOf: (key: string, value: StoredValue | undefined) => number
+  #sizeOf: SizeOf
 
   /** `sizeOf` is what `recount` checks the stored sizes against. */
-  constructor(sizeOf: (key: string, value: StoredValue | undefined) => number) {
+  constructor(sizeOf: SizeOf) {
     this.#sizeOf = sizeOf
   }
 
   /** Entries held, in every segment. */
-  get size(): number {
-    return this.#index.size
-  }
+  abstract get size(): number
 
   /** The slot of `key`, or {@link NONE}. Does not touch recency. */
-  find(key: string): number {
-    const slot = this.#index.get(key)
-    return slot === undefined ? NONE : slot
-  }
+  abstract find(key: string): number
 
-  keyAt(slot: number): string {
-    return this.#keys[slot]!
-  }
+  /** The key of the entry in `slot`. */
+  abstract keyAt(slot: number): string
 
-  valueAt(slot: number): StoredValue | undefined {
-    return this.#values[slot]
-  }
+  /** The value of the entry in `slot` (`undefined`: a cached not-found). */
+  abstract valueAt(slot: number): StoredValue | undefined
+
+  /** Whether `slot` holds an entry. */
+  abstract holds(slot: number): boolean
+
+  /** The key's hash under the store's seed (`hashKey`), as the frequency sketch counts it. */
+  abstract hashAt(slot: number): number
+
+  /** Keeps `key` and `value` in the newly allocated `slot`. */
+  protected abstract keep(slot: number, key: string, value: StoredValue | undefined): void
+
+  /** Replaces the value of the entry in `slot`. */
+  protected abstract rekeep(slot: number, value: StoredValue | undefined): void
+
+  /** Forgets the key and value of the entry in `slot`, which is being removed. */
+  protected abstract forget(slot: number): void
+
+  /** Makes room for keys and values in slots below `capacity`. */
+  protected abstract growTo(capacity: number): void
 
   segmentOf(slot: number): Segment {
     return (this.#meta[slot]! & SEGMENT_BITS) as Segment
@@ -130,11 +147,6 @@ export class Slots {
     return this.#newer[slot]!
   }
 
-  /** Whether `slot` holds an entry. */
-  holds(slot: number): boolean {
-    return this.#keys[slot] !== undefined
-  }
-
   /** Makes the entry in `slot` the most recently used of its segment, without counting an ask. */
   refresh(slot: number): void {
     const segment = this.segmentOf(slot)
@@ -161,13 +173,13 @@ export class Slots {
     segment: Segment,
     deadline: number,
   ): number {
-    const slot = this.#allocate(key, value)
+    const slot = this.#allocate()
+    this.keep(slot, key, value)
     this.#meta[slot] = segment
     this.#sizes[slot] = size
     this.setDeadline(slot, deadline)
     this.#link(slot, segment)
     this.#bytes[segment]! += size
-    this.#index.set(key, slot)
     return slot
   }
 
@@ -176,7 +188,7 @@ export class Slots {
     const segment = this.segmentOf(slot)
     this.#bytes[segment]! += size - this.#sizes[slot]!
     this.#sizes[slot] = size
-    this.#values[slot] = value
+    this.rekeep(slot, value)
     this.setDeadline(slot, deadline)
     if (this.#newest[segment] !== slot) this.#touch(slot, segment)
   }
@@ -195,12 +207,9 @@ export class Slots {
   /** Removes the entry in `slot`. */
   remove(slot: number): void {
     const segment = this.segmentOf(slot)
-    const key = this.#keys[slot]!
     this.#bytes[segment]! -= this.#sizes[slot]!
     this.#unlink(slot, segment)
-    this.#index.delete(key)
-    this.#keys[slot] = undefined
-    this.#values[slot] = undefined
+    this.forget(slot)
     this.#meta[slot] = 0
     if (this.#deadlines !== undefined) this.#deadlines[slot] = 0
     this.#older[slot] = this.#free
@@ -234,14 +243,14 @@ export class Slots {
     const deadlines = this.#deadlines
     if (deadlines === undefined) return
     for (let slot = 0; slot < this.#used; slot++) {
-      if (deadlines[slot] !== 0 && this.#keys[slot] !== undefined) yield slot
+      if (deadlines[slot] !== 0 && this.holds(slot)) yield slot
     }
   }
 
   /** Sum of the sizes of `segment`'s entries, recomputed from the entries (for consistency checks). */
   recount(segment: Segment): number {
     let total = 0
-    for (const slot of this.slotsOf(segment)) total += this.#sizeOf(this.#keys[slot]!, this.#values[slot])
+    for (const slot of this.slotsOf(segment)) total += this.#sizeOf(this.keyAt(slot), this.valueAt(slot))
     return total
   }
 
@@ -279,8 +288,8 @@ export class Slots {
     this.#newest[segment] = slot
   }
 
-  /** A free slot holding `key` and `value`; the arrays grow when every slot is used. */
-  #allocate(key: string, value: StoredValue | undefined): number {
+  /** A free slot; the arrays grow when every slot is used. */
+  #allocate(): number {
     let slot = this.#free
     if (slot !== NONE) this.#free = this.#older[slot]!
     else {
@@ -290,21 +299,11 @@ export class Slots {
       if (slot === this.#newer.length)
         this.#grow(Math.min(NONE, slot + (slot < GROW_SLOWER ? slot >> 1 : slot >> 3)))
     }
-    this.#keys[slot] = key
-    this.#values[slot] = value
     return slot
   }
 
   #grow(capacity: number): void {
-    // Arrays made with Array.from are packed (no holes, so element access stays fast) and sized exactly.
-    const keys: (string | undefined)[] = Array.from({ length: capacity })
-    const values: (StoredValue | undefined)[] = Array.from({ length: capacity })
-    for (let slot = 0; slot < this.#used; slot++) {
-      keys[slot] = this.#keys[slot]
-      values[slot] = this.#values[slot]
-    }
-    this.#keys = keys
-    this.#values = values
+    this.growTo(capacity)
     const newer = new Uint32Array(capacity)
     const older = new Uint32Array(capacity)
     const meta = new Uint8Array(capacity)
@@ -322,5 +321,71 @@ export class Slots {
       deadlines.set(this.#deadlines)
       this.#deadlines = deadlines
     }
+  }
+}
+
+/** Keys and values on the JS heap: a Map from key to slot, and two arrays. */
+export class HeapSlots extends Slots {
+  #index = new Map<string, number>()
+  #keys: (string | undefined)[] = Array.from({ length: 16 })
+  #values: (StoredValue | undefined)[] = Array.from({ length: 16 })
+  #seed: number
+
+  constructor(sizeOf: SizeOf, seed: number) {
+    super(sizeOf)
+    this.#seed = seed
+  }
+
+  get size(): number {
+    return this.#index.size
+  }
+
+  find(key: string): number {
+    const slot = this.#index.get(key)
+    return slot === undefined ? NONE : slot
+  }
+
+  keyAt(slot: number): string {
+    return this.#keys[slot]!
+  }
+
+  valueAt(slot: number): StoredValue | undefined {
+    return this.#values[slot]
+  }
+
+  holds(slot: number): boolean {
+    return this.#keys[slot] !== undefined
+  }
+
+  hashAt(slot: number): number {
+    return hashKey(this.#keys[slot]!, this.#seed)
+  }
+
+  protected keep(slot: number, key: string, value: StoredValue | undefined): void {
+    this.#keys[slot] = key
+    this.#values[slot] = value
+    this.#index.set(key, slot)
+  }
+
+  protected rekeep(slot: number, value: StoredValue | undefined): void {
+    this.#values[slot] = value
+  }
+
+  protected forget(slot: number): void {
+    this.#index.delete(this.#keys[slot]!)
+    this.#keys[slot] = undefined
+    this.#values[slot] = undefined
+  }
+
+  protected growTo(capacity: number): void {
+    // Arrays made with Array.from are packed (no holes, so element access stays fast) and sized exactly.
+    const keys: (string | undefined)[] = Array.from({ length: capacity })
+    const values: (StoredValue | undefined)[] = Array.from({ length: capacity })
+    for (let slot = 0; slot < this.#keys.length; slot++) {
+      keys[slot] = this.#keys[slot]
+      values[slot] = this.#values[slot]
+    }
+    this.#keys = keys
+    this.#values = values
   }
 }

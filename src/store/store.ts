@@ -19,11 +19,12 @@
  * @module
  */
 import { byteLength, type StoredValue } from '../codec.ts'
+import { ArenaSlots } from './arena-slots.ts'
 import { type Cached, NEVER, NOT_FOUND } from './cached.ts'
 import { WindowClimber } from './climber.ts'
 import { ExpiryQueue } from './expiry.ts'
 import { FrequencySketch, hashKey } from './sketch.ts'
-import { HOT, NONE, PROBATION, PROTECTED, type Segment, Slots, WINDOW } from './slots.ts'
+import { HeapSlots, HOT, NONE, PROBATION, PROTECTED, type Segment, type Slots, WINDOW } from './slots.ts'
 
 /**
  * What an entry costs beyond its key's and value's bytes: a fixed allowance for its Map slot, its
@@ -35,6 +36,12 @@ export const ENTRY_OVERHEAD_BYTES = 64
 
 /** Which entries a full store keeps: see the module's description. */
 export type StorePolicy = 'tinylfu' | 'lru'
+
+/**
+ * Where a store keeps its keys and values: `'heap'` as JS strings and Uint8Arrays, `'offheap'` as
+ * bytes in segments outside the JS heap, copied out on every read (`arena-slots.ts`).
+ */
+export type StoreStorage = 'heap' | 'offheap'
 
 /** Sizes and windows of a store, fixed at construction. */
 export interface StoreLimits {
@@ -76,6 +83,17 @@ export interface AdmissionStats {
   sketchBytes: number
 }
 
+/** Where a store keeps its entries, as reported by `stats()`. */
+export interface StorageStats {
+  storage: StoreStorage
+  /** Bytes of the off-heap segments allocated (0 on the heap): what they add to the process's RSS. */
+  offHeapBytes: number
+  /** Bytes moved by compacting the off-heap segments, ever. */
+  compactedBytes: number
+  /** Off the heap: entries whose value is kept on the JS heap all the same (too large for a record). */
+  heapValues: number
+}
+
 /** A key asked for often lately, as {@link Store.hottest} reports it. */
 export interface HotKey {
   key: string
@@ -103,6 +121,7 @@ const MAIN_VICTIMS: readonly Segment[] = [PROBATION, PROTECTED, HOT]
 export class Store {
   readonly limits: StoreLimits
   readonly policy: StorePolicy
+  readonly storage: StoreStorage
   /** Told the key of each entry evicted to make room (new entries that lost their place too); set by the namespace for diagnostics. */
   onEvict: ((key: string, part: StorePart) => void) | undefined = undefined
   #slots: Slots
@@ -130,14 +149,22 @@ export class Store {
   constructor(
     limits: StoreLimits,
     now: () => number,
-    { policy = 'tinylfu', random = Math.random }: { policy?: StorePolicy; random?: () => number } = {},
+    {
+      policy = 'tinylfu',
+      storage = 'heap',
+      random = Math.random,
+    }: { policy?: StorePolicy; storage?: StoreStorage; random?: () => number } = {},
   ) {
     this.limits = limits
     this.policy = policy
+    this.storage = storage
     this.#now = now
     this.#random = random
-    this.#slots = new Slots(entrySize)
     this.#seed = (random() * 0x100000000) | 0
+    this.#slots =
+      storage === 'offheap'
+        ? new ArenaSlots(entrySize, this.#seed, limits.maxBytes)
+        : new HeapSlots(entrySize, this.#seed)
     if (policy === 'tinylfu') {
       this.#sketch = new FrequencySketch(64, this.#seed)
       this.#climber = new WindowClimber()
@@ -339,6 +366,18 @@ export class Store {
     }
   }
 
+  storageStats(): StorageStats {
+    const slots = this.#slots
+    if (!(slots instanceof ArenaSlots))
+      return { storage: 'heap', offHeapBytes: 0, compactedBytes: 0, heapValues: 0 }
+    return {
+      storage: 'offheap',
+      offHeapBytes: slots.arena.bytes,
+      compactedBytes: slots.arena.moved,
+      heapValues: slots.onHeap,
+    }
+  }
+
   /** A miss of a key not held: counted in the sketch; every sample ages the counts and moves the window. */
   #missed(key: string): undefined {
     this.#asks++
@@ -489,7 +528,7 @@ export class Store {
   }
 
   #frequencyAt(slot: number): number {
-    return this.#sketch!.frequency(hashKey(this.#slots.keyAt(slot), this.#seed)) + this.#slots.asksAt(slot)
+    return this.#sketch!.frequency(this.#slots.hashAt(slot)) + this.#slots.asksAt(slot)
   }
 
   /** Evicts one entry by recency alone: hot first when over its share or when main has nothing else. */
@@ -521,7 +560,7 @@ export class Store {
   #drop(slot: number): void {
     const slots = this.#slots
     const asks = slots.asksAt(slot)
-    if (this.#sketch !== undefined && asks > 0) this.#sketch.add(hashKey(slots.keyAt(slot), this.#seed), asks)
+    if (this.#sketch !== undefined && asks > 0) this.#sketch.add(slots.hashAt(slot), asks)
     slots.remove(slot)
   }
 

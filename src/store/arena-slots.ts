@@ -1,0 +1,247 @@
+/**
+ * Keys and values kept as bytes outside the JS heap (`storage: 'offheap'`): each entry is a record
+ * in an {@link Arena} (its key's UTF-8, then its value's bytes), found through an open-addressing
+ * hash table of slot numbers in a typed array. A held entry is no JS object at all — no key string,
+ * no value, no Map slot — so the garbage collector neither traces the cache nor promotes what it
+ * loads, and an evicted value's memory is reused at once instead of waiting for a collection.
+ *
+ * The price is on reads: a lookup hashes the key and compares its bytes, and every read of a
+ * value copies it out of the arena (a new string or a new Uint8Array or Buffer each time, so no
+ * two callers share one). A string is stored as Latin-1 when it is ASCII (the fastest to read
+ * back), else as UTF-8. Values too large for a record (an eighth of a segment), and strings with
+ * lone surrogates (which UTF-8 cannot carry), are kept on the JS heap instead, beside their key's
+ * record.
+ *
+ * Keys must be well-formed (the namespace refuses any other): UTF-8 bytes are compared, which
+ * tell two well-formed strings apart exactly.
+ *
+ * @module
+ */
+import type { StoredValue } from '../codec.ts'
+import { Arena, RECORD_HEADER } from './arena.ts'
+import { hashKey } from './sketch.ts'
+import { NONE, type SizeOf, Slots } from './slots.ts'
+
+/** What a slot's record holds, besides its key. */
+const FREE = 0
+const NOT_FOUND = 1
+const ASCII = 2
+const UTF8 = 3
+const BYTES = 4
+const BUFFER = 5
+/** The value is in `#onHeap` (too large for a record, or not representable as UTF-8). */
+const ON_HEAP = 6
+/** The key is in `#heapKeys` and the value in `#onHeap`: a key too long for a record of its own. */
+const ALL_ON_HEAP = 7
+/** Keys of at most this many bytes are compared in JS; longer ones by `Buffer.compare`. */
+const SHORT_KEY = 32
+
+/** Slots whose keys and values are records in an arena. */
+export class ArenaSlots extends Slots {
+  readonly arena: Arena
+  #seed: number
+  #count = 0
+  #hashes = new Uint32Array(16)
+  #keyBytes = new Uint32Array(16)
+  #valueBytes = new Uint32Array(16)
+  #kinds = new Uint8Array(16)
+  /** Open addressing, linear probing: slot + 1, or 0 for an empty bucket. A power of two long. */
+  #table = new Uint32Array(32)
+  #mask = 31
+  #onHeap = new Map<number, StoredValue | undefined>()
+  #heapKeys = new Map<number, string>()
+  /** The key being looked up, as UTF-8 (grown as keys need). */
+  #scratch = Buffer.allocUnsafeSlow(256)
+
+  constructor(sizeOf: SizeOf, seed: number, maxBytes: number) {
+    super(sizeOf)
+    this.#seed = seed
+    this.arena = new Arena(maxBytes)
+    this.arena.grow(16)
+  }
+
+  get size(): number {
+    return this.#count
+  }
+
+  find(key: string): number {
+    const hash = hashKey(key, this.#seed)
+    const table = this.#table
+    const mask = this.#mask
+    let length = -1
+    for (let bucket = hash & mask; ; bucket = (bucket + 1) & mask) {
+      const entry = table[bucket]!
+      if (entry === 0) return NONE
+      const slot = entry - 1
+      if (this.#hashes[slot] !== hash) continue
+      if (this.#kinds[slot] === ALL_ON_HEAP) {
+        if (this.#heapKeys.get(slot) === key) return slot
+        continue
+      }
+      if (length < 0) length = this.#encode(key)
+      if (this.#keyBytes[slot] === length && this.#keyIs(slot, length)) return slot
+    }
+  }
+
+  keyAt(slot: number): string {
+    if (this.#kinds[slot] === ALL_ON_HEAP) return this.#heapKeys.get(slot)!
+    const arena = this.arena
+    const start = arena.offsetOf[slot]! + RECORD_HEADER
+    return arena.segments[arena.segmentOf[slot]!]!.toString('utf8', start, start + this.#keyBytes[slot]!)
+  }
+
+  valueAt(slot: number): StoredValue | undefined {
+    const kind = this.#kinds[slot]!
+    if (kind <= NOT_FOUND) return undefined
+    if (kind >= ON_HEAP) return this.#onHeap.get(slot)
+    const arena = this.arena
+    const segment = arena.segments[arena.segmentOf[slot]!]!
+    const start = arena.offsetOf[slot]! + RECORD_HEADER + this.#keyBytes[slot]!
+    const end = start + this.#valueBytes[slot]!
+    if (kind === ASCII) return segment.toString('latin1', start, end)
+    if (kind === UTF8) return segment.toString('utf8', start, end)
+    if (kind === BYTES) return new Uint8Array(segment.buffer.slice(start, end))
+    const copy = Buffer.allocUnsafe(end - start)
+    segment.copy(copy, 0, start, end)
+    return copy
+  }
+
+  holds(slot: number): boolean {
+    return this.#kinds[slot] !== FREE
+  }
+
+  hashAt(slot: number): number {
+    return this.#hashes[slot]!
+  }
+
+  /** Entries whose value is kept on the JS heap instead of in the arena (see the module's description). */
+  get onHeap(): number {
+    return this.#onHeap.size
+  }
+
+  protected keep(slot: number, key: string, value: StoredValue | undefined): void {
+    if (!key.isWellFormed()) throw new RangeError('an off-heap store takes well-formed keys only')
+    this.#hashes[slot] = hashKey(key, this.#seed)
+    this.#write(slot, key, value)
+    if (++this.#count > (this.#mask + 1) >>> 1) this.#rehash((this.#mask + 1) * 2)
+    else this.#index(slot)
+  }
+
+  protected rekeep(slot: number, value: StoredValue | undefined): void {
+    const key = this.keyAt(slot)
+    this.#unwrite(slot)
+    this.#write(slot, key, value)
+  }
+
+  protected forget(slot: number): void {
+    this.#unindex(slot)
+    this.#unwrite(slot)
+    this.#count--
+  }
+
+  protected growTo(capacity: number): void {
+    const grown = <T extends Uint32Array | Uint8Array>(old: T, make: new (n: number) => T): T => {
+      const array = new make(capacity)
+      array.set(old)
+      return array
+    }
+    this.#hashes = grown(this.#hashes, Uint32Array)
+    this.#keyBytes = grown(this.#keyBytes, Uint32Array)
+    this.#valueBytes = grown(this.#valueBytes, Uint32Array)
+    this.#kinds = grown(this.#kinds, Uint8Array)
+    this.arena.grow(capacity)
+  }
+
+  /** Writes the record of `slot`: the key, then the value unless it goes on the heap. */
+  #write(slot: number, key: string, value: StoredValue | undefined): void {
+    const keyBytes = Buffer.byteLength(key, 'utf8')
+    let kind: number
+    let valueBytes = 0
+    if (value === undefined) kind = NOT_FOUND
+    else if (typeof value === 'string') {
+      valueBytes = Buffer.byteLength(value, 'utf8')
+      kind = valueBytes === value.length ? ASCII : value.isWellFormed() ? UTF8 : ON_HEAP
+    } else {
+      valueBytes = value.byteLength
+      kind = Buffer.isBuffer(value) ? BUFFER : BYTES
+    }
+    const arena = this.arena
+    if (kind === ON_HEAP || !arena.place(slot, keyBytes + valueBytes)) {
+      kind = arena.place(slot, keyBytes) ? ON_HEAP : ALL_ON_HEAP
+      valueBytes = 0
+      this.#onHeap.set(slot, value)
+    }
+    this.#kinds[slot] = kind
+    this.#keyBytes[slot] = keyBytes
+    this.#valueBytes[slot] = valueBytes
+    if (kind === ALL_ON_HEAP) {
+      this.#heapKeys.set(slot, key)
+      return
+    }
+    const segment = arena.segments[arena.segmentOf[slot]!]!
+    const start = arena.offsetOf[slot]! + RECORD_HEADER
+    segment.write(key, start, keyBytes, 'utf8')
+    const at = start + keyBytes
+    if (kind === ASCII) segment.write(value as string, at, valueBytes, 'latin1')
+    else if (kind === UTF8) segment.write(value as string, at, valueBytes, 'utf8')
+    else if (kind === BYTES || kind === BUFFER) segment.set(value as Uint8Array, at)
+  }
+
+  #unwrite(slot: number): void {
+    if (this.#kinds[slot]! >= ON_HEAP) this.#onHeap.delete(slot)
+    if (this.#kinds[slot] === ALL_ON_HEAP) this.#heapKeys.delete(slot)
+    this.#kinds[slot] = FREE
+    this.arena.release(slot)
+  }
+
+  /** `key` as UTF-8 in the scratch buffer; returns its length. */
+  #encode(key: string): number {
+    if (key.length * 3 > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(key.length * 3)
+    return this.#scratch.write(key, 0, 'utf8')
+  }
+
+  /** Whether the key of `slot` is the `length` bytes in the scratch buffer. */
+  #keyIs(slot: number, length: number): boolean {
+    const arena = this.arena
+    const segment = arena.segments[arena.segmentOf[slot]!]!
+    const start = arena.offsetOf[slot]! + RECORD_HEADER
+    const scratch = this.#scratch
+    if (length > SHORT_KEY) return scratch.compare(segment, start, start + length, 0, length) === 0
+    for (let i = 0; i < length; i++) if (scratch[i] !== segment[start + i]) return false
+    return true
+  }
+
+  #index(slot: number): void {
+    const table = this.#table
+    const mask = this.#mask
+    let bucket = this.#hashes[slot]! & mask
+    while (table[bucket] !== 0) bucket = (bucket + 1) & mask
+    table[bucket] = slot + 1
+  }
+
+  /** Removes `slot` from the table, shifting back the entries of its run that belong before it. */
+  #unindex(slot: number): void {
+    const table = this.#table
+    const mask = this.#mask
+    let hole = this.#hashes[slot]! & mask
+    while (table[hole] !== slot + 1) hole = (hole + 1) & mask
+    table[hole] = 0
+    for (let bucket = (hole + 1) & mask; table[bucket] !== 0; bucket = (bucket + 1) & mask) {
+      const entry = table[bucket]!
+      const home = this.#hashes[entry - 1]! & mask
+      // The entry may fill the hole unless its home lies cyclically in (hole, bucket].
+      const between = hole < bucket ? home > hole && home <= bucket : home > hole || home <= bucket
+      if (!between) {
+        table[hole] = entry
+        table[bucket] = 0
+        hole = bucket
+      }
+    }
+  }
+
+  #rehash(buckets: number): void {
+    this.#table = new Uint32Array(buckets)
+    this.#mask = buckets - 1
+    for (let slot = 0; slot < this.#kinds.length; slot++) if (this.#kinds[slot] !== FREE) this.#index(slot)
+  }
+}
