@@ -4,7 +4,8 @@
  *
  * Each configuration runs in a fresh child process (bench/children/memory-churn.mjs), so no two
  * share a heap or an RSS: first the empty-process baseline (the same imports, a node and a
- * namespace created, nothing loaded), then sustained gets of uniformly random keys out of 10^6,
+ * namespace created, nothing loaded), then per value kind the busy baseline (the same gets calling
+ * the loader directly, no cache: what the load itself costs), then sustained gets of uniformly random keys out of 10^6,
  * each a fresh 1 KB value made by the loader on a miss (string values, then Uint8Array values),
  * against `maxBytes` 32 MiB and 256 MiB, for up to a minute or a bounded count of gets. Memory is
  * sampled every 250 ms. Prints, per configuration, min / median / p95 / max / final of RSS,
@@ -15,6 +16,7 @@
  *   --values string,bytes  which value kinds to run (default both); `slices`: 1 KB Buffers that
  *                        view 64 KB chunks, as some drivers hand out
  *   --sizes 32,256       maxBytes values in MiB (default 32,256)
+ *   --storage heap,offheap  the namespace's storage option(s) to run (default both)
  *   --flags='...'        extra node flags for the children (e.g. '--max-semi-space-size=2');
  *                        BENCH_CHILD_FLAGS adds flags too, as for bench/run.mjs
  *   --seconds N          N s per configuration (overrides --quick's 5 s and the default 60 s)
@@ -36,6 +38,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     values: { type: 'string', default: 'string,bytes' },
     sizes: { type: 'string', default: '32,256' },
+    storage: { type: 'string', default: 'heap,offheap' },
     flags: { type: 'string', default: '' },
     json: { type: 'string' },
     seconds: { type: 'string' },
@@ -47,7 +50,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.log(
     'node bench/memory-churn.mjs [--quick] [--values string,bytes] [--sizes 32,256] [--flags="..."] ' +
-      '[--seconds N] [--rate N] [--dist PATH] [--json FILE]   (each is described at the top of this file)',
+      '[--storage heap,offheap] [--seconds N] [--rate N] [--dist PATH] [--json FILE]   (each is described at the top of this file)',
   )
   process.exit(0)
 }
@@ -56,6 +59,10 @@ if (!(Number(opts.rate) >= 0)) throw new Error(`--rate: bad rate ${opts.rate}`)
 const kinds = opts.values.split(',').filter(Boolean)
 for (const kind of kinds) {
   if (!['string', 'bytes', 'slices'].includes(kind)) throw new Error(`--values: unknown kind ${kind}`)
+}
+const storages = opts.storage.split(',').filter(Boolean)
+for (const storage of storages) {
+  if (!['heap', 'offheap'].includes(storage)) throw new Error(`--storage: unknown storage ${storage}`)
 }
 const sizes = opts.sizes.split(',').map((s) => Number(s))
 for (const size of sizes) if (!(size > 0 && size <= 4096)) throw new Error(`--sizes: bad size ${size}`)
@@ -73,7 +80,7 @@ const workload = {
   seed: 42,
 }
 /** The whole run's cap: every configuration's time, plus room to start and stop children. */
-const RUN_CAP_MS = (1 + kinds.length * sizes.length) * (workload.maxMs + 30_000)
+const RUN_CAP_MS = (1 + kinds.length * (1 + sizes.length * storages.length)) * (workload.maxMs + 30_000)
 
 process.on('exit', killAllChildrenSync)
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -89,13 +96,16 @@ const cap = setTimeout(async () => {
 }, RUN_CAP_MS)
 cap.unref()
 
-/** Runs one configuration in a fresh child. */
-function runChild(mode, maxBytes) {
-  const name = mode === 'empty' ? 'baseline' : `${mode}-${maxBytes / MiB}MiB`
+/** Runs one configuration in a fresh child (`storage: undefined`: without a cache). */
+function runChild(mode, maxBytes, storage) {
+  const name =
+    mode === 'empty' ? 'baseline' : storage ? `${mode}-${maxBytes / MiB}MiB-${storage}` : `${mode}-no-cache`
   const args = {
     mode,
     maxBytes,
     ...workload,
+    storage: storage ?? 'heap',
+    cache: storage !== undefined,
     maxMs: mode === 'empty' ? Math.min(5_000, workload.maxMs) : workload.maxMs,
   }
   return withChild('memory-churn.mjs', { name, execArgv }, (child) =>
@@ -134,32 +144,45 @@ console.log(
 
 const results = []
 for (const kind of kinds) {
+  const busy = await runChild(kind, 32 * MiB, undefined)
+  const busyRss = summary(busy.samples.map((s) => s.rss))
+  console.log(
+    `\n${kind} values without a cache (the busy baseline): ${Math.round(busy.gets / busy.seconds / 1000)} k gets/s; ` +
+      `RSS median ${mib(busyRss.median)} MiB, max ${mib(busyRss.max)} MiB; young gen max ` +
+      `${mib(summary(busy.samples.map((s) => s.newSpace)).max)} MiB`,
+  )
   for (const size of sizes) {
-    const maxBytes = size * MiB
-    const r = await runChild(kind, maxBytes)
-    const rss = summary(r.samples.map((s) => s.rss))
-    const goal = 1.5 * maxBytes + baseRss.median
-    const gcs = Object.entries(r.gc)
-      .map(([k, v]) => `${k} ${v.count} (${Math.round(v.ms)} ms)`)
-      .join(', ')
-    console.log(
-      `\n${kind} values, maxBytes ${size} MiB: ${(r.gets / 1e6).toFixed(1)} M gets in ${r.seconds.toFixed(0)} s ` +
-        `(${Math.round(r.gets / r.seconds / 1000)} k/s, ${((100 * r.misses) / r.gets).toFixed(1)} % misses); ` +
-        `cache holds ${mib(r.cacheBytes)} MiB in ${r.cacheItems.toLocaleString('en')} entries`,
-    )
-    console.log(`  MiB            min  median     p95     max   final`)
-    console.log(row('rss', rss))
-    console.log(row('heapUsed', summary(r.samples.map((s) => s.heapUsed))))
-    console.log(row('heapTotal', summary(r.samples.map((s) => s.heapTotal))))
-    console.log(row('arrayBuffers', summary(r.samples.map((s) => s.arrayBuffers))))
-    console.log(row('young gen', summary(r.samples.map((s) => s.newSpace))))
-    console.log(`  gc: ${gcs}`)
-    console.log(
-      `  goal: RSS <= 1.5 × ${size} MiB + ${mib(baseRss.median)} MiB = ${mib(goal)} MiB; ` +
-        `max RSS / goal = ${(rss.max / goal).toFixed(2)} (${rss.max <= goal ? 'met' : 'NOT met'}); ` +
-        `p95 / goal = ${(rss.p95 / goal).toFixed(2)}; (max RSS - baseline) / maxBytes = ${((rss.max - baseRss.median) / maxBytes).toFixed(2)}`,
-    )
-    results.push({ kind, maxBytes, rss, goal, ...r })
+    for (const storage of storages) {
+      const maxBytes = size * MiB
+      const r = await runChild(kind, maxBytes, storage)
+      const rss = summary(r.samples.map((s) => s.rss))
+      const goal = 1.5 * maxBytes + baseRss.median
+      const gcs = Object.entries(r.gc)
+        .map(([k, v]) => `${k} ${v.count} (${Math.round(v.ms)} ms)`)
+        .join(', ')
+      console.log(
+        `\n${kind} values, maxBytes ${size} MiB, storage ${storage}: ${(r.gets / 1e6).toFixed(1)} M gets in ${r.seconds.toFixed(0)} s ` +
+          `(${Math.round(r.gets / r.seconds / 1000)} k/s, ${((100 * r.misses) / r.gets).toFixed(1)} % misses); ` +
+          `cache holds ${mib(r.cacheBytes)} MiB in ${r.cacheItems.toLocaleString('en')} entries`,
+      )
+      console.log(`  MiB            min  median     p95     max   final`)
+      console.log(row('rss', rss))
+      console.log(row('heapUsed', summary(r.samples.map((s) => s.heapUsed))))
+      console.log(row('heapTotal', summary(r.samples.map((s) => s.heapTotal))))
+      console.log(row('arrayBuffers', summary(r.samples.map((s) => s.arrayBuffers))))
+      console.log(row('young gen', summary(r.samples.map((s) => s.newSpace))))
+      console.log(`  gc: ${gcs}`)
+      console.log(
+        `  goal: RSS <= 1.5 × ${size} MiB + ${mib(baseRss.median)} MiB = ${mib(goal)} MiB; ` +
+          `max RSS / goal = ${(rss.max / goal).toFixed(2)} (${rss.max <= goal ? 'met' : 'NOT met'}); ` +
+          `p95 / goal = ${(rss.p95 / goal).toFixed(2)}; (max RSS - baseline) / maxBytes = ${((rss.max - baseRss.median) / maxBytes).toFixed(2)}`,
+      )
+      console.log(
+        `  against the busy baseline: (max RSS - ${mib(busyRss.max)} MiB) / maxBytes = ` +
+          `${((rss.max - busyRss.max) / maxBytes).toFixed(2)}; off-heap segments ${mib(r.offHeapBytes)} MiB`,
+      )
+      results.push({ kind, maxBytes, storage, rss, goal, busyRss, ...r })
+    }
   }
 }
 console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(0)} s`)

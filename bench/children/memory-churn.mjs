@@ -5,7 +5,9 @@
  * makes fresh on every miss. Memory
  * (rss, heapUsed, heapTotal, external, arrayBuffers, and the young generation's committed size) is
  * sampled every `sampleMs`; garbage collections are counted by kind. With `rate` (gets/s, 0: as
- * fast as it goes), gets are paced.
+ * fast as it goes), gets are paced. With `cache: false`, the same gets call the loader directly:
+ * the busy baseline, what the same load costs a process without a cache. `storage` is the
+ * namespace's option (`'heap'` or `'offheap'`).
  *
  * Commands: run.
  *
@@ -26,13 +28,15 @@ const KEY_DIGITS = 7
 
 /**
  * @param {{ mode: 'empty' | 'string' | 'bytes' | 'slices', maxBytes: number, keys: number, valueBytes: number,
- *   batch: number, rate: number, maxMs: number, maxGets: number, sampleMs: number, seed: number }} p
+ *   batch: number, rate: number, maxMs: number, maxGets: number, sampleMs: number, seed: number,
+ *   storage?: 'heap' | 'offheap', cache?: boolean }} p
  */
 async function run(p) {
   const node = new Burrow({ random: () => 0.5 })
   const loaders = { string: stringLoader, bytes: bytesLoader, slices: sliceLoader, empty: stringLoader }
   const load = loaders[p.mode](p.valueBytes)
-  const ns = node.namespace('churn', { maxBytes: p.maxBytes, hot: false, load })
+  const ns = node.namespace('churn', { maxBytes: p.maxBytes, hot: false, load, storage: p.storage ?? 'heap' })
+  const get = p.cache === false ? async (key) => load(key) : (key) => ns.get(key)
   const gcs = countGcs()
   const samples = []
   const sample = () => {
@@ -61,7 +65,7 @@ async function run(p) {
       const pending = new Array(p.batch)
       const deadline = t0 + p.maxMs
       while (gets < p.maxGets && Date.now() < deadline) {
-        for (let i = 0; i < p.batch; i++) pending[i] = ns.get(keyOf(Math.floor(random() * p.keys)))
+        for (let i = 0; i < p.batch; i++) pending[i] = get(keyOf(Math.floor(random() * p.keys)))
         for (let i = 0; i < p.batch; i++) {
           const value = await pending[i]
           if (value === undefined || value.length !== p.valueBytes)
@@ -91,6 +95,7 @@ async function run(p) {
     misses,
     cacheBytes: stats.main.bytes,
     cacheItems: stats.main.items,
+    offHeapBytes: stats.storage.offHeapBytes,
     gc: gcs.counts,
     samples,
   }
