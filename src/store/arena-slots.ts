@@ -33,8 +33,27 @@ const BUFFER = 5
 const ON_HEAP = 6
 /** The key is in `#heapKeys` and the value in `#onHeap`: a key too long for a record of its own. */
 const ALL_ON_HEAP = 7
-/** Keys of at most this many bytes are compared in JS; longer ones by `Buffer.compare`. */
-const SHORT_KEY = 32
+/** Values of at most this many bytes are read into a shared pool, as Node's `Buffer.allocUnsafe` does. */
+const POOLED = 4096
+const POOL_BYTES = 64 * 1024
+
+/**
+ * Node's own Buffer methods behind `toString('latin1' | 'utf8', …)`, without its argument checks
+ * (a third of the cost of a short read). Not in Node's typings; if a Node lacks them, `toString`.
+ */
+interface RawBuffer extends Buffer {
+  latin1Slice(start: number, end: number): string
+  utf8Slice(start: number, end: number): string
+}
+const RAW = typeof (Buffer.prototype as Partial<RawBuffer>).latin1Slice === 'function'
+
+function latin1(buffer: Buffer, start: number, end: number): string {
+  return RAW ? (buffer as RawBuffer).latin1Slice(start, end) : buffer.toString('latin1', start, end)
+}
+
+function utf8(buffer: Buffer, start: number, end: number): string {
+  return RAW ? (buffer as RawBuffer).utf8Slice(start, end) : buffer.toString('utf8', start, end)
+}
 
 /** Slots whose keys and values are records in an arena. */
 export class ArenaSlots extends Slots {
@@ -50,8 +69,11 @@ export class ArenaSlots extends Slots {
   #mask = 31
   #onHeap = new Map<number, StoredValue | undefined>()
   #heapKeys = new Map<number, string>()
-  /** The key being looked up, as UTF-8 (grown as keys need). */
+  /** The key being looked up, as UTF-8 (grown as keys need), when it is not ASCII. */
   #scratch = Buffer.allocUnsafeSlow(256)
+  /** Where short byte values are read into (see {@link POOLED}). */
+  #pool = new ArrayBuffer(POOL_BYTES)
+  #pooled = 0
 
   constructor(sizeOf: SizeOf, seed: number, maxBytes: number) {
     super(sizeOf)
@@ -78,6 +100,11 @@ export class ArenaSlots extends Slots {
         if (this.#heapKeys.get(slot) === key) return slot
         continue
       }
+      if (this.#keyBytes[slot] === key.length) {
+        const ascii = this.#asciiKeyIs(slot, key)
+        if (ascii === 1) return slot
+        if (ascii === 0) continue
+      }
       if (length < 0) length = this.#encode(key)
       if (this.#keyBytes[slot] === length && this.#keyIs(slot, length)) return slot
     }
@@ -87,7 +114,7 @@ export class ArenaSlots extends Slots {
     if (this.#kinds[slot] === ALL_ON_HEAP) return this.#heapKeys.get(slot)!
     const arena = this.arena
     const start = arena.offsetOf[slot]! + RECORD_HEADER
-    return arena.segments[arena.segmentOf[slot]!]!.toString('utf8', start, start + this.#keyBytes[slot]!)
+    return utf8(arena.segments[arena.segmentOf[slot]!]!, start, start + this.#keyBytes[slot]!)
   }
 
   valueAt(slot: number): StoredValue | undefined {
@@ -98,10 +125,26 @@ export class ArenaSlots extends Slots {
     const segment = arena.segments[arena.segmentOf[slot]!]!
     const start = arena.offsetOf[slot]! + RECORD_HEADER + this.#keyBytes[slot]!
     const end = start + this.#valueBytes[slot]!
-    if (kind === ASCII) return segment.toString('latin1', start, end)
-    if (kind === UTF8) return segment.toString('utf8', start, end)
-    if (kind === BYTES) return new Uint8Array(segment.buffer.slice(start, end))
-    const copy = Buffer.allocUnsafe(end - start)
+    if (kind === ASCII) return latin1(segment, start, end)
+    if (kind === UTF8) return utf8(segment, start, end)
+    const length = end - start
+    let copy: Uint8Array
+    if (length > POOLED) {
+      // Not zero-filled first, as `new Uint8Array(length)` would be: every byte is copied over.
+      const own = Buffer.allocUnsafeSlow(length)
+      copy = kind === BYTES ? new Uint8Array(own.buffer, 0, length) : own
+    } else {
+      if (this.#pooled + length > POOL_BYTES) {
+        this.#pool = new ArrayBuffer(POOL_BYTES)
+        this.#pooled = 0
+      }
+      copy =
+        kind === BYTES
+          ? new Uint8Array(this.#pool, this.#pooled, length)
+          : Buffer.from(this.#pool, this.#pooled, length)
+      // Eight-byte aligned, so a copy can be viewed as wider typed arrays.
+      this.#pooled = (this.#pooled + length + 7) & ~7
+    }
     segment.copy(copy, 0, start, end)
     return copy
   }
@@ -200,15 +243,29 @@ export class ArenaSlots extends Slots {
     return this.#scratch.write(key, 0, 'utf8')
   }
 
+  /**
+   * Compares `key` char by char with the key bytes of `slot` (as many as `key` has chars): 1 when
+   * equal, 0 when not, -1 when `key` has a char past ASCII before any difference (then only its
+   * UTF-8 can tell: a Latin-1 char equals a byte of some other character's UTF-8).
+   */
+  #asciiKeyIs(slot: number, key: string): number {
+    const arena = this.arena
+    const segment = arena.segments[arena.segmentOf[slot]!]!
+    const start = arena.offsetOf[slot]! + RECORD_HEADER
+    for (let i = 0; i < key.length; i++) {
+      const char = key.charCodeAt(i)
+      if (char >= 0x80) return -1
+      if (char !== segment[start + i]) return 0
+    }
+    return 1
+  }
+
   /** Whether the key of `slot` is the `length` bytes in the scratch buffer. */
   #keyIs(slot: number, length: number): boolean {
     const arena = this.arena
     const segment = arena.segments[arena.segmentOf[slot]!]!
     const start = arena.offsetOf[slot]! + RECORD_HEADER
-    const scratch = this.#scratch
-    if (length > SHORT_KEY) return scratch.compare(segment, start, start + length, 0, length) === 0
-    for (let i = 0; i < length; i++) if (scratch[i] !== segment[start + i]) return false
-    return true
+    return this.#scratch.compare(segment, start, start + length, 0, length) === 0
   }
 
   #index(slot: number): void {

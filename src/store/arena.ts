@@ -21,7 +21,7 @@
 /** Bytes before each record's payload: the slot (u32) and the payload's length (u32). */
 export const RECORD_HEADER = 8
 /** A new segment is allocated rather than compacting one that is more than this share live. */
-const COMPACT_BELOW = 0.8
+const COMPACT_BELOW = 0.9
 /** Segments are a power of two between these, about an eighth of the budget. */
 const MIN_SEGMENT = 64 * 1024
 const MAX_SEGMENT = 1024 * 1024
