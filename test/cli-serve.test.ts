@@ -28,6 +28,16 @@ describe('burrow serve: what the origin answers', () => {
     expect(origin.count('42')).toBe(1)
   })
 
+  it('keeps values off the JS heap with --storage offheap, and says so in its stats', async () => {
+    const node = await serve(['--namespace', 'items', '--origin', origin.template, '--storage', 'offheap'])
+    expect((await get(node.self, 'é-7')).stdout).toBe('value of é-7')
+    expect((await get(node.self, 'é-7')).stdout).toBe('value of é-7')
+    expect(origin.count('é-7')).toBe(1)
+    const stats = JSON.parse((await burrow(['stats', '--node', node.self, '--json'])).stdout)
+    expect(stats.namespaces.items.storage).toMatchObject({ kind: 'offheap', heapValues: 0 })
+    expect(stats.namespaces.items.storage.offHeapBytes).toBeGreaterThan(0)
+  })
+
   it('puts the key into the URL percent-encoded, so / ? # and spaces stay in the key', async () => {
     const node = await serve(['--namespace', 'items', '--origin', origin.template])
     const key = 'a b/c?d#e+f'

@@ -133,6 +133,11 @@ describe('burrow: usage errors exit 2 and say what is wrong', () => {
       /--policy must be tinylfu or lru, received "lfu"/,
     ],
     [
+      'a bad storage',
+      ['serve', '--namespace', 'a', '--origin', 'http://o/{key}', '--storage', 'disk'],
+      /--storage must be heap or offheap, received "disk"/,
+    ],
+    [
       'a bad kind',
       ['serve', '--namespace', 'a', '--origin', 'http://o/{key}', '--kind', 'json'],
       /--kind must be string or bytes, received "json"/,

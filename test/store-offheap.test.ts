@@ -57,6 +57,17 @@ describe('off-heap storage', () => {
     expect(store.get('gone')).toBeUndefined()
     expect(store.notFound('gone')).toBe(true)
     expect(store.notFound('caf\u00e9')).toBe(false)
+    // Keys with a lone surrogate (which the namespace refuses) are still never confused with
+    // U+FFFD, their UTF-8 stand-in, nor with each other.
+    store.set('main', 'x\uFFFD', 'replacement char')
+    store.set('main', 'x\uD800', 'lone high')
+    store.set('main', 'x\uDC00', 'lone low')
+    expect(store.get('x\uFFFD')).toBe('replacement char')
+    expect(store.get('x\uD800')).toBe('lone high')
+    expect(store.get('x\uDC00')).toBe('lone low')
+    expect(store.get('x\uD801')).toBeUndefined()
+    expect(store.delete('x\uD800')).toBe(true)
+    expect(store.get('x\uFFFD')).toBe('replacement char')
   })
 
   it('keeps values too large for a record, and keys too long for one, on the JS heap beside the others', () => {
@@ -112,16 +123,16 @@ describe('off-heap storage', () => {
     it(`under churn, compacts its segments, stays within 1.25 × maxBytes of them, and never mixes up values (${policy})`, () => {
       const maxBytes = 2 * 1024 * 1024
       const store = offHeap(maxBytes, policy)
-      const valueOf = (i: number) => `${i}:`.padEnd(200 + (i % 900), String.fromCharCode(97 + (i % 26)))
+      const expectedOf = (i: number) => `${i}:`.padEnd(200 + (i % 900), String.fromCharCode(97 + (i % 26)))
       let checked = 0
       for (let i = 0; i < 40_000; i++) {
         // Some keys come back, so W-TinyLFU admits some and main keeps changing.
         const n = i % 3 === 0 ? i % 500 : i
         store.get(`key${n}`)
-        store.set('main', `key${n}`, valueOf(n))
+        store.set('main', `key${n}`, expectedOf(n))
         if (i % 5000 === 4999) {
           for (const k of [...store.keys('main')]) {
-            expect(store.get(k)).toBe(valueOf(Number(k.slice(3))))
+            expect(store.get(k)).toBe(expectedOf(Number(k.slice(3))))
             checked++
           }
         }
@@ -157,7 +168,7 @@ describe('off-heap storage', () => {
     expect(again).not.toBe(first)
     const stats = n.stats().namespaces.users!
     expect(stats.hits).toBe(1)
-    expect(stats.storage).toMatchObject({ storage: 'offheap', heapValues: 0 })
+    expect(stats.storage).toMatchObject({ kind: 'offheap', heapValues: 0 })
     expect(stats.storage.offHeapBytes).toBeGreaterThan(0)
     expect(() => n.namespace('bad', { storage: 'disk' as never, load: () => 'x' })).toThrow(
       expect.objectContaining({

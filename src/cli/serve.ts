@@ -17,6 +17,7 @@ import { originLoader, templateProblem } from './origin-loader.ts'
 const DEFAULTS = {
   kind: 'string',
   policy: 'tinylfu',
+  storage: 'heap',
   maxBytes: '64MiB',
   ttl: '0',
   notFoundTtl: '0',
@@ -40,6 +41,7 @@ const OPTIONS = {
   kind: { type: 'string', default: DEFAULTS.kind },
   'max-bytes': { type: 'string', default: DEFAULTS.maxBytes },
   policy: { type: 'string', default: DEFAULTS.policy },
+  storage: { type: 'string', default: DEFAULTS.storage },
   ttl: { type: 'string', default: DEFAULTS.ttl },
   'not-found-ttl': { type: 'string', default: DEFAULTS.notFoundTtl },
   'stale-ttl': { type: 'string', default: DEFAULTS.staleTtl },
@@ -81,6 +83,7 @@ Namespaces and origins:
   --kind string|bytes      values are UTF-8 text or raw bytes [default: ${DEFAULTS.kind}]
   --max-bytes SIZE         each namespace's cache budget [default: ${DEFAULTS.maxBytes}]
   --policy tinylfu|lru     which entries stay when the budget is full [default: ${DEFAULTS.policy}]
+  --storage heap|offheap   keep entries on the JS heap, or as bytes off it [default: ${DEFAULTS.storage}]
   --ttl DURATION           how long a value stays fresh; 0 forever [default: ${DEFAULTS.ttl}]
   --not-found-ttl DURATION how long a 404 is remembered; 0 not at all [default: ${DEFAULTS.notFoundTtl}]
   --stale-ttl DURATION     how long past --ttl a value is served while one refresh runs [default: ${DEFAULTS.staleTtl}]
@@ -180,6 +183,9 @@ function readConfig(values: Values) {
   if (values.policy !== 'tinylfu' && values.policy !== 'lru') {
     throw usageError('serve', `--policy must be tinylfu or lru, received ${JSON.stringify(values.policy)}`)
   }
+  if (values.storage !== 'heap' && values.storage !== 'offheap') {
+    throw usageError('serve', `--storage must be heap or offheap, received ${JSON.stringify(values.storage)}`)
+  }
   if (values.ring !== 'groupcache' && values.ring !== 'maglev') {
     throw usageError('serve', `--ring must be groupcache or maglev, received ${JSON.stringify(values.ring)}`)
   }
@@ -212,6 +218,7 @@ function readConfig(values: Values) {
     namespace: {
       maxBytes: size('serve', '--max-bytes', values['max-bytes']),
       policy: values.policy as 'tinylfu' | 'lru',
+      storage: values.storage as 'heap' | 'offheap',
       ttl: duration('serve', '--ttl', values.ttl),
       notFoundTtl: duration('serve', '--not-found-ttl', values['not-found-ttl']),
       staleTtl: duration('serve', '--stale-ttl', values['stale-ttl']),

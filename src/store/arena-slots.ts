@@ -12,8 +12,9 @@
  * lone surrogates (which UTF-8 cannot carry), are kept on the JS heap instead, beside their key's
  * record.
  *
- * Keys must be well-formed (the namespace refuses any other): UTF-8 bytes are compared, which
- * tell two well-formed strings apart exactly.
+ * Keys are compared as UTF-8, which tells two well-formed strings apart exactly. A key with a lone
+ * surrogate (the namespace refuses them; the store does not rely on it) has no UTF-8: it is kept
+ * on the heap whole, and only such a key can equal it. So can a key too long for a record.
  *
  * @module
  */
@@ -105,7 +106,8 @@ export class ArenaSlots extends Slots {
         if (ascii === 1) return slot
         if (ascii === 0) continue
       }
-      if (length < 0) length = this.#encode(key)
+      // A key with a lone surrogate has no UTF-8: only a key kept on the heap can equal it.
+      if (length === -1) length = key.isWellFormed() ? this.#encode(key) : -2
       if (this.#keyBytes[slot] === length && this.#keyIs(slot, length)) return slot
     }
   }
@@ -163,7 +165,6 @@ export class ArenaSlots extends Slots {
   }
 
   protected keep(slot: number, key: string, value: StoredValue | undefined): void {
-    if (!key.isWellFormed()) throw new RangeError('an off-heap store takes well-formed keys only')
     this.#hashes[slot] = hashKey(key, this.#seed)
     this.#write(slot, key, value)
     if (++this.#count > (this.#mask + 1) >>> 1) this.#rehash((this.#mask + 1) * 2)
@@ -209,8 +210,10 @@ export class ArenaSlots extends Slots {
       kind = Buffer.isBuffer(value) ? BUFFER : BYTES
     }
     const arena = this.arena
-    if (kind === ON_HEAP || !arena.place(slot, keyBytes + valueBytes)) {
+    if (!key.isWellFormed()) kind = ALL_ON_HEAP
+    else if (kind === ON_HEAP || !arena.place(slot, keyBytes + valueBytes))
       kind = arena.place(slot, keyBytes) ? ON_HEAP : ALL_ON_HEAP
+    if (kind >= ON_HEAP) {
       valueBytes = 0
       this.#onHeap.set(slot, value)
     }

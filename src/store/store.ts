@@ -85,7 +85,8 @@ export interface AdmissionStats {
 
 /** Where a store keeps its entries, as reported by `stats()`. */
 export interface StorageStats {
-  storage: StoreStorage
+  /** The namespace's `storage` option. */
+  kind: StoreStorage
   /** Bytes of the off-heap segments allocated (0 on the heap): what they add to the process's RSS. */
   offHeapBytes: number
   /** Bytes moved by compacting the off-heap segments, ever. */
@@ -369,9 +370,9 @@ export class Store {
   storageStats(): StorageStats {
     const slots = this.#slots
     if (!(slots instanceof ArenaSlots))
-      return { storage: 'heap', offHeapBytes: 0, compactedBytes: 0, heapValues: 0 }
+      return { kind: 'heap', offHeapBytes: 0, compactedBytes: 0, heapValues: 0 }
     return {
-      storage: 'offheap',
+      kind: 'offheap',
       offHeapBytes: slots.arena.bytes,
       compactedBytes: slots.arena.moved,
       heapValues: slots.onHeap,
