@@ -39,6 +39,19 @@ describe('off-heap storage', () => {
     first[0] = 99
     expect(store.get('bytes')).toStrictEqual(bytes)
     expect(store.get('buffer')).not.toBe(store.get('buffer'))
+    // Short copies share a pool, which is therefore never transferred (it would detach the
+    // others): Node ignores it in a transfer list (20) or refuses the message (newer versions).
+    const { port1, port2 } = new MessageChannel()
+    const copy = store.get('bytes') as Uint8Array
+    const neighbour = store.get('bytes') as Uint8Array
+    try {
+      port1.postMessage(copy, [copy.buffer as ArrayBuffer])
+    } catch {}
+    port1.close()
+    port2.close()
+    expect(copy.buffer.byteLength).toBeGreaterThan(0)
+    expect(neighbour).toStrictEqual(bytes)
+    expect(store.get('bytes')).toStrictEqual(bytes)
   })
 
   it('keeps a cached not-found, and keys that differ only past their first 32 bytes or by normalisation apart', () => {

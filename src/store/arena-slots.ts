@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { markAsUntransferable } from 'node:worker_threads'
 import type { StoredValue } from '../codec.ts'
 import { Arena, RECORD_HEADER } from './arena.ts'
 import { hashKey } from './sketch.ts'
@@ -48,6 +49,16 @@ interface RawBuffer extends Buffer {
 }
 const RAW = typeof (Buffer.prototype as Partial<RawBuffer>).latin1Slice === 'function'
 
+/**
+ * A pool for short byte values, which share it as Node's Buffer pool is shared: transferring one
+ * value's buffer to a worker would detach every other value in it, so it cannot be transferred.
+ */
+function newPool(): ArrayBuffer {
+  const pool = new ArrayBuffer(POOL_BYTES)
+  markAsUntransferable(pool)
+  return pool
+}
+
 function latin1(buffer: Buffer, start: number, end: number): string {
   return RAW ? (buffer as RawBuffer).latin1Slice(start, end) : buffer.toString('latin1', start, end)
 }
@@ -73,7 +84,7 @@ export class ArenaSlots extends Slots {
   /** The key being looked up, as UTF-8 (grown as keys need), when it is not ASCII. */
   #scratch = Buffer.allocUnsafeSlow(256)
   /** Where short byte values are read into (see {@link POOLED}). */
-  #pool = new ArrayBuffer(POOL_BYTES)
+  #pool = newPool()
   #pooled = 0
 
   constructor(sizeOf: SizeOf, seed: number, maxBytes: number) {
@@ -137,7 +148,7 @@ export class ArenaSlots extends Slots {
       copy = kind === BYTES ? new Uint8Array(own.buffer, 0, length) : own
     } else {
       if (this.#pooled + length > POOL_BYTES) {
-        this.#pool = new ArrayBuffer(POOL_BYTES)
+        this.#pool = newPool()
         this.#pooled = 0
       }
       copy =
