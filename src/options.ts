@@ -44,6 +44,17 @@ export function numberOption(
   return value
 }
 
+/** One of `choices` (strings); `undefined` gives the first. */
+export function choiceOption<T extends string>(
+  name: string,
+  value: unknown,
+  choices: readonly [T, ...T[]],
+): T {
+  if (value === undefined) return choices[0]
+  if ((choices as readonly unknown[]).includes(value)) return value as T
+  throw bad(name, choices.map((c) => `'${c}'`).join(' or '), value)
+}
+
 /** A boolean option; `undefined` gives `fallback`. */
 export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback

@@ -9,6 +9,7 @@ import { type Codec, jsonCodec, type StoredValue, type ValueKind } from '../code
 import { BurrowError, describe } from '../errors.ts'
 import {
   booleanOption,
+  choiceOption,
   durationOption,
   functionOption,
   integerOption,
@@ -247,34 +248,16 @@ export function resolveOptions<V>(name: string, options: unknown): NamespaceConf
     hotFraction: numberOption(`${name}.hot.fraction`, hot.fraction, 0.125, 0, 0.5),
     hotProbability: numberOption(`${name}.hot.probability`, hot.probability, 0.1, 0, 1),
     hotMaxTtl: durationOption(`${name}.hot.maxTtl`, hot.maxTtl, 60_000, MAX_TTL_MS),
-    policy: policyOption(`${name}.policy`, opts.policy),
-    storage: storageOption(`${name}.storage`, opts.storage),
+    policy: choiceOption(`${name}.policy`, opts.policy, ['tinylfu', 'lru']),
+    storage: choiceOption(`${name}.storage`, opts.storage, ['heap', 'offheap']),
     peerFallback: booleanOption(`${name}.peerFallback`, opts.peerFallback, true),
     ttl: durationOption(`${name}.ttl`, opts.ttl, 0, MAX_TTL_MS),
     ttlJitter: jitterOption(`${name}.ttlJitter`, opts.ttlJitter),
     notFoundTtl: durationOption(`${name}.notFoundTtl`, opts.notFoundTtl, 0, MAX_TTL_MS),
     staleTtl: durationOption(`${name}.staleTtl`, opts.staleTtl, 0, MAX_TTL_MS),
     refreshBackoffMs: durationOption(`${name}.refreshBackoffMs`, opts.refreshBackoffMs, 1000, MAX_TTL_MS),
-    groupcacheValues: kindOption(`${name}.groupcacheValues`, opts.groupcacheValues),
+    groupcacheValues: choiceOption(`${name}.groupcacheValues`, opts.groupcacheValues, ['bytes', 'string']),
   }
-}
-
-function policyOption(name: string, value: unknown): StorePolicy {
-  if (value === undefined) return 'tinylfu'
-  if (value === 'tinylfu' || value === 'lru') return value
-  throw new BurrowError(
-    'BURROW_ERR_BAD_OPTION',
-    `option ${name} must be 'tinylfu' or 'lru', received ${describe(value)}`,
-  )
-}
-
-function storageOption(name: string, value: unknown): StoreStorage {
-  if (value === undefined) return 'heap'
-  if (value === 'heap' || value === 'offheap') return value
-  throw new BurrowError(
-    'BURROW_ERR_BAD_OPTION',
-    `option ${name} must be 'heap' or 'offheap', received ${describe(value)}`,
-  )
 }
 
 /** A fraction in [0, 1): a jitter of 1 could shorten a TTL to nothing. */
@@ -287,15 +270,6 @@ function jitterOption(name: string, value: unknown): number {
     )
   }
   return value
-}
-
-function kindOption(name: string, value: unknown): ValueKind {
-  if (value === undefined) return 'bytes'
-  if (value === 'bytes' || value === 'string') return value
-  throw new BurrowError(
-    'BURROW_ERR_BAD_OPTION',
-    `option ${name} must be 'bytes' or 'string', received ${describe(value)}`,
-  )
 }
 
 function resolveCodec<V>(name: string, codec: unknown): Codec<V> | undefined {
