@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { WindowClimber } from '../src/store/climber.ts'
+import { GhostFilter } from '../src/store/ghosts.ts'
 import { FrequencySketch, hashKey } from '../src/store/sketch.ts'
 import { entrySize, Store, type StorePolicy } from '../src/store/store.ts'
+import { MAX_WINDOW, MIN_WINDOW, THRESHOLD, WindowController } from '../src/store/window.ts'
 
 const SEED = 12345
 
@@ -56,13 +57,13 @@ describe('the frequency sketch', () => {
     expect(differ).toBeGreaterThan(10)
   })
 
-  it('grows with the entries: the sample is 10 asks per entry', () => {
+  it('grows with the entries: the sample is 80 asks per entry, the table 8 bytes per entry', () => {
     const sketch = new FrequencySketch(100, SEED)
-    expect(sketch.sampleSize).toBe(1000)
-    expect(sketch.bytes).toBe(128 * 4)
+    expect(sketch.sampleSize).toBe(8000)
+    expect(sketch.bytes).toBe(128 * 8)
     sketch.resize(5000)
-    expect(sketch.sampleSize).toBe(50_000)
-    expect(sketch.bytes).toBe(8192 * 4)
+    expect(sketch.sampleSize).toBe(400_000)
+    expect(sketch.bytes).toBe(8192 * 8)
   })
 })
 
@@ -172,20 +173,108 @@ describe('W-TinyLFU admission', () => {
   })
 })
 
-describe('the window climber', () => {
-  it('grows the window when a larger window hits more, and shrinks it when a smaller one does', () => {
-    const grow = new WindowClimber()
-    for (let i = 0; i < 300; i++) grow.sample(0.4 + 0.3 * grow.share)
-    expect(grow.share).toBeGreaterThan(0.6)
-    const shrink = new WindowClimber()
-    for (let i = 0; i < 300; i++) shrink.sample(0.7 - 0.3 * shrink.share)
-    expect(shrink.share).toBeLessThan(0.05)
+describe('the ghost filter', () => {
+  const hashes = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => hashKey(`ghost-${from + i}`, SEED))
+
+  it('remembers the last half of its capacity, forgets keys two generations old, and rarely claims others', () => {
+    const ghosts = new GhostFilter(1000, SEED)
+    for (const hash of hashes(0, 2000)) ghosts.add(hash)
+    expect(hashes(1500, 2000).every((hash) => ghosts.has(hash))).toBe(true)
+    const forgotten = hashes(0, 1000).filter((hash) => ghosts.has(hash)).length
+    const strangers = hashes(10_000, 20_000).filter((hash) => ghosts.has(hash)).length
+    expect(forgotten).toBeLessThan(50)
+    expect(strangers).toBeLessThan(10_000 * 0.05)
   })
 
-  it('finds the best window of a hit ratio that peaks inside the range', () => {
-    const climber = new WindowClimber()
-    for (let i = 0; i < 400; i++) climber.sample(0.6 - (climber.share - 0.3) ** 2)
-    expect(Math.abs(climber.share - 0.3)).toBeLessThan(0.1)
+  it('costs 2 bytes per key of capacity, rounded up to a power of two, and forgets everything when resized', () => {
+    const ghosts = new GhostFilter(1024, SEED)
+    expect(ghosts.bytes).toBe(2048)
+    const hash = hashKey('left', SEED)
+    ghosts.add(hash)
+    expect(ghosts.has(hash)).toBe(true)
+    ghosts.resize(4096)
+    expect(ghosts.bytes).toBe(8192)
+    expect(ghosts.has(hash)).toBe(false)
+  })
+})
+
+describe('the window controller', () => {
+  const hash = (i: number) => hashKey(`left-${i}`, SEED)
+
+  it('grows the window when rejected keys come back, and shrinks it when evicted keys do', () => {
+    const window = new WindowController(1000, SEED)
+    expect(window.share).toBe(MIN_WINDOW)
+    for (let i = 0; i < 400; i++) window.rejected(hash(i))
+    for (let i = 0; i < 400; i++) window.missed(hash(i))
+    const grown = window.share
+    expect(grown).toBeGreaterThan(MIN_WINDOW)
+    for (let i = 400; i < 800; i++) window.evicted(hash(i))
+    for (let i = 400; i < 800; i++) window.missed(hash(i))
+    expect(window.share).toBeLessThan(grown)
+  })
+
+  it('does not move while the two kinds of misses balance, nor for misses of keys that never left', () => {
+    const window = new WindowController(1000, SEED)
+    for (let i = 0; i < 1000; i++) {
+      window.rejected(hash(2 * i))
+      window.evicted(hash(2 * i + 1))
+    }
+    for (let i = 0; i < 1000; i++) {
+      window.missed(hash(2 * i))
+      window.missed(hash(2 * i + 1))
+      window.missed(hash(100_000 + i))
+    }
+    expect(window.share).toBe(MIN_WINDOW)
+  })
+
+  it('moves only after a run of misses of one kind, and stays within its bounds', () => {
+    const window = new WindowController(64, SEED)
+    for (let i = 0; i < THRESHOLD - 1; i++) window.rejected(hash(i))
+    for (let i = 0; i < THRESHOLD - 1; i++) window.missed(hash(i))
+    expect(window.share).toBe(MIN_WINDOW)
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < THRESHOLD; i++) window.rejected(hash(1000 * round + i))
+      for (let i = 0; i < THRESHOLD; i++) window.missed(hash(1000 * round + i))
+    }
+    expect(window.share).toBe(MAX_WINDOW)
+  })
+})
+
+describe('the window of a store', () => {
+  /** A seeded Zipf(0.99) rank in [0, keys). */
+  function zipf(keys: number, seed: number): () => number {
+    const weights = Array.from({ length: keys }, (_, i) => 1 / (i + 1) ** 0.99)
+    const total = weights.reduce((a, b) => a + b)
+    const cumulative = new Float64Array(keys)
+    let sum = 0
+    for (let i = 0; i < keys; i++) cumulative[i] = sum += weights[i]! / total
+    let state = seed
+    return () => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0
+      const u = state / 0x100000000
+      let lo = 0
+      let hi = keys - 1
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (cumulative[mid]! < u) lo = mid + 1
+        else hi = mid
+      }
+      return lo
+    }
+  }
+
+  it('grows when the popular keys keep changing, and stays small when they stay the same', () => {
+    const keys = 10_000
+    const shifting = store(200)
+    const rankOf = zipf(keys, 7)
+    // The popular keys are replaced every 20,000 asks.
+    for (let i = 0; i < 200_000; i++) ask(shifting, (rankOf() + Math.floor(i / 20_000) * 3_331) % keys)
+    expect(shifting.admission().windowShare).toBeGreaterThan(0.5)
+    const stationary = store(200)
+    const rankOf2 = zipf(keys, 7)
+    for (let i = 0; i < 200_000; i++) ask(stationary, rankOf2())
+    expect(stationary.admission().windowShare).toBeLessThan(0.1)
   })
 })
 

@@ -15,7 +15,9 @@
 /** Counters per 32-bit word. */
 const PER_WORD = 8
 /** Counters per entry the sketch is sized for, shared by its four rows. */
-const COUNTERS_PER_ENTRY = 8
+const COUNTERS_PER_ENTRY = 16
+/** Asks per entry held in a sample: how long the sketch remembers before it halves its counts. */
+const SAMPLE_PER_ENTRY = 80
 /** The largest count a counter holds. */
 const MAX_COUNT = 15
 /** Each counter's low bit, in every nibble of a word: what halving drops. */
@@ -41,7 +43,7 @@ export class FrequencySketch {
   /** Counters - 1: counters are a power of two. */
   #mask: number
   #seed: number
-  /** The entries the sketch was last sized for (its sample is 10 asks per entry). */
+  /** The entries the sketch was last sized for (its sample is 80 asks per entry). */
   #capacity = 0
   /** The entries the table holds counters for: `#capacity` rounded up to a power of two. */
   #tableEntries = 0
@@ -64,13 +66,13 @@ export class FrequencySketch {
     return this.#table.byteLength
   }
 
-  /** How many asks make a sample: the owner halves the counters after each (10 per entry held). */
+  /** How many asks make a sample: the owner halves the counters after each (80 per entry held). */
   get sampleSize(): number {
-    return 10 * this.#capacity
+    return SAMPLE_PER_ENTRY * this.#capacity
   }
 
   /**
-   * Sizes the sketch for `capacity` entries (8 counters, 4 bytes, per entry, the entries
+   * Sizes the sketch for `capacity` entries (16 counters, 8 bytes, per entry, the entries
    * rounded up to a power of two), forgetting every count when the table changes size; the
    * sample follows `capacity` exactly.
    */

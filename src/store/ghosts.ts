@@ -1,0 +1,79 @@
+/**
+ * Ghosts: the hashes of keys that recently left the store, without the keys. A ghost filter
+ * answers "did this key leave lately?" with no false negatives for the last half of its capacity,
+ * and a small share of false positives. It is two Bloom filters that set two bits per key: new
+ * keys go into the current one, and once it has taken half the capacity, the older one is cleared
+ * and becomes the current one, so a key is remembered for between half and all of the last
+ * `capacity` keys added. It costs 2 bytes per key of capacity.
+ *
+ * @module
+ */
+
+/** Bits per key a generation is sized for: with two bits set per key, about 1.4 % false positives. */
+const BITS_PER_KEY = 16
+/** Scatters the caller's hash before its bits pick the filter's bits. */
+const SCATTER = 0x9e3779b1
+
+/** The last few keys added, as two generations of Bloom filters. */
+export class GhostFilter {
+  #current = new Int32Array(0)
+  #older = new Int32Array(0)
+  /** Bits per generation - 1 (a power of two - 1). */
+  #mask = -1
+  /** Keys a generation takes before the older one is cleared. */
+  #perGeneration = 0
+  #added = 0
+  #salt: number
+
+  /** A filter for about the last `capacity` keys; `salt` decorrelates it from other users of the hash. */
+  constructor(capacity: number, salt: number) {
+    this.#salt = salt | 0
+    this.resize(capacity)
+  }
+
+  /** Bytes the two generations take. */
+  get bytes(): number {
+    return this.#current.byteLength + this.#older.byteLength
+  }
+
+  /** Remembers about the last `capacity` keys from now on; forgets every key when its size changes. */
+  resize(capacity: number): void {
+    this.#perGeneration = Math.max(32, Math.ceil(capacity / 2))
+    const bits = 2 ** Math.ceil(Math.log2(this.#perGeneration * BITS_PER_KEY))
+    if (bits - 1 === this.#mask) return
+    this.#mask = bits - 1
+    this.#current = new Int32Array(bits >>> 5)
+    this.#older = new Int32Array(bits >>> 5)
+    this.#added = 0
+  }
+
+  /** Remembers the key of hash `hash`. */
+  add(hash: number): void {
+    if (this.#added === this.#perGeneration) {
+      const cleared = this.#older.fill(0)
+      this.#older = this.#current
+      this.#current = cleared
+      this.#added = 0
+    }
+    this.#added++
+    const h = Math.imul(hash ^ this.#salt, SCATTER)
+    const a = h & this.#mask
+    const b = ((h >>> 16) | (h << 16)) & this.#mask
+    const table = this.#current
+    table[a >>> 5]! |= 1 << (a & 31)
+    table[b >>> 5]! |= 1 << (b & 31)
+  }
+
+  /** Whether the key of hash `hash` was among the last keys added (or seems to be: a false positive). */
+  has(hash: number): boolean {
+    const h = Math.imul(hash ^ this.#salt, SCATTER)
+    const a = h & this.#mask
+    const b = ((h >>> 16) | (h << 16)) & this.#mask
+    return holds(this.#current, a, b) || holds(this.#older, a, b)
+  }
+}
+
+/** Whether both bits `a` and `b` of `table` are set. */
+function holds(table: Int32Array, a: number, b: number): boolean {
+  return ((table[a >>> 5]! >>> (a & 31)) & (table[b >>> 5]! >>> (b & 31)) & 1) === 1
+}
