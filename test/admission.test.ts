@@ -57,13 +57,19 @@ describe('the frequency sketch', () => {
     expect(differ).toBeGreaterThan(10)
   })
 
-  it('grows with the entries: the sample is 80 asks per entry, the table 8 bytes per entry', () => {
+  it('grows with the entries: the sample is 80 asks per entry, the table 7 bytes per entry and an eighth more', () => {
     const sketch = new FrequencySketch(100, SEED)
     expect(sketch.sampleSize).toBe(8000)
-    expect(sketch.bytes).toBe(128 * 8)
-    sketch.resize(5000)
+    expect(sketch.bytes).toBe(792) // 113 entries of 14 four-bit counters, in whole words
+    const hash = hashKey('kept', SEED)
+    sketch.add(hash, 5)
+    sketch.resize(110) // still within the table: the counts stay
+    expect(sketch.sampleSize).toBe(8800)
+    expect(sketch.frequency(hash)).toBe(5)
+    sketch.resize(5000) // a new table, an eighth larger than the entries
     expect(sketch.sampleSize).toBe(400_000)
-    expect(sketch.bytes).toBe(8192 * 8)
+    expect(sketch.bytes).toBe(Math.ceil((5625 * 14) / 8) * 4)
+    expect(sketch.frequency(hash)).toBe(0)
   })
 })
 

@@ -11,15 +11,18 @@
 
 /** Bits per key a generation is sized for: with two bits set per key, about 1.4 % false positives. */
 const BITS_PER_KEY = 16
-/** Scatters the caller's hash before its bits pick the filter's bits. */
+/** Scatter the caller's hash into the two bits' hashes. */
 const SCATTER = 0x9e3779b1
+const SCATTER_AGAIN = 0x85ebca6b
+/** 2^-32: turns a 32-bit hash into a fraction of the filter. */
+const TO_FRACTION = 2 ** -32
 
 /** The last few keys added, as two generations of Bloom filters. */
 export class GhostFilter {
   #current = new Int32Array(0)
   #older = new Int32Array(0)
-  /** Bits per generation - 1 (a power of two - 1). */
-  #mask = -1
+  /** Bits per generation. */
+  #bits = 0
   /** Keys a generation takes before the older one is cleared. */
   #perGeneration = 0
   #added = 0
@@ -39,11 +42,11 @@ export class GhostFilter {
   /** Remembers about the last `capacity` keys from now on; forgets every key when its size changes. */
   resize(capacity: number): void {
     this.#perGeneration = Math.max(32, Math.ceil(capacity / 2))
-    const bits = 2 ** Math.ceil(Math.log2(this.#perGeneration * BITS_PER_KEY))
-    if (bits - 1 === this.#mask) return
-    this.#mask = bits - 1
-    this.#current = new Int32Array(bits >>> 5)
-    this.#older = new Int32Array(bits >>> 5)
+    const words = Math.ceil((this.#perGeneration * BITS_PER_KEY) / 32)
+    if (words * 32 === this.#bits) return
+    this.#bits = words * 32
+    this.#current = new Int32Array(words)
+    this.#older = new Int32Array(words)
     this.#added = 0
   }
 
@@ -57,8 +60,8 @@ export class GhostFilter {
     }
     this.#added++
     const h = Math.imul(hash ^ this.#salt, SCATTER)
-    const a = h & this.#mask
-    const b = ((h >>> 16) | (h << 16)) & this.#mask
+    const a = this.#bit(h)
+    const b = this.#bit(Math.imul(h ^ (h >>> 15), SCATTER_AGAIN))
     const table = this.#current
     table[a >>> 5]! |= 1 << (a & 31)
     table[b >>> 5]! |= 1 << (b & 31)
@@ -67,9 +70,14 @@ export class GhostFilter {
   /** Whether the key of hash `hash` was among the last keys added (or seems to be: a false positive). */
   has(hash: number): boolean {
     const h = Math.imul(hash ^ this.#salt, SCATTER)
-    const a = h & this.#mask
-    const b = ((h >>> 16) | (h << 16)) & this.#mask
+    const a = this.#bit(h)
+    const b = this.#bit(Math.imul(h ^ (h >>> 15), SCATTER_AGAIN))
     return holds(this.#current, a, b) || holds(this.#older, a, b)
+  }
+
+  /** The bit that a 32-bit hash picks: the hash as a fraction of the filter. */
+  #bit(hash: number): number {
+    return Math.floor((hash >>> 0) * TO_FRACTION * this.#bits)
   }
 }
 
