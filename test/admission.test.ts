@@ -222,16 +222,40 @@ describe('the window controller', () => {
 
   it('does not move while the two kinds of misses balance, nor for misses of keys that never left', () => {
     const window = new WindowController(1000, SEED)
-    for (let i = 0; i < 1000; i++) {
-      window.rejected(hash(2 * i))
-      window.evicted(hash(2 * i + 1))
+    for (let i = 0; i < THRESHOLD; i++) window.rejected(hash(i))
+    for (let i = 0; i < THRESHOLD; i++) window.missed(hash(i))
+    const grown = window.share
+    expect(grown).toBeGreaterThan(MIN_WINDOW)
+    for (let round = 0; round < 50; round++) {
+      const base = 1000 + 100 * round
+      for (let i = 0; i < 50; i++) {
+        window.rejected(hash(base + 2 * i))
+        window.evicted(hash(base + 2 * i + 1))
+      }
+      for (let i = 0; i < 100; i++) window.missed(hash(base + i))
+      for (let i = 0; i < 100; i++) window.missed(hash(1_000_000 + 100 * round + i))
     }
-    for (let i = 0; i < 1000; i++) {
-      window.missed(hash(2 * i))
-      window.missed(hash(2 * i + 1))
-      window.missed(hash(100_000 + i))
+    expect(window.share).toBe(grown)
+  })
+
+  it('makes each move in the same direction larger, and starts small again after a turn', () => {
+    const window = new WindowController(10_000, SEED)
+    let next = 0
+    /** One move's worth of misses of one kind; returns how far the window moved. */
+    const move = (kind: 'rejected' | 'evicted') => {
+      const before = window.share
+      for (let i = 0; i < THRESHOLD; i++) window[kind](hash(next + i))
+      for (let i = 0; i < THRESHOLD; i++) window.missed(hash(next + i))
+      next += THRESHOLD
+      return window.share - before
     }
-    expect(window.share).toBe(MIN_WINDOW)
+    const first = move('rejected')
+    expect(first).toBeCloseTo(32 / 10_000, 6)
+    const second = move('rejected')
+    const third = move('rejected')
+    expect(second).toBeGreaterThan(first)
+    expect(third).toBeGreaterThan(second)
+    expect(move('evicted')).toBeCloseTo(-first, 6)
   })
 
   it('moves only after a run of misses of one kind, and stays within its bounds', () => {

@@ -429,10 +429,12 @@ export class Store {
   /** A candidate from the window against the entries it would displace: the more frequent stays. */
   #contest(candidate: number): void {
     const victims = this.#chooseVictims(0, this.bytes - this.limits.maxBytes, candidate)
-    if (victims >= 0 && this.#admits(this.#frequencyAt(candidate), victims)) {
+    const hash = this.#hashAt(candidate)
+    const frequency = this.#sketch!.frequency(hash) + this.#slots.asksAt(candidate)
+    if (victims >= 0 && this.#admits(frequency, victims)) {
       for (const victim of this.#victims) this.#evictMain(victim)
     } else {
-      this.#window!.rejected(this.#hashAt(candidate))
+      this.#window!.rejected(hash)
       this.#evict(candidate)
       this.#rejections++
     }
