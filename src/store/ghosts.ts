@@ -4,13 +4,15 @@
  * and a small share of false positives. It is two Bloom filters that set two bits per key: new
  * keys go into the current one, and once it has taken half the capacity, the older one is cleared
  * and becomes the current one, so a key is remembered for between half and all of the last
- * `capacity` keys added. It costs 2 bytes per key of capacity.
+ * `capacity` keys added. It costs 2 bytes per key of capacity (and up to an eighth more).
  *
  * @module
  */
 
 /** Bits per key a generation is sized for: with two bits set per key, about 1.4 % false positives. */
 const BITS_PER_KEY = 16
+/** A filter that must grow is made this share larger than it needs. */
+const GROWTH = 1 / 8
 /** Scatter the caller's hash into the two bits' hashes. */
 const SCATTER = 0x9e3779b1
 const SCATTER_AGAIN = 0x85ebca6b
@@ -39,11 +41,16 @@ export class GhostFilter {
     return this.#current.byteLength + this.#older.byteLength
   }
 
-  /** Remembers about the last `capacity` keys from now on; forgets every key when its size changes. */
+  /**
+   * Remembers about the last `capacity` keys from now on. When they need more bits than the filter
+   * has, it is made anew, an eighth larger than they need (so a growing store does not remake it
+   * at every entry), and forgets every key.
+   */
   resize(capacity: number): void {
     this.#perGeneration = Math.max(32, Math.ceil(capacity / 2))
-    const words = Math.ceil((this.#perGeneration * BITS_PER_KEY) / 32)
-    if (words * 32 === this.#bits) return
+    const needed = this.#perGeneration * BITS_PER_KEY
+    if (needed <= this.#bits) return
+    const words = Math.ceil((needed * (1 + GROWTH)) / 32)
     this.#bits = words * 32
     this.#current = new Int32Array(words)
     this.#older = new Int32Array(words)
@@ -52,7 +59,7 @@ export class GhostFilter {
 
   /** Remembers the key of hash `hash`. */
   add(hash: number): void {
-    if (this.#added === this.#perGeneration) {
+    if (this.#added >= this.#perGeneration) {
       const cleared = this.#older.fill(0)
       this.#older = this.#current
       this.#current = cleared

@@ -78,8 +78,7 @@ export class WindowController {
     this.#rejected.resize(Math.ceil(held * REJECTED_PER_ENTRY))
     this.#evicted.resize(Math.ceil(held * EVICTED_PER_ENTRY))
     this.#firstStep = Math.min(MAX_STEP, STEP_ENTRIES / held)
-    this.#step = this.#firstStep
-    this.#direction = 0
+    this.#step = Math.max(this.#step, this.#firstStep)
   }
 
   /** The key of hash `hash` left the window and lost its place in main. */
