@@ -193,17 +193,17 @@ describe('the ghost filter', () => {
     expect(strangers).toBeLessThan(10_000 * 0.05)
   })
 
-  it('costs 2 bytes per key of capacity and an eighth more, and forgets everything only when it must grow', () => {
+  it('costs 1.5 bytes per key of capacity and an eighth more, and forgets everything only when it must grow', () => {
     const ghosts = new GhostFilter(1024, SEED)
-    expect(ghosts.bytes).toBe(2304)
+    expect(ghosts.bytes).toBe(1728)
     const hash = hashKey('left', SEED)
     ghosts.add(hash)
     expect(ghosts.has(hash)).toBe(true)
     ghosts.resize(1100) // within the eighth: kept
-    expect(ghosts.bytes).toBe(2304)
+    expect(ghosts.bytes).toBe(1728)
     expect(ghosts.has(hash)).toBe(true)
     ghosts.resize(4096)
-    expect(ghosts.bytes).toBe(9216)
+    expect(ghosts.bytes).toBe(6912)
     expect(ghosts.has(hash)).toBe(false)
   })
 })

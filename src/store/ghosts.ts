@@ -4,13 +4,13 @@
  * and a small share of false positives. It is two Bloom filters that set two bits per key: new
  * keys go into the current one, and once it has taken half the capacity, the older one is cleared
  * and becomes the current one, so a key is remembered for between half and all of the last
- * `capacity` keys added. It costs 2 bytes per key of capacity (and up to an eighth more).
+ * `capacity` keys added. It costs 1.5 bytes per key of capacity (and up to an eighth more).
  *
  * @module
  */
 
-/** Bits per key a generation is sized for: with two bits set per key, about 1.4 % false positives. */
-const BITS_PER_KEY = 16
+/** Bits per key a generation is sized for: with two bits set per key, about 2.4 % false positives. */
+const BITS_PER_KEY = 12
 /** A filter that must grow is made this share larger than it needs. */
 const GROWTH = 1 / 8
 /** Scatter the caller's hash into the two bits' hashes. */

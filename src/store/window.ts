@@ -35,10 +35,10 @@ const STEP_GROWTH = 1.5
 const MAX_STEP = 1 / 16
 /**
  * Keys each ghost filter remembers, per entry held. The evicted ghost looks further back: with
- * equal ghosts the window wandered up to 10–50 % on stationary Zipf traces at 10,000 entries.
+ * equal ghosts the window wandered up to 5–50 % on stationary Zipf traces at 10,000 entries.
  */
 const REJECTED_PER_ENTRY = 0.5
-const EVICTED_PER_ENTRY = 1
+const EVICTED_PER_ENTRY = 0.75
 /** Tells the evicted ghost's bits from the rejected one's. */
 const EVICTED_SALT = 0x5bd1e995
 
