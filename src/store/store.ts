@@ -432,7 +432,7 @@ export class Store {
     const hash = this.#hashAt(candidate)
     const frequency = this.#sketch!.frequency(hash) + this.#slots.asksAt(candidate)
     if (victims >= 0 && this.#admits(frequency, victims)) {
-      for (const victim of this.#victims) this.#evictMain(victim)
+      for (const victim of this.#victims) this.#evictRemembered(victim)
     } else {
       this.#window!.rejected(hash)
       this.#evict(candidate)
@@ -511,15 +511,15 @@ export class Store {
     for (const segment of order as Segment[]) {
       const oldest = slots.oldest(segment)
       if (oldest !== NONE && oldest !== added) {
-        this.#evictMain(oldest)
+        this.#evictRemembered(oldest)
         return true
       }
     }
     return false
   }
 
-  /** Evicts the entry in `slot`, telling the window's ghosts when it left main (or the window itself). */
-  #evictMain(slot: number): void {
+  /** Evicts the entry in `slot`; one of main (the window's too) is remembered by the window's ghosts. */
+  #evictRemembered(slot: number): void {
     const window = this.#window
     const segment = this.#slots.segmentOf(slot)
     if (window !== undefined && segment !== HOT) {
