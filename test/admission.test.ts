@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { GhostFilter } from '../src/store/ghosts.ts'
 import { FrequencySketch, hashKey } from '../src/store/sketch.ts'
 import { entrySize, Store, type StorePolicy } from '../src/store/store.ts'
-import { MAX_WINDOW, MIN_WINDOW, THRESHOLD, WindowController } from '../src/store/window.ts'
+import {
+  LEAK,
+  MAX_WINDOW,
+  MIN_WINDOW,
+  STALE_SHARE,
+  THRESHOLD,
+  WindowController,
+} from '../src/store/window.ts'
 
 const SEED = 12345
 
@@ -224,7 +231,8 @@ describe('the window controller', () => {
   })
 
   it('does not move while the two kinds of misses balance, nor for misses of keys that never left', () => {
-    const window = new WindowController(1000, SEED)
+    // Sized for 100,000 entries, so that the 10,000 misses below stay within one period (no leak).
+    const window = new WindowController(100_000, SEED)
     for (let i = 0; i < THRESHOLD; i++) window.rejected(hash(i))
     for (let i = 0; i < THRESHOLD; i++) window.missed(hash(i))
     const grown = window.share
@@ -239,6 +247,32 @@ describe('the window controller', () => {
       for (let i = 0; i < 100; i++) window.missed(hash(1_000_000 + 100 * round + i))
     }
     expect(window.share).toBe(grown)
+  })
+
+  it('shrinks by itself every period of one miss per entry, down to its least', () => {
+    const window = new WindowController(1000, SEED)
+    for (let i = 0; i < THRESHOLD; i++) window.rejected(hash(i))
+    for (let i = 0; i < THRESHOLD; i++) window.missed(hash(i))
+    const grown = window.share
+    for (let i = 0; i < 1000 - THRESHOLD; i++) window.missed(hash(100_000 + i)) // the period ends
+    expect(window.share).toBeCloseTo(grown - LEAK, 9)
+    for (let i = 0; i < 10_000; i++) window.missed(hash(200_000 + i))
+    expect(window.share).toBe(MIN_WINDOW)
+  })
+
+  it('says the counts are stale when enough of a period’s misses are of rejected keys', () => {
+    const period = 1000
+    const run = (rejectedShare: number) => {
+      const window = new WindowController(period, SEED)
+      const rejected = Math.round(rejectedShare * period)
+      for (let i = 0; i < rejected; i++) window.rejected(hash(i))
+      let stale = 0
+      for (let i = 0; i < rejected; i++) stale += window.missed(hash(i)) ? 1 : 0
+      for (let i = rejected; i < period; i++) stale += window.missed(hash(100_000 + i)) ? 1 : 0
+      return stale
+    }
+    expect(run(STALE_SHARE + 0.02)).toBe(1)
+    expect(run(STALE_SHARE - 0.05)).toBe(0)
   })
 
   it('makes each move in the same direction larger, and starts small again after a turn', () => {
@@ -323,6 +357,24 @@ describe('the window of a store', () => {
     const stationaryRank = zipf(keys, 7)
     const stationary = replay(() => stationaryRank())
     expect(stationary.max).toBeLessThan(0.1)
+  })
+
+  it('comes back down, and hits as a new store does, when popularity that kept moving settles', () => {
+    const keys = 100_000
+    /** Hits of the last 100,000 of 200,000 stationary asks. */
+    const settle = (s: Store, rankOf: () => number) => {
+      let hits = 0
+      for (let i = 0; i < 200_000; i++) if (ask(s, rankOf()) && i >= 100_000) hits++
+      return hits
+    }
+    const moved = store(200)
+    const rankOf = zipf(keys, 7)
+    for (let i = 0; i < 100_000; i++) ask(moved, (rankOf() + (Math.floor(i / 4000) + 1) * 7919) % keys)
+    expect(moved.admission().windowShare).toBeGreaterThan(0.5)
+    const afterMoving = settle(moved, rankOf)
+    expect(moved.admission().windowShare).toBeLessThan(0.1)
+    const fresh = settle(store(200), zipf(keys, 7))
+    expect(afterMoving).toBeGreaterThan(0.95 * fresh)
   })
 })
 

@@ -349,8 +349,7 @@ export class Store {
     if (sketch !== undefined) {
       const hash = hashKey(key, this.#seed)
       sketch.add(hash)
-      this.#window!.missed(hash)
-      if (this.#asks >= sketch.sampleSize) this.#endSample(sketch)
+      if (this.#window!.missed(hash) || this.#asks >= sketch.sampleSize) this.#endSample(sketch)
     }
     return undefined
   }

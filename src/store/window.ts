@@ -17,6 +17,18 @@
  * each time, up to a sixteenth of the budget, so a trace that changed is followed within a few
  * thousand misses; a turn starts again from the smallest move.
  *
+ * Two safeguards, for a trace that settles after its popularity moved for a while:
+ *
+ * - A window near the whole budget leaves main so small that few keys are evicted from it, so the
+ *   evicted ghost stays nearly empty and could not bring the window down on a trace that has
+ *   become stationary. The window therefore shrinks by {@link LEAK} of the budget every period of
+ *   one miss per entry held: recency must keep proving itself.
+ * - Main can be left holding keys whose counts are high but stale, that no candidate beats until
+ *   the sketch halves its counts (80 asks per entry later): every candidate then loses and comes
+ *   back. When misses of rejected keys make up {@link STALE_SHARE} of a period's misses (4–13 %
+ *   on the benchmark's traces, a third in that state), {@link missed} says the counts are stale,
+ *   and the store halves them at once.
+ *
  * @module
  */
 import { GhostFilter } from './ghosts.ts'
@@ -39,6 +51,10 @@ const MAX_STEP = 1 / 16
  */
 const REJECTED_PER_ENTRY = 0.5
 const EVICTED_PER_ENTRY = 0.75
+/** What the window's share shrinks by, by itself, every period. */
+export const LEAK = 0.01
+/** The share of a period's misses that, when they are of rejected keys, says the counts are stale. */
+export const STALE_SHARE = 0.25
 /** Tells the evicted ghost's bits from the rejected one's. */
 const EVICTED_SALT = 0x5bd1e995
 
@@ -54,6 +70,10 @@ export class WindowController {
   #balance = 0
   #rejected: GhostFilter
   #evicted: GhostFilter
+  /** Misses in a period (one per entry held), misses so far in this one, and of them the rejected keys'. */
+  #period = 64
+  #misses = 0
+  #rejectedMisses = 0
 
   /** A controller for a store of about `entries` entries; `salt` keys its ghost filters. */
   constructor(entries: number, salt: number) {
@@ -77,6 +97,7 @@ export class WindowController {
     const held = Math.max(64, entries)
     this.#rejected.resize(Math.ceil(held * REJECTED_PER_ENTRY))
     this.#evicted.resize(Math.ceil(held * EVICTED_PER_ENTRY))
+    this.#period = held
     this.#firstStep = Math.min(MAX_STEP, STEP_ENTRIES / held)
     this.#step = Math.max(this.#step, this.#firstStep)
   }
@@ -94,14 +115,24 @@ export class WindowController {
   /**
    * The key of hash `hash` was asked for and is not held: counts it if it left lately. A key that
    * both ghosts claim counts for neither: one of them is likely a false positive, and counting it
-   * for either side would tilt the window that way.
+   * for either side would tilt the window that way. Returns whether the sketch's counts look
+   * stale (at the end of a period only).
    */
-  missed(hash: number): void {
+  missed(hash: number): boolean {
     const rejected = this.#rejected.has(hash)
-    if (rejected === this.#evicted.has(hash)) return
+    if (rejected) this.#rejectedMisses++
+    let stale = false
+    if (++this.#misses >= this.#period) {
+      this.#share = Math.max(MIN_WINDOW, this.#share - LEAK)
+      stale = this.#rejectedMisses >= STALE_SHARE * this.#misses
+      this.#misses = 0
+      this.#rejectedMisses = 0
+    }
+    if (rejected === this.#evicted.has(hash)) return stale
     if (rejected) {
       if (++this.#balance >= THRESHOLD) this.#move(1)
     } else if (--this.#balance <= -THRESHOLD) this.#move(-1)
+    return stale
   }
 
   #move(direction: 1 | -1): void {
