@@ -2,7 +2,9 @@
 /**
  * The hit-ratio scenarios' traces replayed straight through a built store (no namespace, no
  * promises), several times faster than `npm run bench`: for trying store changes. Prints, per
- * trace, W-TinyLFU's and LRU's hit ratios, the best fixed set and the window's final share.
+ * trace, W-TinyLFU's and LRU's hit ratios, the best fixed set and the window's final share; then,
+ * for a trace whose popularity settles after moving (the `shift` trace, then the Zipf(0.99) trace
+ * of `zipf 0.99`), the hit ratios of its second half.
  *
  *   npm run build && node bench/store-replay.mjs [--dist path/to/dist] [--length 1000000]
  *
@@ -64,4 +66,39 @@ for (const [name, kind, skew, seed, capacity] of CASES) {
     `${name.padEnd(15)} tinylfu ${tinylfu.ratio.toFixed(4)}  lru ${lru.toFixed(4)}  best fixed ${fixed.toFixed(4)}` +
       `  tinylfu/fixed ${(tinylfu.ratio / fixed).toFixed(3)}  tinylfu/lru ${(tinylfu.ratio / lru).toFixed(3)}  window ${(window * 100).toFixed(1)} %`,
   )
+}
+
+// Popularity that settles after moving: a window grown for the first half must come back down.
+for (const capacity of [1_000, 10_000]) {
+  const moving = makeTrace('shift', { keys: KEYS, length: LENGTH, skew: 0.99, seed: 11 }).trace
+  const settled = makeTrace('zipf', { keys: KEYS, length: LENGTH, skew: 0.99, seed: 7 }).trace
+  const trace = new Int32Array(2 * LENGTH)
+  trace.set(moving)
+  trace.set(settled, LENGTH)
+  const keys = keyList(KEYS)
+  const [tinylfu, lru] = ['tinylfu', 'lru'].map((policy) => secondHalf(policy, trace, keys, capacity))
+  const alone = replay('tinylfu', settled, keys, capacity).ratio
+  console.log(
+    `shift, then zipf 0.99, ${capacity / 1000}k: second half tinylfu ${tinylfu.toFixed(4)}  lru ${lru.toFixed(4)}` +
+      `  tinylfu/lru ${(tinylfu / lru).toFixed(3)}  (tinylfu on the zipf trace alone ${alone.toFixed(4)})`,
+  )
+}
+
+/** Like {@link replay}, but returns the hit ratio of the trace's second half only. */
+function secondHalf(policy, trace, keys, capacity) {
+  const entry = 7 + VALUE.length + ENTRY_OVERHEAD_BYTES
+  const store = new Store(
+    { maxBytes: capacity * entry, maxHotBytes: 0, maxEntryBytes: entry, staleMs: 0 },
+    () => 0,
+    { policy, random: () => 0.5 },
+  )
+  const half = trace.length / 2
+  let hits = 0
+  for (let i = 0; i < trace.length; i++) {
+    const key = keys[trace[i]]
+    if (store.get(key) !== undefined) {
+      if (i >= half) hits++
+    } else store.set('main', key, VALUE)
+  }
+  return hits / half
 }

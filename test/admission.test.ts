@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { WindowClimber } from '../src/store/climber.ts'
+import { GhostFilter } from '../src/store/ghosts.ts'
 import { FrequencySketch, hashKey } from '../src/store/sketch.ts'
 import { entrySize, Store, type StorePolicy } from '../src/store/store.ts'
+import {
+  LEAK,
+  MAX_WINDOW,
+  MIN_WINDOW,
+  STALE_SHARE,
+  THRESHOLD,
+  WindowController,
+} from '../src/store/window.ts'
 
 const SEED = 12345
 
@@ -56,13 +64,19 @@ describe('the frequency sketch', () => {
     expect(differ).toBeGreaterThan(10)
   })
 
-  it('grows with the entries: the sample is 10 asks per entry', () => {
+  it('grows with the entries: the sample is 80 asks per entry, the table 7 bytes per entry and an eighth more', () => {
     const sketch = new FrequencySketch(100, SEED)
-    expect(sketch.sampleSize).toBe(1000)
-    expect(sketch.bytes).toBe(128 * 4)
-    sketch.resize(5000)
-    expect(sketch.sampleSize).toBe(50_000)
-    expect(sketch.bytes).toBe(8192 * 4)
+    expect(sketch.sampleSize).toBe(8000)
+    expect(sketch.bytes).toBe(792) // 113 entries of 14 four-bit counters, in whole words
+    const hash = hashKey('kept', SEED)
+    sketch.add(hash, 5)
+    sketch.resize(110) // still within the table: the counts stay
+    expect(sketch.sampleSize).toBe(8800)
+    expect(sketch.frequency(hash)).toBe(5)
+    sketch.resize(5000) // a new table, an eighth larger than the entries
+    expect(sketch.sampleSize).toBe(400_000)
+    expect(sketch.bytes).toBe(Math.ceil((5625 * 14) / 8) * 4)
+    expect(sketch.frequency(hash)).toBe(0)
   })
 })
 
@@ -172,20 +186,195 @@ describe('W-TinyLFU admission', () => {
   })
 })
 
-describe('the window climber', () => {
-  it('grows the window when a larger window hits more, and shrinks it when a smaller one does', () => {
-    const grow = new WindowClimber()
-    for (let i = 0; i < 300; i++) grow.sample(0.4 + 0.3 * grow.share)
-    expect(grow.share).toBeGreaterThan(0.6)
-    const shrink = new WindowClimber()
-    for (let i = 0; i < 300; i++) shrink.sample(0.7 - 0.3 * shrink.share)
-    expect(shrink.share).toBeLessThan(0.05)
+describe('the ghost filter', () => {
+  const hashes = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => hashKey(`ghost-${from + i}`, SEED))
+
+  it('remembers the last half of its capacity, forgets keys two generations old, and rarely claims others', () => {
+    const ghosts = new GhostFilter(1000, SEED)
+    for (const hash of hashes(0, 2000)) ghosts.add(hash)
+    expect(hashes(1500, 2000).every((hash) => ghosts.has(hash))).toBe(true)
+    const forgotten = hashes(0, 1000).filter((hash) => ghosts.has(hash)).length
+    const strangers = hashes(10_000, 20_000).filter((hash) => ghosts.has(hash)).length
+    expect(forgotten).toBeLessThan(50)
+    expect(strangers).toBeLessThan(10_000 * 0.05)
   })
 
-  it('finds the best window of a hit ratio that peaks inside the range', () => {
-    const climber = new WindowClimber()
-    for (let i = 0; i < 400; i++) climber.sample(0.6 - (climber.share - 0.3) ** 2)
-    expect(Math.abs(climber.share - 0.3)).toBeLessThan(0.1)
+  it('costs 1.5 bytes per key of capacity and an eighth more, and forgets everything only when it must grow', () => {
+    const ghosts = new GhostFilter(1024, SEED)
+    expect(ghosts.bytes).toBe(1728)
+    const hash = hashKey('left', SEED)
+    ghosts.add(hash)
+    expect(ghosts.has(hash)).toBe(true)
+    ghosts.resize(1100) // within the eighth: kept
+    expect(ghosts.bytes).toBe(1728)
+    expect(ghosts.has(hash)).toBe(true)
+    ghosts.resize(4096)
+    expect(ghosts.bytes).toBe(6912)
+    expect(ghosts.has(hash)).toBe(false)
+  })
+})
+
+describe('the window controller', () => {
+  const hash = (i: number) => hashKey(`left-${i}`, SEED)
+
+  it('grows the window when rejected keys come back, and shrinks it when evicted keys do', () => {
+    const window = new WindowController(1000, SEED)
+    expect(window.share).toBe(MIN_WINDOW)
+    for (let i = 0; i < 400; i++) window.rejected(hash(i))
+    for (let i = 0; i < 400; i++) window.missed(hash(i))
+    const grown = window.share
+    expect(grown).toBeGreaterThan(MIN_WINDOW)
+    for (let i = 400; i < 800; i++) window.evicted(hash(i))
+    for (let i = 400; i < 800; i++) window.missed(hash(i))
+    expect(window.share).toBeLessThan(grown)
+  })
+
+  it('does not move while the two kinds of misses balance, nor for misses of keys that never left', () => {
+    // Sized for 100,000 entries, so that the 10,000 misses below stay within one period (no leak).
+    const window = new WindowController(100_000, SEED)
+    for (let i = 0; i < THRESHOLD; i++) window.rejected(hash(i))
+    for (let i = 0; i < THRESHOLD; i++) window.missed(hash(i))
+    const grown = window.share
+    expect(grown).toBeGreaterThan(MIN_WINDOW)
+    for (let round = 0; round < 50; round++) {
+      const base = 1000 + 100 * round
+      for (let i = 0; i < 50; i++) {
+        window.rejected(hash(base + 2 * i))
+        window.evicted(hash(base + 2 * i + 1))
+      }
+      for (let i = 0; i < 100; i++) window.missed(hash(base + i))
+      for (let i = 0; i < 100; i++) window.missed(hash(1_000_000 + 100 * round + i))
+    }
+    expect(window.share).toBe(grown)
+  })
+
+  it('shrinks by itself every period of one miss per entry, down to its least', () => {
+    const window = new WindowController(1000, SEED)
+    for (let i = 0; i < THRESHOLD; i++) window.rejected(hash(i))
+    for (let i = 0; i < THRESHOLD; i++) window.missed(hash(i))
+    const grown = window.share
+    for (let i = 0; i < 1000 - THRESHOLD; i++) window.missed(hash(100_000 + i)) // the period ends
+    expect(window.share).toBeCloseTo(grown - LEAK, 9)
+    for (let i = 0; i < 10_000; i++) window.missed(hash(200_000 + i))
+    expect(window.share).toBe(MIN_WINDOW)
+  })
+
+  it('says the counts are stale when enough of a period’s misses are of rejected keys', () => {
+    const period = 1000
+    const run = (rejectedShare: number) => {
+      const window = new WindowController(period, SEED)
+      const rejected = Math.round(rejectedShare * period)
+      for (let i = 0; i < rejected; i++) window.rejected(hash(i))
+      let stale = 0
+      for (let i = 0; i < rejected; i++) stale += window.missed(hash(i)) ? 1 : 0
+      for (let i = rejected; i < period; i++) stale += window.missed(hash(100_000 + i)) ? 1 : 0
+      return stale
+    }
+    expect(run(STALE_SHARE + 0.02)).toBe(1)
+    expect(run(STALE_SHARE - 0.05)).toBe(0)
+  })
+
+  it('makes each move in the same direction larger, and starts small again after a turn', () => {
+    const window = new WindowController(10_000, SEED)
+    let next = 0
+    /** One move's worth of misses of one kind; returns how far the window moved. */
+    const move = (kind: 'rejected' | 'evicted') => {
+      const before = window.share
+      for (let i = 0; i < THRESHOLD; i++) window[kind](hash(next + i))
+      for (let i = 0; i < THRESHOLD; i++) window.missed(hash(next + i))
+      next += THRESHOLD
+      return window.share - before
+    }
+    const first = move('rejected')
+    expect(first).toBeCloseTo(32 / 10_000, 6)
+    const second = move('rejected')
+    const third = move('rejected')
+    expect(second).toBeGreaterThan(first)
+    expect(third).toBeGreaterThan(second)
+    expect(move('evicted')).toBeCloseTo(-first, 6)
+  })
+
+  it('moves only after a run of misses of one kind, and stays within its bounds', () => {
+    const window = new WindowController(64, SEED)
+    for (let i = 0; i < THRESHOLD - 1; i++) window.rejected(hash(i))
+    for (let i = 0; i < THRESHOLD - 1; i++) window.missed(hash(i))
+    expect(window.share).toBe(MIN_WINDOW)
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < THRESHOLD; i++) window.rejected(hash(1000 * round + i))
+      for (let i = 0; i < THRESHOLD; i++) window.missed(hash(1000 * round + i))
+    }
+    expect(window.share).toBe(MAX_WINDOW)
+  })
+})
+
+describe('the window of a store', () => {
+  /** A seeded Zipf(0.99) rank in [0, keys). */
+  function zipf(keys: number, seed: number): () => number {
+    const weights = Array.from({ length: keys }, (_, i) => 1 / (i + 1) ** 0.99)
+    const total = weights.reduce((a, b) => a + b)
+    const cumulative = new Float64Array(keys)
+    let sum = 0
+    for (let i = 0; i < keys; i++) cumulative[i] = sum += weights[i]! / total
+    let state = seed
+    return () => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0
+      const u = state / 0x100000000
+      let lo = 0
+      let hi = keys - 1
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (cumulative[mid]! < u) lo = mid + 1
+        else hi = mid
+      }
+      return lo
+    }
+  }
+
+  it('grows when the popular keys keep changing, and stays small when they stay the same', () => {
+    const keys = 100_000
+    /** The window's mean share over the second half of 100,000 asks, and its largest. */
+    const replay = (keyAt: (i: number) => number) => {
+      const s = store(200)
+      let sum = 0
+      let samples = 0
+      let max = 0
+      for (let i = 0; i < 100_000; i++) {
+        ask(s, keyAt(i))
+        const share = s.admission().windowShare
+        if (share > max) max = share
+        if (i >= 50_000 && i % 1000 === 0) {
+          sum += share
+          samples++
+        }
+      }
+      return { mean: sum / samples, max }
+    }
+    const shiftingRank = zipf(keys, 7)
+    // The popular keys are replaced by others, never seen before, every 4,000 asks (20 per entry held).
+    const shifting = replay((i) => (shiftingRank() + Math.floor(i / 4000) * 7919) % keys)
+    expect(shifting.mean).toBeGreaterThan(0.5)
+    const stationaryRank = zipf(keys, 7)
+    const stationary = replay(() => stationaryRank())
+    expect(stationary.max).toBeLessThan(0.1)
+  })
+
+  it('comes back down, and hits as a new store does, when popularity that kept moving settles', () => {
+    const keys = 100_000
+    /** Hits of the last 100,000 of 200,000 stationary asks. */
+    const settle = (s: Store, rankOf: () => number) => {
+      let hits = 0
+      for (let i = 0; i < 200_000; i++) if (ask(s, rankOf()) && i >= 100_000) hits++
+      return hits
+    }
+    const moved = store(200)
+    const rankOf = zipf(keys, 7)
+    for (let i = 0; i < 100_000; i++) ask(moved, (rankOf() + (Math.floor(i / 4000) + 1) * 7919) % keys)
+    expect(moved.admission().windowShare).toBeGreaterThan(0.5)
+    const afterMoving = settle(moved, rankOf)
+    expect(moved.admission().windowShare).toBeLessThan(0.1)
+    const fresh = settle(store(200), zipf(keys, 7))
+    expect(afterMoving).toBeGreaterThan(0.95 * fresh)
   })
 })
 

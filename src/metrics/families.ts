@@ -202,7 +202,7 @@ export const METRICS: readonly MetricDefinition[] = [
   ),
   perNamespace(
     'admission_window_ratio',
-    "The W-TinyLFU window's share of the byte budget, set by hill climbing (0 under LRU).",
+    "The W-TinyLFU window's share of the byte budget, steered by the misses of keys that recently left (0 under LRU).",
     (n) => n.admission.windowShare,
     'gauge',
   ),

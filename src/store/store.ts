@@ -8,7 +8,9 @@
  *   are *protected* and the others are on *probation*. It wins when it has been asked for more
  *   often, lately, than every entry that would be evicted to make room for it taken together (so a
  *   large cold value cannot push out many small hot ones); if it loses, it is the one evicted. A
- *   frequency sketch remembers asks of keys that are not held, and a hill climber sizes the window.
+ *   frequency sketch remembers asks of keys that are not held, over about 80 asks per entry held.
+ *   The window's size follows the misses of keys that recently left: keys rejected after the window
+ *   coming back grow it, keys evicted from main coming back shrink it ({@link WindowController}).
  *   A value fetched from its owner becomes a hot copy by the same rule.
  * - **LRU** (`'lru'`): every entry is admitted, and the least recently used leaves first.
  *
@@ -21,10 +23,10 @@
 import { byteLength, type StoredValue } from '../codec.ts'
 import { ArenaSlots } from './arena-slots.ts'
 import { type Cached, NEVER, NOT_FOUND } from './cached.ts'
-import { WindowClimber } from './climber.ts'
 import { ExpiryQueue } from './expiry.ts'
 import { FrequencySketch, hashKey } from './sketch.ts'
 import { HeapSlots, HOT, NONE, PROBATION, PROTECTED, type Segment, type Slots, WINDOW } from './slots.ts'
+import { WindowController } from './window.ts'
 
 /**
  * What an entry costs beyond its key's and value's bytes: a fixed allowance for its Map slot, its
@@ -75,11 +77,11 @@ export interface AdmissionStats {
   windowBytes: number
   probationBytes: number
   protectedBytes: number
-  /** The window's current share of `maxBytes` (set by hill climbing; 0 under LRU). */
+  /** The window's current share of `maxBytes` (steered by the misses of keys that left; 0 under LRU). */
   windowShare: number
   /** New entries (main, after the window) and hot copies refused for being asked for too rarely. */
   rejections: number
-  /** Bytes of the frequency sketch, outside `maxBytes` (0 under LRU). */
+  /** Bytes of the frequency sketch and the window's ghost filters, outside `maxBytes` (0 under LRU). */
   sketchBytes: number
 }
 
@@ -128,14 +130,13 @@ export class Store {
   #slots: Slots
   #now: () => number
   #random: () => number
-  /** Under W-TinyLFU only: the frequency sketch, the hash seed and the window's climber. */
+  /** Under W-TinyLFU only: the frequency sketch, the hash seed and what sizes the window. */
   #sketch: FrequencySketch | undefined
   #seed: number
-  #climber: WindowClimber | undefined
+  #window: WindowController | undefined
   #expiry = new ExpiryQueue()
-  /** Asks since the last sample, and of them the misses. */
+  /** Asks since the last sample. */
   #asks = 0
-  #misses = 0
   #mainEvictions = 0
   #hotEvictions = 0
   #expired = 0
@@ -168,7 +169,7 @@ export class Store {
         : new HeapSlots(entrySize, this.#seed)
     if (policy === 'tinylfu') {
       this.#sketch = new FrequencySketch(64, this.#seed)
-      this.#climber = new WindowClimber()
+      this.#window = new WindowController(64, this.#seed)
     }
   }
 
@@ -287,8 +288,10 @@ export class Store {
     }
     if (deadline !== NEVER) this.#expiresAt(slot, deadline)
     this.#makeRoom(slot)
-    if (this.#sketch !== undefined && slots.size > this.#sketch.sampleSize / 10)
+    if (this.#sketch !== undefined && slots.size > this.#sketch.capacity) {
       this.#sketch.resize(slots.size)
+      this.#window!.resize(this.#sketch.capacity)
+    }
     return slots.holds(slot) && slots.keyAt(slot) === key
   }
 
@@ -361,9 +364,9 @@ export class Store {
       windowBytes: slots.bytesOf(WINDOW),
       probationBytes: slots.bytesOf(PROBATION),
       protectedBytes: slots.bytesOf(PROTECTED),
-      windowShare: this.#climber?.share ?? 0,
+      windowShare: this.#window?.share ?? 0,
       rejections: this.#rejections,
-      sketchBytes: this.#sketch?.bytes ?? 0,
+      sketchBytes: (this.#sketch?.bytes ?? 0) + (this.#window?.bytes ?? 0),
     }
   }
 
@@ -379,25 +382,23 @@ export class Store {
     }
   }
 
-  /** A miss of a key not held: counted in the sketch; every sample ages the counts and moves the window. */
+  /** A miss of a key not held: counted in the sketch and told to the window; every sample ages the counts. */
   #missed(key: string): undefined {
     this.#asks++
-    this.#misses++
     const sketch = this.#sketch
     if (sketch !== undefined) {
-      sketch.add(hashKey(key, this.#seed))
-      if (this.#asks >= sketch.sampleSize) this.#endSample(sketch)
+      const hash = hashKey(key, this.#seed)
+      sketch.add(hash)
+      if (this.#window!.missed(hash) || this.#asks >= sketch.sampleSize) this.#endSample(sketch)
     }
     return undefined
   }
 
-  /** Ages what the sketch and the entries remember, and lets the climber move the window. */
+  /** Ages what the sketch and the entries remember. */
   #endSample(sketch: FrequencySketch): void {
     sketch.halve()
     this.#slots.halveAsks()
-    this.#climber!.sample(1 - this.#misses / this.#asks)
     this.#asks = 0
-    this.#misses = 0
   }
 
   /** Whether the entry in `slot` is past its deadline; drops it once its grace period is over too. */
@@ -431,7 +432,7 @@ export class Store {
   }
 
   #windowCap(): number {
-    return this.#climber === undefined ? 0 : Math.floor(this.#climber.share * this.limits.maxBytes)
+    return this.#window === undefined ? 0 : Math.floor(this.#window.share * this.limits.maxBytes)
   }
 
   /** Frees bytes until both budgets hold: dead entries first, then by the policy. */
@@ -467,9 +468,12 @@ export class Store {
   /** A candidate from the window against the entries it would displace: the more frequent stays. */
   #contest(candidate: number): void {
     const victims = this.#chooseVictims(0, this.bytes - this.limits.maxBytes, candidate)
-    if (victims >= 0 && this.#admits(this.#frequencyAt(candidate), victims)) {
-      for (const victim of this.#victims) this.#evict(victim)
+    const hash = this.#slots.hashAt(candidate)
+    const frequency = this.#sketch!.frequency(hash) + this.#slots.asksAt(candidate)
+    if (victims >= 0 && this.#admits(frequency, victims)) {
+      for (const victim of this.#victims) this.#evictRemembered(victim)
     } else {
+      this.#window!.rejected(hash)
       this.#evict(candidate)
       this.#rejections++
     }
@@ -542,11 +546,22 @@ export class Store {
     for (const segment of order as Segment[]) {
       const oldest = slots.oldest(segment)
       if (oldest !== NONE && oldest !== added) {
-        this.#evict(oldest)
+        this.#evictRemembered(oldest)
         return true
       }
     }
     return false
+  }
+
+  /** Evicts the entry in `slot`; one of main (the window's too) is remembered by the window's ghosts. */
+  #evictRemembered(slot: number): void {
+    const window = this.#window
+    const segment = this.#slots.segmentOf(slot)
+    if (window !== undefined && segment !== HOT) {
+      if (segment === WINDOW) window.rejected(this.#slots.hashAt(slot))
+      else window.evicted(this.#slots.hashAt(slot))
+    }
+    this.#evict(slot)
   }
 
   #evict(slot: number): void {
