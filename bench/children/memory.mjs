@@ -1,6 +1,7 @@
 /**
  * Child process of the memory-per-entry scenario (started with --expose-gc): the heap and
- * ArrayBuffer bytes that `entries` stored 1 KB Buffers cost in burrow or in lru-cache. The cache
+ * ArrayBuffer bytes that `entries` stored 1 KB Buffers cost in burrow (either storage; the
+ * off-heap segments are ArrayBuffers) or in lru-cache. The cache
  * itself is built inside the measured window, so fixed structures it allocates up front count too.
  *
  * Commands: run.
@@ -17,11 +18,11 @@ let keep
 
 serve({ run })
 
-/** @param {{ impl: 'burrow' | 'lru', entries: number, valueBytes: number }} p */
+/** @param {{ impl: 'burrow' | 'burrow-offheap' | 'lru', entries: number, valueBytes: number }} p */
 async function run(p) {
   if (typeof globalThis.gc !== 'function') throw new Error('start this child with --expose-gc')
   const before = settledMemory()
-  keep = p.impl === 'burrow' ? await fillBurrow(p) : fillLru(p)
+  keep = p.impl === 'lru' ? fillLru(p) : await fillBurrow(p, p.impl === 'burrow' ? 'heap' : 'offheap')
   const after = settledMemory()
   const heap = after.heapUsed - before.heapUsed
   const external = after.arrayBuffers - before.arrayBuffers
@@ -41,11 +42,12 @@ function settledMemory() {
   return { heapUsed, arrayBuffers }
 }
 
-async function fillBurrow(p) {
+async function fillBurrow(p, storage) {
   const node = new Burrow({ random: () => 0.5 })
   const ns = node.namespace('mem', {
     maxBytes: (KEY_BYTES + p.valueBytes + ENTRY_OVERHEAD_BYTES) * p.entries * 2,
     hot: false,
+    storage,
     load: (key) => bufferValue(key.charCodeAt(6), p.valueBytes),
   })
   for (let i = 0; i < p.entries; i++) await ns.get(keyOf(i))

@@ -1,7 +1,8 @@
 /**
- * Scenario `memory-per-entry`: heap plus ArrayBuffer bytes per stored 1 KB entry (100k entries),
- * burrow against lru-cache holding the same Buffers, each in a child started with --expose-gc.
- * ratio = lru-cache bytes / burrow bytes (above 1: burrow is smaller).
+ * Scenarios `memory-per-entry` (the default `storage: 'heap'`) and `memory-per-entry-offheap`:
+ * heap plus ArrayBuffer bytes per stored 1 KB entry (100k entries), burrow against lru-cache
+ * holding the same Buffers, each in a child started with --expose-gc. ratio = lru-cache bytes /
+ * burrow bytes (above 1: burrow is smaller).
  *
  * @module
  */
@@ -9,7 +10,7 @@ import { withChild } from '../lib/child.mjs'
 import { makeRow, ratioAtLeast } from '../lib/report.mjs'
 
 export const group = 'memory'
-export const names = ['memory-per-entry']
+export const names = ['memory-per-entry', 'memory-per-entry-offheap']
 
 /** @param {{ quick: boolean, log: (s: string) => void }} ctx */
 export async function run(ctx) {
@@ -24,10 +25,11 @@ export async function run(ctx) {
     )
     return r
   }
-  const b = await measure('burrow')
+  const heap = await measure('burrow')
+  const offHeap = await measure('burrow-offheap')
   const a = await measure('lru')
-  return {
-    'memory-per-entry': makeRow({
+  const row = (b, storage) =>
+    makeRow({
       burrow: b.bytesPerEntry,
       anchor: a.bytesPerEntry,
       ratio: a.bytesPerEntry / b.bytesPerEntry,
@@ -36,13 +38,14 @@ export async function run(ctx) {
       anchorName: 'lru-cache holding Buffers',
       params: {
         ...params,
+        storage,
         measured: 'heapUsed + arrayBuffers after gc(), minus the same before building the cache',
         burrowHeapPerEntry: round1(b.heapPerEntry),
         anchorHeapPerEntry: round1(a.heapPerEntry),
         arrayBuffersPerEntry: round1(b.arrayBuffersPerEntry),
       },
-    }),
-  }
+    })
+  return { 'memory-per-entry': row(heap, 'heap'), 'memory-per-entry-offheap': row(offHeap, 'offheap') }
 }
 
 function round1(x) {
