@@ -98,7 +98,7 @@ export interface BaseNamespaceOptions<V> {
    * Where cached keys and values are kept. `'heap'`: as the strings and Uint8Arrays the loader
    * returned, on the JS heap; a hit hands back the very value stored, at no cost. `'offheap'`: as
    * bytes in buffers outside the JS heap, allocated in segments and compacted in place; a hit copies
-   * the value out (a new string or bytes each time: about a microsecond for 1 KB), but the garbage
+   * the value out (a new string or bytes each time: 0.5–3 µs for 1 KB), but the garbage
    * collector never traces or promotes the cache, so the process's memory stays close to
    * `maxBytes` under churn. Pick `'offheap'` for large caches whose keys are replaced often; see
    * the README's "Memory" section for figures.

@@ -6,8 +6,8 @@
  * loads, and an evicted value's memory is reused at once instead of waiting for a collection.
  *
  * The price is on reads: a lookup hashes the key and compares its bytes, and every read of a
- * value copies it out of the arena (a new string or a new Uint8Array or Buffer each time, so no
- * two callers share one). A string is stored as Latin-1 when it is ASCII (the fastest to read
+ * value copies it out of the arena (a new string, a Buffer from Node's pool, or a Uint8Array with
+ * an ArrayBuffer of its own, each time, so no two callers share one). A string is stored as Latin-1 when it is ASCII (the fastest to read
  * back), else as UTF-8. Values too large for a record (an eighth of a segment), and strings with
  * lone surrogates (which UTF-8 cannot carry), are kept on the JS heap instead, beside their key's
  * record.
@@ -18,11 +18,10 @@
  *
  * @module
  */
-import { markAsUntransferable } from 'node:worker_threads'
 import type { StoredValue } from '../codec.ts'
 import { Arena, RECORD_HEADER } from './arena.ts'
 import { hashKey } from './sketch.ts'
-import { NONE, type SizeOf, Slots } from './slots.ts'
+import { NONE, type SizeOf, Slots, type StorageStats } from './slots.ts'
 
 /** What a slot's record holds, besides its key. */
 const FREE = 0
@@ -31,14 +30,12 @@ const ASCII = 2
 const UTF8 = 3
 const BYTES = 4
 const BUFFER = 5
+/** Byte copies up to this long are made with `new Uint8Array`, which V8 keeps on its heap. */
+const SMALL_BYTES = 64
 /** The value is in `#onHeap` (too large for a record, or not representable as UTF-8). */
 const ON_HEAP = 6
 /** The key is in `#heapKeys` and the value in `#onHeap`: a key too long for a record of its own. */
 const ALL_ON_HEAP = 7
-/** Values of at most this many bytes are read into a shared pool, as Node's `Buffer.allocUnsafe` does. */
-const POOLED = 4096
-const POOL_BYTES = 64 * 1024
-
 /**
  * Node's own Buffer methods behind `toString('latin1' | 'utf8', …)`, without its argument checks
  * (a third of the cost of a short read). Not in Node's typings; if a Node lacks them, `toString`.
@@ -50,13 +47,21 @@ interface RawBuffer extends Buffer {
 const RAW = typeof (Buffer.prototype as Partial<RawBuffer>).latin1Slice === 'function'
 
 /**
- * A pool for short byte values, which share it as Node's Buffer pool is shared: transferring one
- * value's buffer to a worker would detach every other value in it, so it cannot be transferred.
+ * Bytes `start` to `end` of `source` in a value of their own: a Buffer from Node's pool (as
+ * `Buffer.allocUnsafe` gives one), or a Uint8Array that owns its ArrayBuffer, as a loaded value is
+ * kept (see `ownBytes`): nothing else in it to read, pin or detach.
  */
-function newPool(): ArrayBuffer {
-  const pool = new ArrayBuffer(POOL_BYTES)
-  markAsUntransferable(pool)
-  return pool
+function copyOf(source: Uint8Array, start: number, end: number, buffer: boolean): Uint8Array {
+  const length = end - start
+  // Small typed arrays live on the JS heap (cheap); larger ones are not zero-filled first.
+  const copy = buffer
+    ? Buffer.allocUnsafe(length)
+    : length <= SMALL_BYTES
+      ? new Uint8Array(length)
+      : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length)
+  if (Buffer.isBuffer(source)) source.copy(copy, 0, start, end)
+  else copy.set(source.subarray(start, end))
+  return copy
 }
 
 function latin1(buffer: Buffer, start: number, end: number): string {
@@ -83,15 +88,11 @@ export class ArenaSlots extends Slots {
   #heapKeys = new Map<number, string>()
   /** The key being looked up, as UTF-8 (grown as keys need), when it is not ASCII. */
   #scratch = Buffer.allocUnsafeSlow(256)
-  /** Where short byte values are read into (see {@link POOLED}). */
-  #pool = newPool()
-  #pooled = 0
 
   constructor(sizeOf: SizeOf, seed: number, maxBytes: number) {
     super(sizeOf)
     this.#seed = seed
     this.arena = new Arena(maxBytes)
-    this.arena.grow(16)
   }
 
   get size(): number {
@@ -102,24 +103,27 @@ export class ArenaSlots extends Slots {
     const hash = hashKey(key, this.#seed)
     const table = this.#table
     const mask = this.#mask
+    const hashes = this.#hashes
+    const keyBytes = this.#keyBytes
     let length = -1
     for (let bucket = hash & mask; ; bucket = (bucket + 1) & mask) {
       const entry = table[bucket]!
       if (entry === 0) return NONE
       const slot = entry - 1
-      if (this.#hashes[slot] !== hash) continue
+      if (hashes[slot] !== hash) continue
       if (this.#kinds[slot] === ALL_ON_HEAP) {
         if (this.#heapKeys.get(slot) === key) return slot
         continue
       }
-      if (this.#keyBytes[slot] === key.length) {
+      const bytes = keyBytes[slot]!
+      if (bytes === key.length) {
         const ascii = this.#asciiKeyIs(slot, key)
         if (ascii === 1) return slot
         if (ascii === 0) continue
-      }
+      } else if (bytes < key.length) continue // UTF-8 is never shorter than UTF-16
       // A key with a lone surrogate has no UTF-8: only a key kept on the heap can equal it.
       if (length === -1) length = key.isWellFormed() ? this.#encode(key) : -2
-      if (this.#keyBytes[slot] === length && this.#keyIs(slot, length)) return slot
+      if (bytes === length && this.#keyIs(slot, length)) return slot
     }
   }
 
@@ -133,33 +137,19 @@ export class ArenaSlots extends Slots {
   valueAt(slot: number): StoredValue | undefined {
     const kind = this.#kinds[slot]!
     if (kind <= NOT_FOUND) return undefined
-    if (kind >= ON_HEAP) return this.#onHeap.get(slot)
+    if (kind >= ON_HEAP) {
+      const value = this.#onHeap.get(slot)
+      return value === undefined || typeof value === 'string'
+        ? value
+        : copyOf(value, 0, value.byteLength, Buffer.isBuffer(value))
+    }
     const arena = this.arena
     const segment = arena.segments[arena.segmentOf[slot]!]!
     const start = arena.offsetOf[slot]! + RECORD_HEADER + this.#keyBytes[slot]!
     const end = start + this.#valueBytes[slot]!
     if (kind === ASCII) return latin1(segment, start, end)
     if (kind === UTF8) return utf8(segment, start, end)
-    const length = end - start
-    let copy: Uint8Array
-    if (length > POOLED) {
-      // Not zero-filled first, as `new Uint8Array(length)` would be: every byte is copied over.
-      const own = Buffer.allocUnsafeSlow(length)
-      copy = kind === BYTES ? new Uint8Array(own.buffer, 0, length) : own
-    } else {
-      if (this.#pooled + length > POOL_BYTES) {
-        this.#pool = newPool()
-        this.#pooled = 0
-      }
-      copy =
-        kind === BYTES
-          ? new Uint8Array(this.#pool, this.#pooled, length)
-          : Buffer.from(this.#pool, this.#pooled, length)
-      // Eight-byte aligned, so a copy can be viewed as wider typed arrays.
-      this.#pooled = (this.#pooled + length + 7) & ~7
-    }
-    segment.copy(copy, 0, start, end)
-    return copy
+    return copyOf(segment, start, end, kind === BUFFER)
   }
 
   holds(slot: number): boolean {
@@ -170,9 +160,14 @@ export class ArenaSlots extends Slots {
     return this.#hashes[slot]!
   }
 
-  /** Entries whose value is kept on the JS heap instead of in the arena (see the module's description). */
-  get onHeap(): number {
-    return this.#onHeap.size
+  storageStats(): StorageStats {
+    const arena = this.arena
+    return {
+      kind: 'offheap',
+      offHeapBytes: arena.bytes,
+      compactedBytes: arena.moved,
+      heapValues: this.#onHeap.size,
+    }
   }
 
   protected keep(slot: number, key: string, value: StoredValue | undefined): void {

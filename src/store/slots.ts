@@ -39,6 +39,27 @@ const ASK = 4
 const SEGMENT_BITS = 3
 const MAX_META = 0xfc
 
+/**
+ * Where a store keeps its keys and values: `'heap'` as JS strings and Uint8Arrays, `'offheap'` as
+ * bytes in segments outside the JS heap, copied out on every read (`arena-slots.ts`).
+ */
+export type StoreStorage = 'heap' | 'offheap'
+
+/** Where a store keeps its entries, as reported by `stats()`. */
+export interface StorageStats {
+  /** The namespace's `storage` option. */
+  kind: StoreStorage
+  /** Bytes of the off-heap segments allocated (0 on the heap): what they add to the process's RSS. */
+  offHeapBytes: number
+  /** Bytes moved by compacting the off-heap segments, ever. */
+  compactedBytes: number
+  /**
+   * Off the heap: entries kept on the JS heap all the same — a value too large for a record or a
+   * string with a lone surrogate (its value), a key too long for a record (key and value).
+   */
+  heapValues: number
+}
+
 /** How a store sizes an entry: see `entrySize`. */
 export type SizeOf = (key: string, value: StoredValue | undefined) => number
 
@@ -99,6 +120,9 @@ export abstract class Slots {
 
   /** Makes room for keys and values in slots below `capacity`. */
   protected abstract growTo(capacity: number): void
+
+  /** Where the keys and values are, for `stats()`. */
+  abstract storageStats(): StorageStats
 
   segmentOf(slot: number): Segment {
     return (this.#meta[slot]! & SEGMENT_BITS) as Segment
@@ -375,6 +399,10 @@ export class HeapSlots extends Slots {
     this.#index.delete(this.#keys[slot]!)
     this.#keys[slot] = undefined
     this.#values[slot] = undefined
+  }
+
+  storageStats(): StorageStats {
+    return { kind: 'heap', offHeapBytes: 0, compactedBytes: 0, heapValues: 0 }
   }
 
   protected growTo(capacity: number): void {

@@ -25,7 +25,21 @@ import { ArenaSlots } from './arena-slots.ts'
 import { type Cached, NEVER, NOT_FOUND } from './cached.ts'
 import { ExpiryQueue } from './expiry.ts'
 import { FrequencySketch, hashKey } from './sketch.ts'
-import { HeapSlots, HOT, NONE, PROBATION, PROTECTED, type Segment, type Slots, WINDOW } from './slots.ts'
+import {
+  HeapSlots,
+  HOT,
+  NONE,
+  PROBATION,
+  PROTECTED,
+  type Segment,
+  type Slots,
+  type StorageStats,
+  type StoreStorage,
+  WINDOW,
+} from './slots.ts'
+
+export type { StorageStats, StoreStorage } from './slots.ts'
+
 import { WindowController } from './window.ts'
 
 /**
@@ -38,12 +52,6 @@ export const ENTRY_OVERHEAD_BYTES = 64
 
 /** Which entries a full store keeps: see the module's description. */
 export type StorePolicy = 'tinylfu' | 'lru'
-
-/**
- * Where a store keeps its keys and values: `'heap'` as JS strings and Uint8Arrays, `'offheap'` as
- * bytes in segments outside the JS heap, copied out on every read (`arena-slots.ts`).
- */
-export type StoreStorage = 'heap' | 'offheap'
 
 /** Sizes and windows of a store, fixed at construction. */
 export interface StoreLimits {
@@ -83,18 +91,6 @@ export interface AdmissionStats {
   rejections: number
   /** Bytes of the frequency sketch and the window's ghost filters, outside `maxBytes` (0 under LRU). */
   sketchBytes: number
-}
-
-/** Where a store keeps its entries, as reported by `stats()`. */
-export interface StorageStats {
-  /** The namespace's `storage` option. */
-  kind: StoreStorage
-  /** Bytes of the off-heap segments allocated (0 on the heap): what they add to the process's RSS. */
-  offHeapBytes: number
-  /** Bytes moved by compacting the off-heap segments, ever. */
-  compactedBytes: number
-  /** Off the heap: entries whose value is kept on the JS heap all the same (too large for a record). */
-  heapValues: number
 }
 
 /** A key asked for often lately, as {@link Store.hottest} reports it. */
@@ -371,15 +367,7 @@ export class Store {
   }
 
   storageStats(): StorageStats {
-    const slots = this.#slots
-    if (!(slots instanceof ArenaSlots))
-      return { kind: 'heap', offHeapBytes: 0, compactedBytes: 0, heapValues: 0 }
-    return {
-      kind: 'offheap',
-      offHeapBytes: slots.arena.bytes,
-      compactedBytes: slots.arena.moved,
-      heapValues: slots.onHeap,
-    }
+    return this.#slots.storageStats()
   }
 
   /** A miss of a key not held: counted in the sketch and told to the window; every sample ages the counts. */
