@@ -38,14 +38,19 @@ const CASES = [
   ['drift, 10k', 'drift', 0.99, 12, 10_000],
 ]
 
-/** Cache-aside through a store that fits exactly `capacity` entries; returns hits and the store. */
-function replay(policy, trace, keys, capacity) {
+/** A store that fits exactly `capacity` of the traces' entries. */
+function storeOf(policy, capacity) {
   const entry = 7 + VALUE.length + ENTRY_OVERHEAD_BYTES
-  const store = new Store(
+  return new Store(
     { maxBytes: capacity * entry, maxHotBytes: 0, maxEntryBytes: entry, staleMs: 0 },
     () => 0,
     { policy, random: () => 0.5 },
   )
+}
+
+/** Cache-aside through a store that fits exactly `capacity` entries; returns hits and the store. */
+function replay(policy, trace, keys, capacity) {
+  const store = storeOf(policy, capacity)
   let hits = 0
   for (let i = 0; i < trace.length; i++) {
     const key = keys[trace[i]]
@@ -86,12 +91,7 @@ for (const capacity of [1_000, 10_000]) {
 
 /** Like {@link replay}, but returns the hit ratio of the trace's second half only. */
 function secondHalf(policy, trace, keys, capacity) {
-  const entry = 7 + VALUE.length + ENTRY_OVERHEAD_BYTES
-  const store = new Store(
-    { maxBytes: capacity * entry, maxHotBytes: 0, maxEntryBytes: entry, staleMs: 0 },
-    () => 0,
-    { policy, random: () => 0.5 },
-  )
+  const store = storeOf(policy, capacity)
   const half = trace.length / 2
   let hits = 0
   for (let i = 0; i < trace.length; i++) {

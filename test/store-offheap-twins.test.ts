@@ -6,23 +6,12 @@
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+// Both stores of a pair draw the same numbers from one seed (hash seed, flood guard).
+import { seededRandom as seeded } from '../bench/lib/random.mjs'
 import type { StoredValue } from '../src/codec.ts'
 import { Arena, RECORD_HEADER } from '../src/store/arena.ts'
 import { type Cached, NOT_FOUND } from '../src/store/cached.ts'
 import { Store, type StorePolicy } from '../src/store/store.ts'
-
-/** xorshift32: both stores of a pair draw the same numbers (hash seed, flood guard). */
-function seeded(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x / 2 ** 32
-  }
-}
 
 /** A heap store and an off-heap store with the same limits, clock and randomness: they must agree on everything. */
 function twins(policy: StorePolicy, maxBytes: number, hotShare: number, seed: number, clock: { t: number }) {
