@@ -11,8 +11,8 @@
  * bytes are reclaimed by the next compaction of its segment.
  *
  * Compaction moves at most `COMPACT_BELOW / (1 - COMPACT_BELOW)` bytes per byte it frees (9), and
- * usually far fewer (1–5 measured): a cache evicts its coldest entries, which leaves some segments
- * nearly empty.
+ * usually far fewer (0.8–2.7 measured by `bench/storage-costs.mjs`): a cache evicts its coldest
+ * entries, which leaves some segments nearly empty.
  * Nothing here is a JS object per entry, so a cache of millions of entries gives the garbage
  * collector nothing to trace, and no evicted value waits for a collection to be freed.
  *

@@ -107,15 +107,11 @@ export class FrequencySketch {
    * each other.
    */
   add(hash: number, times = 1): void {
-    const h1 = mix(hash ^ this.#seed)
-    const h2 = mix(h1 + 0x9e3779b9) | 1
-    let min = MAX_COUNT
-    for (let row = 0; row < 4; row++) {
-      const count = this.#counter(this.#index(h1 + Math.imul(row, h2)))
-      if (count < min) min = count
-    }
+    const min = this.frequency(hash)
     const target = Math.min(MAX_COUNT, min + times)
     if (target !== min) {
+      const h1 = mix(hash ^ this.#seed)
+      const h2 = mix(h1 + 0x9e3779b9) | 1
       for (let row = 0; row < 4; row++) {
         const index = this.#index(h1 + Math.imul(row, h2))
         if (this.#counter(index) < target) this.#set(index, target)

@@ -120,7 +120,6 @@ const MAIN_VICTIMS: readonly Segment[] = [PROBATION, PROTECTED, HOT]
 export class Store {
   readonly limits: StoreLimits
   readonly policy: StorePolicy
-  readonly storage: StoreStorage
   /** Told the key of each entry evicted to make room (new entries that lost their place too); set by the namespace for diagnostics. */
   onEvict: ((key: string, part: StorePart) => void) | undefined = undefined
   #slots: Slots
@@ -155,7 +154,6 @@ export class Store {
   ) {
     this.limits = limits
     this.policy = policy
-    this.storage = storage
     this.#now = now
     this.#random = random
     this.#seed = (random() * 0x100000000) | 0
