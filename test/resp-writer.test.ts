@@ -53,10 +53,23 @@ const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 60 }), // lone surrogates included
   fc.string({ unit: 'grapheme-ascii', maxLength: 60 }),
   fc.string({ unit: 'grapheme', minLength: 40, maxLength: 400 }),
-  // Past the short-string loop: long ASCII is written as latin1, anything else as UTF-8.
+  // Past the short-string loop: encoded in one pass after a header sized for ASCII, which is
+  // rewritten (and the bytes moved) when the UTF-8 length has more digits than the length.
   fc.string({ unit: 'grapheme-ascii', minLength: 49, maxLength: 2000 }),
   fc.string({ unit: 'binary', minLength: 49, maxLength: 400 }),
   fc.string({ unit: 'grapheme-ascii', minLength: 49, maxLength: 200 }).map((s) => `${s}\u00e9`),
+  fc
+    .tuple(
+      fc.constantFrom('\u00e9', '\u20ac', '\ud83d\ude00', '\udc00', 'a'),
+      fc.constantFrom(3, 33, 50, 333, 334, 3334, 5000),
+    )
+    .map(([c, n]) => c.repeat(n)),
+  // A sliced string (what `slice` of a longer one makes), and strings measured before they are
+  // written (over 32 Ki characters).
+  fc
+    .string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 300 })
+    .map((s) => `${s}${s}`.slice(7, 7 + s.length)),
+  fc.constantFrom('z'.repeat(40_000), '\u00e9'.repeat(33_000), `${'q'.repeat(32_767)}\u20ac`),
 )
 const line = text.map((s) => s.replace(/[\r\n]/g, '_'))
 const part: fc.Arbitrary<Part> = fc.oneof(
