@@ -36,6 +36,17 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/** Read and write system calls of a process so far (/proc/PID/io's syscr and syscw). */
+function syscalls(pid) {
+  const io = Object.fromEntries(
+    readFileSync(`/proc/${pid}/io`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(': ')),
+  )
+  return Number(io.syscr) + Number(io.syscw)
+}
+
 /** The bench's child library of the build in `tree` (a path, relative to the working directory). */
 function childLib(tree) {
   return pathToFileURL(resolve(tree, 'bench/lib/child.mjs')).href
@@ -99,6 +110,7 @@ try {
   /** One round of `arm`: its rate and the CPU per request of each of its processes (µs). */
   const round = async (arm, warmupOps) => {
     const before = arm.pids.map(cpuMs)
+    const callsBefore = arm.pids.map(syscalls)
     let ops
     let rate
     if (mode === 'get') {
@@ -118,7 +130,8 @@ try {
       rate = redisBenchmark(arm.port, pipeline, requests)
     }
     const cpu = arm.pids.map((pid, i) => ((cpuMs(pid) - before[i]) * 1000) / ops)
-    return { rate, cpu }
+    const calls = arm.pids.map((pid, i) => (syscalls(pid) - callsBefore[i]) / ops)
+    return { rate, cpu, calls }
   }
   for (const arm of arms) {
     await round(arm, 50_000) // warm-up, unmeasured
@@ -130,8 +143,10 @@ try {
   for (const arm of arms) {
     const rates = arm.results.map((r) => Math.round(r.rate))
     const cpu = arm.pids.map((_, p) => median(arm.results.map((r) => r.cpu[p])).toFixed(2))
+    const calls = arm.pids.map((_, p) => median(arm.results.map((r) => r.calls[p])).toFixed(3))
     console.log(
-      `${arm.label}: median ${median(rates)}/s, rounds ${rates.join(' ')}; CPU µs per request ${cpu.join(' / ')}`,
+      `${arm.label}: median ${median(rates)}/s, rounds ${rates.join(' ')}; CPU µs per request ${cpu.join(' / ')}; ` +
+        `reads + writes per request ${calls.join(' / ')}`,
     )
   }
   for (const arm of arms.slice(1)) {

@@ -85,9 +85,10 @@ export interface BurrowOptions {
    */
   protocol?: 'resp' | 'groupcache'
   /**
-   * Connections kept to each peer. Over RESP requests are pipelined, so a few suffice; over
-   * groupcache's HTTP/1.1 each request in flight holds one, so this bounds the requests in
-   * flight to a peer (more wait for a connection, within their deadline).
+   * Connections kept to each peer. Over RESP requests are pipelined, each on the connection with
+   * the fewest in flight, so a few suffice; over groupcache's HTTP/1.1 each request in flight
+   * holds one, so this bounds the requests in flight to a peer (more wait for a connection,
+   * within their deadline).
    * @default 2 (`'resp'`), 32 (`'groupcache'`)
    */
   connectionsPerPeer?: number

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { createServer, type Server, type Socket } from 'node:net'
 import fc from 'fast-check'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { BurrowError } from '../src/errors.ts'
 import { PeerClient, type PeerClientOptions } from '../src/transport/client/peer-client.ts'
 import { type CommandArgs, CommandReader } from '../src/transport/resp/command-reader.ts'
@@ -169,6 +169,36 @@ describe('the peer client: fetch', () => {
     const keys = Array.from({ length: 20 }, (_, i) => `k${i}`)
     const answers = await Promise.all(keys.map((key) => c.fetch(peer, 'ns', key)))
     expect(answers.map((a) => a.value)).toEqual(keys)
+  })
+
+  it('sends the requests of one tick on the connection with the fewest in flight, as one batch', async () => {
+    const held: { id: string; key: string; socket: Socket }[] = []
+    handler = (args, socket) => {
+      const key = args[3] as string
+      if (key.startsWith('warm')) return echo(args, socket)
+      held.push({ id: args[1] as string, key, socket })
+      return undefined
+    }
+    const answer = (h: { id: string; key: string; socket: Socket }) =>
+      h.socket.write(`*4\r\n:${h.id}\r\n+s\r\n$${Buffer.byteLength(h.key)}\r\n${h.key}\r\n:-1\r\n`)
+    const c = client({ connections: 2 })
+    // Two at once open both connections; six more, held, go three to each.
+    await Promise.all([c.fetch(peer, 'ns', 'warm-1'), c.fetch(peer, 'ns', 'warm-2')])
+    const first = Array.from({ length: 6 }, (_, i) => c.fetch(peer, 'ns', `a${i}`))
+    await vi.waitFor(() => expect(held).toHaveLength(6))
+    const sockets = [...new Set(held.map((h) => h.socket))]
+    expect(sockets).toHaveLength(2)
+    expect(held.filter((h) => h.socket === sockets[0])).toHaveLength(3)
+    // One connection's three are answered: the next three, sent together, all go to it.
+    const emptied = sockets[1]!
+    const answered = held.splice(0).filter((h) => h.socket === emptied)
+    for (const h of answered) answer(h)
+    await Promise.all(first.filter((_, i) => answered.some((h) => h.key === `a${i}`)))
+    const next = Array.from({ length: 3 }, (_, i) => c.fetch(peer, 'ns', `b${i}`))
+    await vi.waitFor(() => expect(held).toHaveLength(3))
+    expect(held.map((h) => h.socket === emptied)).toEqual([true, true, true])
+    c.close()
+    await Promise.allSettled([...first, ...next])
   })
 
   it("rejects with the owner's error code, or BURROW_ERR_PROTOCOL for a code it does not know", async () => {

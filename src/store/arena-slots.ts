@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { latin1Text, utf8Text } from '../buffer-text.ts'
 import type { StoredValue } from '../codec.ts'
 import { Arena, RECORD_HEADER } from './arena.ts'
 import { hashKey } from './sketch.ts'
@@ -36,15 +37,6 @@ const SMALL_BYTES = 64
 const ON_HEAP = 6
 /** The key is in `#heapKeys` and the value in `#onHeap`: a key too long for a record of its own. */
 const ALL_ON_HEAP = 7
-/**
- * Node's own Buffer methods behind `toString('latin1' | 'utf8', …)`, without its argument checks
- * (a third of the cost of a short read). Not in Node's typings; if a Node lacks them, `toString`.
- */
-interface RawBuffer extends Buffer {
-  latin1Slice(start: number, end: number): string
-  utf8Slice(start: number, end: number): string
-}
-const RAW = typeof (Buffer.prototype as Partial<RawBuffer>).latin1Slice === 'function'
 
 /**
  * Bytes `start` to `end` of `source` in a value of their own: a Buffer from Node's pool (as
@@ -62,14 +54,6 @@ function copyOf(source: Uint8Array, start: number, end: number, buffer: boolean)
   if (Buffer.isBuffer(source)) source.copy(copy, 0, start, end)
   else copy.set(source.subarray(start, end))
   return copy
-}
-
-function latin1(buffer: Buffer, start: number, end: number): string {
-  return RAW ? (buffer as RawBuffer).latin1Slice(start, end) : buffer.toString('latin1', start, end)
-}
-
-function utf8(buffer: Buffer, start: number, end: number): string {
-  return RAW ? (buffer as RawBuffer).utf8Slice(start, end) : buffer.toString('utf8', start, end)
 }
 
 /** Slots whose keys and values are records in an arena. */
@@ -131,7 +115,7 @@ export class ArenaSlots extends Slots {
     if (this.#kinds[slot] === ALL_ON_HEAP) return this.#heapKeys.get(slot)!
     const arena = this.arena
     const start = arena.offsetOf[slot]! + RECORD_HEADER
-    return utf8(arena.segments[arena.segmentOf[slot]!]!, start, start + this.#keyBytes[slot]!)
+    return utf8Text(arena.segments[arena.segmentOf[slot]!]!, start, start + this.#keyBytes[slot]!)
   }
 
   valueAt(slot: number): StoredValue | undefined {
@@ -147,8 +131,8 @@ export class ArenaSlots extends Slots {
     const segment = arena.segments[arena.segmentOf[slot]!]!
     const start = arena.offsetOf[slot]! + RECORD_HEADER + this.#keyBytes[slot]!
     const end = start + this.#valueBytes[slot]!
-    if (kind === ASCII) return latin1(segment, start, end)
-    if (kind === UTF8) return utf8(segment, start, end)
+    if (kind === ASCII) return latin1Text(segment, start, end)
+    if (kind === UTF8) return utf8Text(segment, start, end)
     return copyOf(segment, start, end, kind === BUFFER)
   }
 

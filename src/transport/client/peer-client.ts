@@ -59,7 +59,6 @@ export class PeerClient implements PeerTransport {
   readonly carriesWrites = true
   readonly #options: PeerClientOptions
   readonly #pools = new Map<string, Connection[]>()
-  #next = 0
   readonly #downUntil = new Map<string, number>()
   #sweeper: NodeJS.Timeout | undefined
   readonly #open = new Set<Connection>()
@@ -325,8 +324,14 @@ export class PeerClient implements PeerTransport {
       if (this.#options.secret !== undefined) this.#authenticate(conn)
       return conn
     }
-    this.#next = (this.#next + 1) % pool.length
-    return pool[this.#next]!
+    // The connection with the fewest requests in flight (the first of equals). Requests sent
+    // together (the follow-ups of one batch of replies) go out together on the emptiest
+    // connection, as one write, until it holds as many as another; so there are as many batches
+    // in flight as connections, each as large as the load allows. Round-robin per request split
+    // every batch into one small write per connection.
+    let best = pool[0]!
+    for (let i = 1; i < pool.length; i++) if (pool[i]!.inFlight < best.inFlight) best = pool[i]!
+    return best
   }
 
   /**

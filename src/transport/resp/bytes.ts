@@ -5,6 +5,7 @@
  * @module
  */
 import { Buffer, isUtf8 } from 'node:buffer'
+import { latin1Text } from '../../buffer-text.ts'
 import { CR, LF, MAX_LINE_BYTES, NINE, ZERO } from './constants.ts'
 
 /** The most digits {@link readDecimal} reads: every 15-digit number is a safe integer. */
@@ -39,8 +40,8 @@ export function textOf(buf: Buffer, start: number, end: number): string {
   // ASCII, as almost every name, id, namespace and key is, needs no other check.
   let i = start
   while (i < end && buf[i]! < 0x80) i++
+  if (i === end) return latin1Text(buf, start, end)
   const text = buf.toString('utf8', start, end)
-  if (i === end) return text
   // The decoder put a U+FFFD in place of every byte that is not UTF-8, and one may also be sent as such.
   if (text.indexOf(REPLACEMENT, i - start) === -1 || isUtf8(buf.subarray(start, end))) return text
   return escapeInvalid(buf, start, end)
