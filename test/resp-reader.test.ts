@@ -603,6 +603,18 @@ describe('CommandReader', () => {
   const arg = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 30 }),
     fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+    // Arguments that repeat at the same place, as a namespace does: the text read last there must
+    // be used again only for the same bytes (é is C3 A9; a lone E9 is not é).
+    fc.constantFrom<string | Buffer>(
+      'ns',
+      'nt',
+      'é',
+      Buffer.from([0xe9]),
+      Buffer.from([0xe9, 0x61]),
+      'éa',
+      '',
+      'a',
+    ),
   )
   const frame = fc.oneof(
     fc.tuple(fc.constantFrom('SET', 'GET', 'NOPE'), fc.array(arg, { maxLength: 6 })).map(([name, args]) => ({
@@ -657,6 +669,21 @@ describe('CommandReader', () => {
     const [seen] = read([chunk])
     chunk.fill(0)
     expect((seen as { args: CommandArgs }).args[3]).toEqual(value)
+  })
+
+  it('reuses the text of an argument that repeats only for the same ASCII bytes', () => {
+    const keys = [
+      [0x6e, 0x73],
+      [0x6e, 0x73],
+      [0xc3, 0xa9],
+      [0xe9],
+      [0xc3, 0xa9, 0x61],
+      [0xe9, 0x61],
+      [0x6e, 0x74],
+    ]
+    const stream = Buffer.concat(keys.map((key) => command('GET', 'ns', Buffer.from(key))))
+    const got = read([stream]).map((s) => (s as { args: CommandArgs }).args[2])
+    expect(got).toEqual(['ns', 'ns', 'é', '\udce9', 'éa', '\udce9a', 'nt'])
   })
 
   it('keeps text arguments that are not UTF-8 apart: each such byte a lone surrogate, never U+FFFD', () => {

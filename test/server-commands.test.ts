@@ -8,6 +8,7 @@ import { PeerClient } from '../src/transport/client/peer-client.ts'
 import { RespError, type RespValue } from '../src/transport/resp/reader.ts'
 import type { Answer, RingView, ServedNamespace, WriteResult, WriteTtl } from '../src/transport/served.ts'
 import { NodeServer } from '../src/transport/server/node-server.ts'
+import { parseId } from '../src/transport/server/replies.ts'
 import { command, type Talk, talk, writeInPieces } from './support/resp-talk.ts'
 
 /**
@@ -748,5 +749,27 @@ describe('clients of the server', () => {
     await expect(client.peek(peer, 'nope', 'k', AbortSignal.abort(new Error('gone')), 1000)).rejects.toThrow(
       'gone',
     )
+  })
+})
+
+describe('request ids', () => {
+  it('are 1 to 15 decimal digits, nothing else', () => {
+    expect(['0', '7', '007', '999999999999999'].map(parseId)).toEqual([0, 7, 7, 999_999_999_999_999])
+    for (const bad of [
+      '',
+      ' 7',
+      '7 ',
+      '+7',
+      '-1',
+      '0x7',
+      '1e3',
+      '7.0',
+      '1234567890123456',
+      '\u0663',
+      '/',
+      ':',
+    ])
+      expect(parseId(bad)).toBeUndefined()
+    fc.assert(fc.property(fc.integer({ min: 0, max: 999_999_999_999_999 }), (n) => parseId(String(n)) === n))
   })
 })

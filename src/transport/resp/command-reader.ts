@@ -40,6 +40,8 @@ export interface CommandReaderOptions<C extends CommandShape> {
 
 /** The most arguments the fast path reads; longer commands go to the general parser. */
 const FAST_MAX_ARGS = 16
+/** Arguments before this index (after the name) are compared with the last command's first. */
+const REPEATED_ARGS = 4
 
 /**
  * Reads the commands of one connection, in order. Throws (and is then poisoned) as
@@ -64,6 +66,8 @@ export class CommandReader<C extends CommandShape> {
   #lastName: Buffer = Buffer.alloc(0)
   #lastText = ''
   #lastCommand: C | undefined = undefined
+  /** The text of each of the first arguments after the name in the last command the fast path read. */
+  readonly #lastTexts: string[] = new Array<string>(REPEATED_ARGS).fill('')
 
   constructor(options: CommandReaderOptions<C>) {
     this.#maxFrameBytes = options.maxFrameBytes
@@ -117,7 +121,7 @@ export class CommandReader<C extends CommandShape> {
           binaryFrom = command === undefined ? Number.POSITIVE_INFINITY : command.binaryFrom
           args[0] = this.#lastText
         } else if (i < binaryFrom) {
-          args[i] = textOf(buf, start, stop)
+          args[i] = i < REPEATED_ARGS ? this.#repeatedText(i, buf, start, stop) : textOf(buf, start, stop)
         } else {
           args[i] = copyOf(buf, start, stop)
         }
@@ -127,6 +131,28 @@ export class CommandReader<C extends CommandShape> {
       pos = p
     }
     return pos
+  }
+
+  /**
+   * The text of argument `i`: the one read last at that place when the bytes are the same ASCII,
+   * else decoded (and kept for the next command). A namespace comes again and again; a key or id
+   * costs a compare of a few bytes that fails, against a decode saved when it does not.
+   */
+  #repeatedText(i: number, buf: Buffer, start: number, stop: number): string {
+    const last = this.#lastTexts[i]!
+    const length = stop - start
+    if (last.length === length) {
+      let j = 0
+      for (; j < length; j++) {
+        const c = buf[start + j]!
+        // ASCII only: a byte of 0x80 or more is not the character of the same code.
+        if (c >= 0x80 || c !== last.charCodeAt(j)) break
+      }
+      if (j === length) return last
+    }
+    const text = textOf(buf, start, stop)
+    this.#lastTexts[i] = text
+    return text
   }
 
   #remember(buf: Buffer, start: number, stop: number): void {

@@ -38,8 +38,15 @@ export const UNKNOWN_NAMESPACE = 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace
 
 /** A request id: decimal digits only (Number() alone would take ' 7', '0x7' or '1e3'). */
 export function parseId(arg: string): number | undefined {
-  if (arg.length === 0 || arg.length > 15 || !/^[0-9]+$/.test(arg)) return undefined
-  return Number(arg)
+  const length = arg.length
+  if (length === 0 || length > 15) return undefined
+  let id = 0
+  for (let i = 0; i < length; i++) {
+    const digit = arg.charCodeAt(i) - 48
+    if (digit < 0 || digit > 9) return undefined
+    id = id * 10 + digit
+  }
+  return id
 }
 
 /** An array of bulk strings, e.g. `COMMAND LIST`'s names. */
