@@ -11,6 +11,11 @@
  * redis-server; trials alternate so machine noise falls on both. The figure is the median of the
  * trials' requests per second; ratio = burrow / redis-server.
  *
+ * Reference rows, no bar: `server-minimal-node` and `server-minimal-node-p16` run the same
+ * redis-benchmark against the least a Node server can be (bench/children/minimal-resp-server.mjs:
+ * one constant 1 KB reply per command, nothing looked up), in the same trials: what Node's sockets
+ * and event loop allow on this machine, so how far `server-get`'s bar is reachable in Node at all.
+ *
  * @module
  */
 import { spawnSync } from 'node:child_process'
@@ -21,7 +26,7 @@ import { startRedis } from '../lib/redis.mjs'
 import { makeRow, ratioAtLeast, skippedRow } from '../lib/report.mjs'
 
 export const group = 'redis-benchmark'
-export const names = ['server-get', 'server-get-p16']
+export const names = ['server-get', 'server-get-p16', 'server-minimal-node', 'server-minimal-node-p16']
 export const needsRedis = true
 
 const CALL_MS = 60_000
@@ -39,15 +44,32 @@ function benchKey(i) {
 /** @param {{ quick: boolean, log: (s: string) => void, selected: (n: string) => boolean, redis: { path?: string, skipped?: string } }} ctx */
 export async function run(ctx) {
   const cases = [
-    { name: 'server-get', pipeline: 1, requests: ctx.quick ? 20_000 : 100_000, bar: ratioAtLeast(1.0) },
-    { name: 'server-get-p16', pipeline: 16, requests: ctx.quick ? 50_000 : 400_000, bar: ratioAtLeast(0.8) },
-  ].filter((c) => ctx.selected(c.name))
+    {
+      name: 'server-get',
+      minimal: 'server-minimal-node',
+      pipeline: 1,
+      requests: ctx.quick ? 20_000 : 100_000,
+      bar: ratioAtLeast(1.0),
+    },
+    {
+      name: 'server-get-p16',
+      minimal: 'server-minimal-node-p16',
+      pipeline: 16,
+      requests: ctx.quick ? 50_000 : 400_000,
+      bar: ratioAtLeast(0.8),
+    },
+  ].filter((c) => ctx.selected(c.name) || ctx.selected(c.minimal))
   const tool = findRedisBenchmark()
   const skipped =
     ctx.redis.skipped ?? (tool === undefined ? 'redis-benchmark missing (Debian redis-tools)' : undefined)
   if (skipped !== undefined || ctx.redis.path === undefined || tool === undefined) {
     ctx.log(`  skipped: ${skipped}`)
-    return Object.fromEntries(cases.map((c) => [c.name, skippedRow('req/s', c.bar, skipped, ANCHOR)]))
+    return Object.fromEntries(
+      cases.flatMap((c) => [
+        [c.name, skippedRow('req/s', c.bar, skipped, ANCHOR)],
+        [c.minimal, skippedRow('req/s', undefined, skipped, ANCHOR)],
+      ]),
+    )
   }
   const params = {
     keys: KEYS,
@@ -73,6 +95,9 @@ export async function run(ctx) {
     const size = await client.call('prefill', { port: redis.port, keys, valueBytes: VALUE_BYTES }, CALL_MS)
     if (size !== KEYS) throw new Error(`redis holds ${size} keys, expected ${KEYS}`)
     await client.kill()
+    const minimal = startChild('minimal-resp-server.mjs', { name: 'minimal-node' })
+    children.push(minimal)
+    const minimalPort = await minimal.call('start', { valueBytes: VALUE_BYTES })
     ctx.log(`  burrow node ${self}, redis-server pid ${redis.pid} on port ${redis.port}; ${tool}`)
 
     // JIT warm-up of the node, unmeasured.
@@ -94,32 +119,59 @@ export async function run(ctx) {
       const args = ['-c', '64', '-n', String(c.requests), '-r', String(KEYS), '-P', String(c.pipeline)]
       const burrowRps = []
       const redisRps = []
+      const minimalRps = []
       for (let t = 0; t < params.trials; t++) {
         burrowRps.push(bench(tool, burrowPort, [...args, 'BURROW.GET', 'test', 'k__rand_int__']))
         redisRps.push(bench(tool, redis.port, [...args, 'GET', 'k__rand_int__']))
+        if (ctx.selected(c.minimal))
+          minimalRps.push(bench(tool, minimalPort, [...args, 'GET', 'k__rand_int__']))
         ctx.log(
-          `  ${c.name} trial ${t + 1}: burrow ${fmt(burrowRps.at(-1))}, redis-server ${fmt(redisRps.at(-1))}`,
+          `  ${c.name} trial ${t + 1}: burrow ${fmt(burrowRps.at(-1))}, redis-server ${fmt(redisRps.at(-1))}` +
+            (minimalRps.length > 0 ? `, minimal Node server ${fmt(minimalRps.at(-1))}` : ''),
         )
       }
       const b = median(burrowRps.map((r) => r.rps))
       const r = median(redisRps.map((x) => x.rps))
-      out[c.name] = makeRow({
-        burrow: b,
-        anchor: r,
-        ratio: b / r,
-        unit: 'ops/s',
-        bar: c.bar,
-        anchorName: ANCHOR,
-        params: {
-          ...params,
-          pipeline: c.pipeline,
-          requestsPerTrial: c.requests,
-          command: `redis-benchmark ${args.join(' ')} BURROW.GET test k__rand_int__ | GET k__rand_int__`,
-          burrowTrials: burrowRps,
-          redisTrials: redisRps,
-        },
-        note: `p99 burrow ${median(burrowRps.map((x) => x.p99Ms)).toFixed(2)} ms, redis-server ${median(redisRps.map((x) => x.p99Ms)).toFixed(2)} ms`,
-      })
+      let minimalRow
+      if (minimalRps.length > 0) {
+        const m = median(minimalRps.map((x) => x.rps))
+        minimalRow = makeRow({
+          burrow: m,
+          anchor: r,
+          ratio: m / r,
+          unit: 'ops/s',
+          anchorName: ANCHOR,
+          params: {
+            ...params,
+            pipeline: c.pipeline,
+            requestsPerTrial: c.requests,
+            server: 'bench/children/minimal-resp-server.mjs: a constant 1 KB reply per command, no lookup',
+            minimalTrials: minimalRps,
+            redisTrials: redisRps,
+          },
+          note: `the least a Node server can be, against redis-server (${c.name}'s ceiling)`,
+        })
+      }
+      if (ctx.selected(c.name)) {
+        out[c.name] = makeRow({
+          burrow: b,
+          anchor: r,
+          ratio: b / r,
+          unit: 'ops/s',
+          bar: c.bar,
+          anchorName: ANCHOR,
+          params: {
+            ...params,
+            pipeline: c.pipeline,
+            requestsPerTrial: c.requests,
+            command: `redis-benchmark ${args.join(' ')} BURROW.GET test k__rand_int__ | GET k__rand_int__`,
+            burrowTrials: burrowRps,
+            redisTrials: redisRps,
+          },
+          note: `p99 burrow ${median(burrowRps.map((x) => x.p99Ms)).toFixed(2)} ms, redis-server ${median(redisRps.map((x) => x.p99Ms)).toFixed(2)} ms`,
+        })
+      }
+      if (minimalRow !== undefined) out[c.minimal] = minimalRow
     }
     // Every get was a hit on the node: nothing was loaded after the prewarm.
     const stats = (await node.call('stats')).namespaces.test
