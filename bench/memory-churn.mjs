@@ -5,11 +5,13 @@
  * Each configuration runs in a fresh child process (bench/children/memory-churn.mjs), so no two
  * share a heap or an RSS: first the empty-process baseline (the same imports, a node and a
  * namespace created, nothing loaded), then per value kind the busy baseline (the same gets calling
- * the loader directly, no cache: what the load itself costs), then sustained gets of uniformly random keys out of 10^6,
+ * the loader directly, no cache: what the load itself costs) and the empty-cache baseline (the same
+ * gets through a namespace of `maxBytes` 1 byte, which keeps nothing), then sustained gets of uniformly random keys out of 10^6,
  * each a fresh 1 KB value made by the loader on a miss (string values, then Uint8Array values),
  * against `maxBytes` 32 MiB and 256 MiB, for up to a minute or a bounded count of gets. Memory is
  * sampled every 250 ms. Prints, per configuration, min / median / p95 / max / final of RSS,
- * heapUsed and arrayBuffers, and the peak RSS against the goal: 1.5 × maxBytes + the baseline's RSS.
+ * heapUsed and arrayBuffers, and the peak RSS against the goal, 1.5 × maxBytes + a baseline's RSS (the idle
+ * process's, and the empty-cache process's).
  *
  * Options:
  *   --quick              5 s per configuration instead of 60 s
@@ -80,7 +82,7 @@ const workload = {
   seed: 42,
 }
 /** The whole run's cap: every configuration's time, plus room to start and stop children. */
-const RUN_CAP_MS = (1 + kinds.length * (1 + sizes.length * storages.length)) * (workload.maxMs + 30_000)
+const RUN_CAP_MS = (1 + kinds.length * (2 + sizes.length * storages.length)) * (workload.maxMs + 30_000)
 
 process.on('exit', killAllChildrenSync)
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -99,7 +101,11 @@ cap.unref()
 /** Runs one configuration in a fresh child (`storage: undefined`: without a cache). */
 function runChild(mode, maxBytes, storage) {
   const name =
-    mode === 'empty' ? 'baseline' : storage ? `${mode}-${maxBytes / MiB}MiB-${storage}` : `${mode}-no-cache`
+    mode === 'empty'
+      ? 'baseline'
+      : storage
+        ? `${mode}-${maxBytes < MiB ? `${maxBytes}B` : `${maxBytes / MiB}MiB`}-${storage}`
+        : `${mode}-no-cache`
   const args = {
     mode,
     maxBytes,
@@ -151,6 +157,14 @@ for (const kind of kinds) {
       `RSS median ${mib(busyRss.median)} MiB, max ${mib(busyRss.max)} MiB; young gen max ` +
       `${mib(summary(busy.samples.map((s) => s.newSpace)).max)} MiB`,
   )
+  // The process whose cache holds nothing: the same node, namespace and gets with `maxBytes` of one
+  // byte, so every get misses, runs the read path and the loader, and its value is let go.
+  const empty = await runChild(kind, 1, 'heap')
+  const emptyRss = summary(empty.samples.map((s) => s.rss))
+  console.log(
+    `${kind} values through a cache that holds nothing (maxBytes 1 B, the empty-cache baseline): ` +
+      `${Math.round(empty.gets / empty.seconds / 1000)} k gets/s; RSS median ${mib(emptyRss.median)} MiB, max ${mib(emptyRss.max)} MiB`,
+  )
   for (const size of sizes) {
     for (const storage of storages) {
       const maxBytes = size * MiB
@@ -181,7 +195,13 @@ for (const kind of kinds) {
         `  against the busy baseline: (max RSS - ${mib(busyRss.max)} MiB) / maxBytes = ` +
           `${((rss.max - busyRss.max) / maxBytes).toFixed(2)}; off-heap segments ${mib(r.offHeapBytes)} MiB`,
       )
-      results.push({ kind, maxBytes, storage, rss, goal, busyRss, ...r })
+      const emptyGoal = 1.5 * maxBytes + emptyRss.median
+      console.log(
+        `  against the empty-cache baseline: goal 1.5 × ${size} MiB + ${mib(emptyRss.median)} MiB = ${mib(emptyGoal)} MiB; ` +
+          `max RSS / goal = ${(rss.max / emptyGoal).toFixed(2)} (${rss.max <= emptyGoal ? 'met' : 'NOT met'}); ` +
+          `(max RSS - ${mib(emptyRss.max)} MiB, its max) / maxBytes = ${((rss.max - emptyRss.max) / maxBytes).toFixed(2)}`,
+      )
+      results.push({ kind, maxBytes, storage, rss, goal, busyRss, emptyRss, emptyGoal, ...r })
     }
   }
 }
