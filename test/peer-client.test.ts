@@ -201,6 +201,19 @@ describe('the peer client: fetch', () => {
     await Promise.allSettled([...first, ...next])
   })
 
+  it('uses every connection under a light load: among equals, the pick moves on', async () => {
+    const sockets: Socket[] = []
+    handler = (args, socket) => {
+      sockets.push(socket)
+      return echo(args, socket)
+    }
+    const c = client({ connections: 2 })
+    for (let i = 0; i < 10; i++) await c.fetch(peer, 'ns', `one-at-a-time-${i}`)
+    const last = sockets.slice(2)
+    const counts = [...new Set(last)].map((s) => last.filter((x) => x === s).length)
+    expect(counts.sort()).toEqual([4, 4])
+  })
+
   it("rejects with the owner's error code, or BURROW_ERR_PROTOCOL for a code it does not know", async () => {
     handler = (args) => {
       const text = args[3] === 'loader' ? 'BURROW_ERR_LOADER the loader failed' : 'WHATEVER no idea'

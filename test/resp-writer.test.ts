@@ -64,12 +64,19 @@ const text = fc.oneof(
       fc.constantFrom(3, 33, 50, 333, 334, 3334, 5000),
     )
     .map(([c, n]) => c.repeat(n)),
-  // A sliced string (what `slice` of a longer one makes), and strings measured before they are
-  // written (over 32 Ki characters).
+  // A sliced string (what `slice` of a longer one makes), strings either side of the longest
+  // written in one pass (8 Ki characters), and strings measured before they are written.
   fc
     .string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 300 })
     .map((s) => `${s}${s}`.slice(7, 7 + s.length)),
-  fc.constantFrom('z'.repeat(40_000), '\u00e9'.repeat(33_000), `${'q'.repeat(32_767)}\u20ac`),
+  fc.constantFrom(
+    'z'.repeat(40_000),
+    '\u00e9'.repeat(33_000),
+    `${'q'.repeat(32_767)}\u20ac`,
+    '\u00e9'.repeat(8192),
+    '\u20ac'.repeat(8193),
+    `${'q'.repeat(8191)}\ud83d\ude00`,
+  ),
 )
 const line = text.map((s) => s.replace(/[\r\n]/g, '_'))
 const part: fc.Arbitrary<Part> = fc.oneof(

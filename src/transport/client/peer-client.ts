@@ -60,6 +60,8 @@ export class PeerClient implements PeerTransport {
   readonly #options: PeerClientOptions
   readonly #pools = new Map<string, Connection[]>()
   readonly #downUntil = new Map<string, number>()
+  /** Where the next pick starts looking among equals. */
+  #next = 0
   #sweeper: NodeJS.Timeout | undefined
   readonly #open = new Set<Connection>()
   readonly #counters = { requests: 0, timeouts: 0, failures: 0, connectionsOpened: 0 }
@@ -324,13 +326,21 @@ export class PeerClient implements PeerTransport {
       if (this.#options.secret !== undefined) this.#authenticate(conn)
       return conn
     }
-    // The connection with the fewest requests in flight (the first of equals). Requests sent
-    // together (the follow-ups of one batch of replies) go out together on the emptiest
-    // connection, as one write, until it holds as many as another; so there are as many batches
-    // in flight as connections, each as large as the load allows. Round-robin per request split
-    // every batch into one small write per connection.
-    let best = pool[0]!
-    for (let i = 1; i < pool.length; i++) if (pool[i]!.inFlight < best.inFlight) best = pool[i]!
+    // The connection with the fewest requests in flight. Requests sent together (the follow-ups
+    // of one batch of replies) go out together on the emptiest connection, as one write, until it
+    // holds as many as another; so there are as many batches in flight as connections, each as
+    // large as the load allows (round-robin per request split every batch into one small write
+    // per connection). Among equals the search starts one further each time, so that under a
+    // light load every connection is used, and one that silently stopped answering does not take
+    // every request.
+    const n = pool.length
+    const first = this.#next
+    this.#next = first + 1 < n ? first + 1 : 0
+    let best = pool[first < n ? first : 0]!
+    for (let k = 1; k < n; k++) {
+      const conn = pool[(first + k) % n]!
+      if (conn.inFlight < best.inFlight) best = conn
+    }
     return best
   }
 

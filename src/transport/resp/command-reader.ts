@@ -42,6 +42,8 @@ export interface CommandReaderOptions<C extends CommandShape> {
 const FAST_MAX_ARGS = 16
 /** Arguments before this index (after the name) are compared with the last command's first. */
 const REPEATED_ARGS = 4
+/** The longest argument kept for the next command to compare with. */
+const REPEATED_MAX_BYTES = 64
 
 /**
  * Reads the commands of one connection, in order. Throws (and is then poisoned) as
@@ -151,7 +153,8 @@ export class CommandReader<C extends CommandShape> {
       if (j === length) return last
     }
     const text = textOf(buf, start, stop)
-    this.#lastTexts[i] = text
+    // Only short texts are kept: a long argument is no namespace, and would stay in memory.
+    if (length <= REPEATED_MAX_BYTES) this.#lastTexts[i] = text
     return text
   }
 

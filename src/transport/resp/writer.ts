@@ -19,9 +19,10 @@ const MAX_ERROR_CHARS = 1024
 const SHORT_STRING = 48
 /**
  * Strings up to this length are encoded in one pass into room for their longest encoding (three
- * times their length); longer ones are measured first, so a huge value does not reserve 3× itself.
+ * times their length, 24 KiB at most, so a slab never grows past 32 KiB for the room alone);
+ * longer ones are measured first.
  */
-const ONE_PASS_CHARS = 32 * 1024
+const ONE_PASS_CHARS = 8 * 1024
 const EMPTY = Buffer.alloc(0)
 
 /**
