@@ -295,7 +295,9 @@ export class RespWriter {
     if (this.#end + n <= this.#buf.length) return
     const pending = this.#end - this.#start
     const need = pending + n
-    while (this.#slabBytes < need && this.#slabBytes < MAX_SLAB_BYTES) this.#slabBytes *= 2
+    // Room for twice what is needed now, so the next few parts fit too: a string's part reserves
+    // three times its length, and a slab sized for one would be left after every reply.
+    while (this.#slabBytes < 2 * need && this.#slabBytes < MAX_SLAB_BYTES) this.#slabBytes *= 2
     // Beyond the largest slab, grow by half of what is pending so a long tick is amortized.
     const next = Buffer.allocUnsafe(need <= this.#slabBytes ? this.#slabBytes : need + (pending >> 1))
     this.#buf.copy(next, 0, this.#start, this.#end)
