@@ -2,8 +2,9 @@
  * A/B of the remote path between builds: each build (a tree with its own `dist/`, e.g. a
  * `git worktree` of the base commit with `node_modules` linked and `npx tsc -p tsconfig.build.json`
  * run) gets its processes loaded at once, and their rounds are interleaved, so machine noise falls
- * on all of them. Reports, per build, the median ops/s (or req/s) and the CPU per request of its
- * processes (utime + stime from /proc), and each build's per-round ratio to the first.
+ * on all of them. Reports, per build, the median ops/s (or req/s), the CPU per request of its
+ * processes (utime + stime from /proc) and their read and write system calls per request (syscr +
+ * syscw from /proc/PID/io), and each build's per-round ratio to the first.
  *
  *   node bench/ab-remote.mjs get ROUNDS MS label=/tree[@{"connectionsPerPeer":4}] ...
  *     one owner and one reading node per build, 64 `ns.get`s in flight of 10,000 keys of 1 KB
