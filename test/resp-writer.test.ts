@@ -145,6 +145,23 @@ describe('RespWriter', () => {
     )
   })
 
+  it('writes over what it handed out only after reuse(), and never over parts not yet taken', () => {
+    const writer = new RespWriter()
+    const first = writer.bulk('a'.repeat(100)).take()
+    writer.reuse()
+    const second = writer.bulk('b'.repeat(100)).take()
+    // The same memory again, from the slab's start: the first Buffer now reads the second's bytes.
+    expect(second.buffer).toBe(first.buffer)
+    expect(second.byteOffset).toBe(first.byteOffset)
+    expect(first.toString('latin1')).toBe(`$100\r\n${'b'.repeat(100)}\r\n`)
+    // With a part pending, reuse() leaves everything where it is.
+    writer.reuse()
+    writer.bulk('c'.repeat(10))
+    writer.reuse()
+    writer.bulk('d')
+    expect(writer.take().toString('latin1')).toBe(`$10\r\n${'c'.repeat(10)}\r\n$1\r\nd\r\n`)
+  })
+
   it('hands out Buffers that later writes never change, taken at any points (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(part, fc.boolean()), { maxLength: 80 }), (steps) => {

@@ -67,6 +67,8 @@ export class Connection {
   readonly #writer = new RespWriter()
   readonly #events: ConnectionEvents
   #flushScheduled = false
+  /** TLS: its writes are not known to be done when the stream holds nothing. */
+  readonly #secure: boolean
   #connected = false
   #destroyed = false
   readonly #flushNow = (): void => this.#flush()
@@ -85,6 +87,7 @@ export class Connection {
     this.#events = events
     this.#reader = new ReplyReader(maxFrameBytes, this.#onReply)
     const { host, port, tls: secure } = peerAddress(peer)
+    this.#secure = secure
     // A TLS connection is up once its handshake is done (and the peer's certificate verified).
     this.#socket = secure
       ? tlsConnect({ ...tls, host, port, servername: isIP(host) === 0 ? host : undefined })
@@ -204,6 +207,9 @@ export class Connection {
     this.#flushScheduled = false
     if (this.#writer.length === 0 || this.#destroyed) return
     this.#socket.write(this.#writer.take())
+    // Plain TCP, and all of it went to the kernel in the write (nothing waits in the stream): the
+    // writer's slab is free again.
+    if (!this.#secure && this.#socket.writableLength === 0) this.#writer.reuse()
   }
 
   /** Plain TCP's reads; true: go on reading. */

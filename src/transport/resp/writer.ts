@@ -48,6 +48,8 @@ export class RespWriter {
   #start = 0
   #end = 0
   #slabBytes = FIRST_SLAB_BYTES
+  /** How many bytes the last `take()` handed out (up to the largest slab): what the next tick will likely need. */
+  #lastTaken = 0
 
   /** Bytes written since the last `take()`. */
   get length(): number {
@@ -149,24 +151,33 @@ export class RespWriter {
 
   /**
    * The bytes written since the last `take()`, which the caller now owns (an empty Buffer when
-   * there are none); the writer goes on after them.
+   * there are none); the writer goes on after them, unless told by {@link RespWriter.reuse} that
+   * they were consumed.
    */
   take(): Buffer {
     if (this.#end === this.#start) return EMPTY
     const out = this.#buf.subarray(this.#start, this.#end)
     this.#start = this.#end
-    const taken = out.length
-    // A buffer grown for one big tick is left to that tick rather than kept for small ones. And a
-    // slab without room for another tick like this one is left now: the next tick starts on a
-    // fresh one (twice the tick, so it takes a few) instead of copying its first bytes over when
-    // it runs out halfway.
-    if (this.#buf.length > MAX_SLAB_BYTES || this.#buf.length - this.#end < taken) {
-      while (this.#slabBytes < 2 * taken && this.#slabBytes < MAX_SLAB_BYTES) this.#slabBytes *= 2
+    this.#lastTaken = Math.min(out.length, MAX_SLAB_BYTES)
+    // A buffer grown for one big tick is left to that tick rather than kept for small ones.
+    if (this.#buf.length > MAX_SLAB_BYTES) {
       this.#buf = EMPTY
       this.#start = 0
       this.#end = 0
     }
     return out
+  }
+
+  /**
+   * Says that every Buffer taken so far has been consumed and is held by no one (a socket wrote it
+   * all to the kernel at once: its `writableLength` is 0 after the `write`), so the next parts are
+   * written over them, from the slab's start: memory that is still in the CPU's caches, and no new
+   * slab. A taken Buffer's bytes change after this; nothing happens while parts are pending.
+   */
+  reuse(): void {
+    if (this.#start !== this.#end) return
+    this.#start = 0
+    this.#end = 0
   }
 
   #bulkString(value: string): void {
@@ -292,9 +303,14 @@ export class RespWriter {
 
   /** Makes room for `n` more bytes, moving the bytes not yet taken to a new slab if needed. */
   #reserve(n: number): void {
-    if (this.#end + n <= this.#buf.length) return
-    const pending = this.#end - this.#start
-    const need = pending + n
+    const end = this.#end
+    if (end + n <= this.#buf.length) {
+      // The first part of a tick: a slab with less room left than the last tick took is left now
+      // for a fresh one, rather than this tick's first parts copied over when it runs out halfway.
+      if (end !== this.#start || this.#buf.length - end >= this.#lastTaken) return
+    }
+    const pending = end - this.#start
+    const need = pending + Math.max(n, this.#lastTaken)
     // Room for twice what is needed now, so the next few parts fit too: a string's part reserves
     // three times its length, and a slab sized for one would be left after every reply.
     while (this.#slabBytes < 2 * need && this.#slabBytes < MAX_SLAB_BYTES) this.#slabBytes *= 2

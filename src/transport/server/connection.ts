@@ -81,9 +81,12 @@ export class RespConnection implements Session {
   /** Armed while more replies than the bound wait unread: the client must read some by then. */
   #overflow: NodeJS.Timeout | undefined
   readonly #flushNow = (): void => this.#flush()
+  /** Plain TCP: a write that leaves nothing in the stream has handed every byte to the kernel. */
+  readonly #plain: boolean
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.#socket = socket
+    this.#plain = (socket as { encrypted?: boolean }).encrypted !== true
     this.#host = host
     this.#authenticated = host.secrets === undefined
     this.#reader = new CommandReader<Command>({
@@ -300,6 +303,8 @@ export class RespConnection implements Session {
       this.#paused = true
       this.#socket.pause()
     }
+    // All of it went to the kernel in the write (nothing waits in the stream): the slab is free.
+    if (this.#plain && this.#socket.writableLength === 0) this.#writer.reuse()
     // Replies to commands read before the pause still come: a client that never reads would hold
     // them all in memory. Past the bound, it has the request deadline to read some (a 'drain'),
     // or it is cut off, as Redis cuts off slow clients past their soft limit.
