@@ -108,13 +108,18 @@ describe('the peer client: fetch', () => {
           ),
           { minLength: 1, maxLength: 1500 },
         ),
-        fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 64 }),
-        async (keys, namespace) => {
+        // One to three namespaces, taken in turn (the connection encodes the last one once).
+        fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 64 }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        async (keys, namespaces) => {
           received = []
-          const answers = await Promise.all(keys.map((key) => c.fetch(peer, namespace, key)))
+          const nsOf = (i: number) => namespaces[i % namespaces.length]!
+          const answers = await Promise.all(keys.map((key, i) => c.fetch(peer, nsOf(i), key)))
           expect(answers).toEqual(keys.map((key) => ({ value: key, ttlMs: 1000 })))
           expect(received.map((args) => [args[0], args[2], args[3]])).toEqual(
-            expect.arrayContaining(keys.map((k) => ['BURROW.FETCH', namespace, k])),
+            expect.arrayContaining(keys.map((k, i) => ['BURROW.FETCH', nsOf(i), k])),
           )
           expect(received).toHaveLength(keys.length)
         },

@@ -119,6 +119,8 @@ describe('RespWriter', () => {
       [(w) => w.bulk(-1), '$2\r\n-1\r\n'],
       [(w) => w.bulk(new Uint8Array([0, 13, 10, 255])), '$4\r\n\x00\r\n\xff\r\n'],
       [(w) => w.nil(), '$-1\r\n'],
+      [(w) => w.raw(Buffer.from('*1\r\n')).bulk('x'), '*1\r\n$1\r\nx\r\n'],
+      [(w) => w.raw(Buffer.from(`$40\r\n${'r'.repeat(40)}\r\n`)), `$40\r\n${'r'.repeat(40)}\r\n`],
       [
         (w) => w.arrayHeader(4).bulk('BURROW.FETCH').bulk(7).bulk('test').bulk('6.824'),
         '*4\r\n$12\r\nBURROW.FETCH\r\n$1\r\n7\r\n$4\r\ntest\r\n$5\r\n6.824\r\n',

@@ -20,6 +20,19 @@ import { PendingTable } from './pending.ts'
 /** The read buffer of a plain TCP connection (Node's own default read size). */
 const READ_BUFFER_BYTES = 64 * 1024
 
+/** The array header and name of each command, encoded once: `*4\r\n$12\r\nBURROW.FETCH\r\n`. */
+const prefixes = [new Map<string, Buffer>(), new Map<string, Buffer>()]
+
+function prefixOf(command: string, args: 4 | 7): Buffer {
+  const cache = prefixes[args === 4 ? 0 : 1]!
+  let prefix = cache.get(command)
+  if (prefix === undefined) {
+    prefix = Buffer.from(`*${args}\r\n$${command.length}\r\n${command}\r\n`, 'latin1')
+    cache.set(command, prefix)
+  }
+  return prefix
+}
+
 /** The peer command that answers a value: `BURROW.FETCH id namespace key`; see docs/protocol.md. */
 export const FETCH = 'BURROW.FETCH'
 /** The peer command that stores a value on its owner: `BURROW.STORE id namespace key kind value ttl`. */
@@ -67,6 +80,8 @@ export class Connection {
   readonly #writer = new RespWriter()
   readonly #events: ConnectionEvents
   #flushScheduled = false
+  #lastNamespace = ''
+  #lastNamespaceBulk = Buffer.from('$0\r\n\r\n')
   /** TLS: its writes are not known to be done when the stream holds nothing. */
   readonly #secure: boolean
   #connected = false
@@ -146,9 +161,9 @@ export class Connection {
     } else if (pending.command === FLUSH) {
       writer.arrayHeader(3).bulk(FLUSH).bulk(id).bulk(pending.namespace)
     } else if (value === undefined) {
-      writer.arrayHeader(4).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)
+      writer.raw(prefixOf(pending.command, 4)).bulk(id).raw(this.#bulkOf(pending.namespace)).bulk(pending.key)
     } else {
-      writer.arrayHeader(7).bulk(pending.command).bulk(id).bulk(pending.namespace).bulk(pending.key)
+      writer.raw(prefixOf(pending.command, 7)).bulk(id).raw(this.#bulkOf(pending.namespace)).bulk(pending.key)
       writer
         .bulk(typeof value === 'string' ? 's' : 'b')
         .bulk(value)
@@ -158,6 +173,15 @@ export class Connection {
       this.#flushScheduled = true
       process.nextTick(this.#flushNow)
     }
+  }
+
+  /** `namespace` as a bulk string, encoded once while the requests keep naming it. */
+  #bulkOf(namespace: string): Buffer {
+    if (namespace !== this.#lastNamespace) {
+      this.#lastNamespace = namespace
+      this.#lastNamespaceBulk = Buffer.from(`$${Buffer.byteLength(namespace)}\r\n${namespace}\r\n`)
+    }
+    return this.#lastNamespaceBulk
   }
 
   /** Rejects `pending` with `reason`; its reply, if it ever comes, is dropped. */

@@ -115,6 +115,21 @@ export class RespWriter {
   }
 
   /**
+   * Appends `bytes` as they are: parts encoded once and sent often, such as a command's array
+   * header and name, or a namespace as a bulk string. The caller vouches that they are RESP.
+   */
+  raw(bytes: Uint8Array): this {
+    const length = bytes.length
+    this.#reserve(length)
+    const buf = this.#buf
+    const at = this.#end
+    if (length <= 32) for (let i = 0; i < length; i++) buf[at + i] = bytes[i]!
+    else buf.set(bytes, at)
+    this.#end = at + length
+    return this
+  }
+
+  /**
    * Writes RESP3 where it differs from RESP2 (a connection that asked `HELLO 3`): nil as `_`, and
    * maps as `%`. Everything else is the same in both.
    */
