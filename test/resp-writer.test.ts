@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { BurrowError } from '../src/errors.ts'
 import { RespWriter } from '../src/transport/resp/writer.ts'
 
@@ -162,6 +162,27 @@ describe('RespWriter', () => {
     writer.reuse()
     writer.bulk('d')
     expect(writer.take().toString('latin1')).toBe(`$10\r\n${'c'.repeat(10)}\r\n$1\r\nd\r\n`)
+  })
+
+  it('allocates little more than it writes, for ticks over the largest slab too', () => {
+    // Ticks of 130 KB (past the 128 KiB a writer keeps) and of 20 KB, none reused: every slab
+    // allocated, against the bytes taken.
+    const alloc = vi.spyOn(Buffer, 'allocUnsafe')
+    try {
+      for (const parts of [130, 20]) {
+        alloc.mockClear()
+        const writer = new RespWriter()
+        let taken = 0
+        for (let tick = 0; tick < 20; tick++) {
+          for (let i = 0; i < parts; i++) writer.bulk('v'.repeat(1000))
+          taken += writer.take().length
+        }
+        const allocated = alloc.mock.calls.reduce((sum, [size]) => sum + size, 0)
+        expect(allocated / taken).toBeLessThan(3)
+      }
+    } finally {
+      alloc.mockRestore()
+    }
   })
 
   it('hands out Buffers that later writes never change, taken at any points (property)', () => {

@@ -325,7 +325,8 @@ export class RespWriter {
       if (end !== this.#start || this.#buf.length - end >= this.#lastTaken) return
     }
     const pending = end - this.#start
-    const need = pending + Math.max(n, this.#lastTaken)
+    // A tick starting on a new slab gets room for one like the last; one under way, for this part.
+    const need = pending === 0 ? Math.max(n, this.#lastTaken) : pending + n
     // Room for twice what is needed now, so the next few parts fit too: a string's part reserves
     // three times its length, and a slab sized for one would be left after every reply.
     while (this.#slabBytes < 2 * need && this.#slabBytes < MAX_SLAB_BYTES) this.#slabBytes *= 2
