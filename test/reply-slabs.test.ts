@@ -15,19 +15,19 @@ import { command } from './support/resp-talk.ts'
 afterEach(closeAll)
 
 /** A 1 KB value of its own for each key: a reply written over by another shows. */
-function valueOf(key: string): string {
+function valueFor(key: string): string {
   return `${key}|`.repeat(Math.ceil(1024 / (key.length + 1))).slice(0, 1024)
 }
 
 describe('reply slabs', () => {
   it('a client that stops reading gets every reply byte-exact once it reads again', async () => {
     const n = node({ self: 'http://127.0.0.1:0', liveness: false })
-    n.namespace('test', { load: (key) => valueOf(key), hot: false })
+    n.namespace('test', { load: (key) => valueFor(key), hot: false })
     await n.listen()
     const port = Number(new URL(n.self).port)
     // 12 MB of replies: more than the kernel's socket buffers hold, so later writes wait in the stream.
     const keys = Array.from({ length: 12_000 }, (_, i) => `key-${i}`)
-    const expected = Buffer.concat(keys.map((k) => Buffer.from(`$1024\r\n${valueOf(k)}\r\n`)))
+    const expected = Buffer.concat(keys.map((k) => Buffer.from(`$1024\r\n${valueFor(k)}\r\n`)))
     const socket: Socket = connect(port, '127.0.0.1')
     onCleanup(() => socket.destroy())
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
@@ -57,7 +57,7 @@ describe('reply slabs', () => {
     // Compared per reply, so a failure names the first one written over.
     let at = 0
     for (const key of keys) {
-      const want = `$1024\r\n${valueOf(key)}\r\n`
+      const want = `$1024\r\n${valueFor(key)}\r\n`
       expect(all.toString('latin1', at, at + want.length), key).toBe(want)
       at += want.length
     }
