@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Buffer } from 'node:buffer'
+import type { Buffer } from 'node:buffer'
 import { copyOf, readDecimal, skipLine, textOf } from './bytes.ts'
 import { CR, DOLLAR, LF, STAR } from './constants.ts'
 import { RespParser, type RespValue } from './reader.ts'
@@ -40,7 +40,7 @@ export interface CommandReaderOptions<C extends CommandShape> {
 
 /** The most arguments the fast path reads; longer commands go to the general parser. */
 const FAST_MAX_ARGS = 16
-/** Arguments before this index (after the name) are compared with the last command's first. */
+/** Arguments before this index (the name is 0) are compared with the last command's at the same place. */
 const REPEATED_ARGS = 4
 /** The longest argument kept for the next command to compare with. */
 const REPEATED_MAX_BYTES = 64
@@ -62,14 +62,14 @@ export class CommandReader<C extends CommandShape> {
   /** The command the general parser looked up for the frame it is reading. */
   #command: C | undefined = undefined
   /**
-   * The name the fast path read last, as bytes and as text, and its command: pipelined commands
-   * mostly repeat one name, and comparing its bytes costs less than decoding and looking it up.
+   * The text of each of the first arguments (the name first) of the last command the fast path
+   * read: pipelined commands mostly repeat one name and one namespace, and comparing their bytes
+   * costs less than decoding them (see `#repeatedText`).
    */
-  #lastName: Buffer = Buffer.alloc(0)
-  #lastText = ''
-  #lastCommand: C | undefined = undefined
-  /** The text of each of the first arguments after the name in the last command the fast path read. */
   readonly #lastTexts: string[] = new Array<string>(REPEATED_ARGS).fill('')
+  /** The name the command below was looked up by. */
+  #lastName = ''
+  #lastCommand: C | undefined = undefined
 
   constructor(options: CommandReaderOptions<C>) {
     this.#maxFrameBytes = options.maxFrameBytes
@@ -118,10 +118,14 @@ export class CommandReader<C extends CommandShape> {
         const stop = start + length
         if (stop + 2 > end || stop + 2 - pos > max || buf[stop] !== CR || buf[stop + 1] !== LF) return pos
         if (i === 0) {
-          if (!sameBytes(buf, start, stop, this.#lastName)) this.#remember(buf, start, stop)
+          const name = this.#repeatedText(0, buf, start, stop)
+          if (name !== this.#lastName) {
+            this.#lastName = name
+            this.#lastCommand = this.#lookup(name)
+          }
           command = this.#lastCommand
           binaryFrom = command === undefined ? Number.POSITIVE_INFINITY : command.binaryFrom
-          args[0] = this.#lastText
+          args[0] = name
         } else if (i < binaryFrom) {
           args[i] = i < REPEATED_ARGS ? this.#repeatedText(i, buf, start, stop) : textOf(buf, start, stop)
         } else {
@@ -137,8 +141,8 @@ export class CommandReader<C extends CommandShape> {
 
   /**
    * The text of argument `i`: the one read last at that place when the bytes are the same ASCII,
-   * else decoded (and kept for the next command). A namespace comes again and again; a key or id
-   * costs a compare of a few bytes that fails, against a decode saved when it does not.
+   * else decoded (and kept for the next command). A name or namespace comes again and again; a key
+   * or id costs a compare of a few bytes that fails, against a decode saved when it does not.
    */
   #repeatedText(i: number, buf: Buffer, start: number, stop: number): string {
     const last = this.#lastTexts[i]!
@@ -158,25 +162,12 @@ export class CommandReader<C extends CommandShape> {
     return text
   }
 
-  #remember(buf: Buffer, start: number, stop: number): void {
-    this.#lastName = copyOf(buf, start, stop)
-    this.#lastText = textOf(buf, start, stop)
-    this.#lastCommand = this.#lookup(this.#lastText)
-  }
-
   readonly #onValue = (value: RespValue): void => {
     const command = this.#command
     this.#command = undefined
     if (!isCommand(value)) return this.#onInvalid()
     this.#onCommand(command, value)
   }
-}
-
-/** Are `buf[start, stop)` the bytes of `name`? */
-function sameBytes(buf: Buffer, start: number, stop: number, name: Buffer): boolean {
-  if (stop - start !== name.length) return false
-  for (let i = 0; i < name.length; i++) if (buf[start + i] !== name[i]) return false
-  return true
 }
 
 function isCommand(value: RespValue): value is (string | Buffer)[] {

@@ -7,6 +7,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { BurrowError, describe } from '../../errors.ts'
+import { copyInto } from './bytes.ts'
 import { COLON, CR, DOLLAR, LF, MINUS, ONE, PERCENT, PLUS, STAR, UNDERSCORE, ZERO } from './constants.ts'
 
 /** A writer's first slab; it doubles, up to {@link MAX_SLAB_BYTES}, when a tick needs more. */
@@ -118,14 +119,11 @@ export class RespWriter {
    * Appends `bytes` as they are: parts encoded once and sent often, such as a command's array
    * header and name, or a namespace as a bulk string. The caller vouches that they are RESP.
    */
-  raw(bytes: Uint8Array): this {
+  raw(bytes: Buffer): this {
     const length = bytes.length
     this.#reserve(length)
-    const buf = this.#buf
-    const at = this.#end
-    if (length <= 32) for (let i = 0; i < length; i++) buf[at + i] = bytes[i]!
-    else buf.set(bytes, at)
-    this.#end = at + length
+    copyInto(this.#buf, this.#end, bytes, 0, length)
+    this.#end += length
     return this
   }
 
