@@ -6,8 +6,10 @@
  * for a trace whose popularity settles after moving (the `shift` trace, then the Zipf(0.99) trace
  * of `zipf 0.99`), the hit ratios of its second half.
  *
- *   npm run build && node bench/store-replay.mjs [--dist path/to/dist] [--length 1000000]
+ *   npm run build && node bench/store-replay.mjs [--dist path/to/dist] [--length 1000000] [--random 0.5]
  *
+ * `--random` is what the store's `random` returns (its hash seed is drawn from it; default 0.5,
+ * as in the scenarios): another value shows how much the figures owe to one seed.
  * `--dist` points at another build (e.g. a copy of an older commit's `dist/`), so two builds can
  * be compared on the same traces. Keys are 7 bytes and values 32, as in the scenarios.
  *
@@ -20,12 +22,18 @@ import { keyList } from './lib/data.mjs'
 import { bestFixedHits, makeTrace } from './lib/traces.mjs'
 
 const { values } = parseArgs({
-  options: { dist: { type: 'string', default: 'dist' }, length: { type: 'string', default: '1000000' } },
+  options: {
+    dist: { type: 'string', default: 'dist' },
+    length: { type: 'string', default: '1000000' },
+    random: { type: 'string', default: '0.5' },
+  },
 })
 const { Store, ENTRY_OVERHEAD_BYTES } = await import(
   pathToFileURL(resolve(values.dist, 'store/store.js')).href
 )
 const LENGTH = Number(values.length)
+const RANDOM = Number(values.random)
+if (!(RANDOM >= 0 && RANDOM < 1)) throw new Error(`--random: a number in [0, 1), not ${values.random}`)
 const KEYS = 100_000
 const VALUE = 'v'.repeat(32)
 const CASES = [
@@ -44,7 +52,7 @@ function storeOf(policy, capacity) {
   return new Store(
     { maxBytes: capacity * entry, maxHotBytes: 0, maxEntryBytes: entry, staleMs: 0 },
     () => 0,
-    { policy, random: () => 0.5 },
+    { policy, random: () => RANDOM },
   )
 }
 
