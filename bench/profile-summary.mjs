@@ -27,7 +27,10 @@ const name = (n) => {
 
 // Time per node, from the samples and the time between them.
 const time = new Map()
-profile.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+for (let i = 0; i < profile.samples.length; i++) {
+  const id = profile.samples[i]
+  time.set(id, (time.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+}
 
 const self = new Map()
 const inclusive = new Map()
