@@ -400,7 +400,7 @@ describe('a Go owner that freezes (SIGSTOP)', () => {
           (k) => n.ownerOf(k) === go.self,
         )
         expect(await ns.get(keys[0] as string)).toBe(`go:${keys[0]}`)
-        go.freeze()
+        await go.freeze()
         expect(await ns.get(keys[1] as string)).toBe(`node:${keys[1]}`)
         expect(n.stats().peerClient.timeouts).toBe(1)
         go.thaw()
@@ -418,7 +418,7 @@ describe('a Go owner that freezes (SIGSTOP)', () => {
       const { go, n } = await goBeside({ liveness: { intervalMs: 50, timeoutMs: 300 } })
       try {
         await n.listen()
-        go.freeze()
+        await go.freeze()
         await ringWhere(n, (p) => !p.includes(go.self))
         expect(n.stats().down).toEqual([go.self])
         go.thaw()

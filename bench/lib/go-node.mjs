@@ -9,7 +9,7 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename } from 'node:fs/promises'
 import { request } from 'node:http'
 import { dirname, join } from 'node:path'
@@ -22,6 +22,8 @@ const GO = process.env.BURROW_GO ?? 'go'
 const BUILD_TIMEOUT_MS = 180_000
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 10_000
+/** How long `freeze()` waits for every thread of the process to stop. */
+const FREEZE_TIMEOUT_MS = 2_000
 
 /** @type {Promise<string> | undefined} */
 let built
@@ -159,10 +161,21 @@ export class GoNode {
       .map((line) => JSON.parse(line))
   }
 
-  /** Stops the process where it is (SIGSTOP): its port accepts connections and answers nothing. */
-  freeze() {
+  /**
+   * Stops the process where it is (SIGSTOP): its port accepts connections and answers nothing.
+   * Resolves once every thread of it is stopped (`T` in /proc/PID/task/TID/stat): the signal is
+   * delivered asynchronously, and a request sent just after `kill` returned was once answered.
+   */
+  async freeze() {
     this.#child.kill('SIGSTOP')
     this.#frozen = true
+    const pid = this.#child.pid
+    const deadline = Date.now() + FREEZE_TIMEOUT_MS
+    while (!allStopped(pid)) {
+      if (Date.now() > deadline)
+        throw new Error(`the Go node (pid ${pid}) did not stop within ${FREEZE_TIMEOUT_MS} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
   }
 
   /** Lets a frozen process run again (SIGCONT). */
@@ -208,5 +221,14 @@ export function httpGet(peer, path, headers = {}) {
     req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)))
     req.on('error', reject)
     req.end()
+  })
+}
+
+/** Is every thread of process `pid` stopped (state `T`)? */
+function allStopped(pid) {
+  const tasks = readdirSync(`/proc/${pid}/task`)
+  return tasks.every((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')
   })
 }
