@@ -1,18 +1,27 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { SHORT_KEY } from '../src/store/slots.ts'
 import { ENTRY_OVERHEAD_BYTES, entrySize, Store } from '../src/store/store.ts'
+
+/**
+ * A key: short, or long enough to be kept through the slots' Map rather than their own hash table
+ * (longer than `SHORT_KEY`); the long ones share a suffix, so they repeat as often as short ones.
+ */
+const key = fc
+  .tuple(fc.string({ maxLength: 6 }), fc.boolean())
+  .map(([k, long]) => (long ? `${k}/a-longer-key`.padEnd(SHORT_KEY + 1, '.') : k))
 
 /** One step against the store: set a key in a part, read it, or delete it. */
 const step = fc.oneof(
   fc.record({
     op: fc.constant('set' as const),
     part: fc.constantFrom('main' as const, 'hot' as const),
-    key: fc.string({ maxLength: 6 }),
+    key,
     size: fc.nat(400),
     multibyte: fc.boolean(),
   }),
-  fc.record({ op: fc.constant('get' as const), key: fc.string({ maxLength: 6 }) }),
-  fc.record({ op: fc.constant('delete' as const), key: fc.string({ maxLength: 6 }) }),
+  fc.record({ op: fc.constant('get' as const), key }),
+  fc.record({ op: fc.constant('delete' as const), key }),
 )
 
 describe('store accounting (property)', () => {
@@ -66,6 +75,35 @@ describe('store accounting (property)', () => {
       ),
       { numRuns: 1000 },
     )
+  })
+
+  it('counts entries of 64 KiB and more exactly once smaller ones are held (sizes outgrow two bytes)', () => {
+    for (const policy of ['tinylfu', 'lru'] as const) {
+      for (const storage of ['heap', 'offheap'] as const) {
+        const maxBytes = 4 * 1024 * 1024
+        const store = new Store({ maxBytes, maxEntryBytes: maxBytes, maxHotBytes: 0, staleMs: 0 }, Date.now, {
+          policy,
+          storage,
+        })
+        let smallBytes = 0
+        for (let i = 0; i < 100; i++) {
+          store.set('main', `small-${i}`, new Uint8Array(100 + i))
+          smallBytes += entrySize(`small-${i}`, new Uint8Array(100 + i))
+        }
+        const large = new Uint8Array(70_000 + 3)
+        const huge = new Uint8Array(300_000 + 5)
+        expect(store.set('main', 'large', large)).toBe(true)
+        expect(store.set('main', 'huge', huge)).toBe(true)
+        expect(store.get('large')).toStrictEqual(large)
+        expect(store.get('huge')).toStrictEqual(huge)
+        expect(store.get('small-7')).toStrictEqual(new Uint8Array(107))
+        expect(store.stats().main.bytes).toBe(store.recount('main'))
+        expect(store.bytes).toBe(entrySize('large', large) + entrySize('huge', huge) + smallBytes)
+        store.set('main', 'large', new Uint8Array(10))
+        store.delete('huge')
+        expect(store.stats().main.bytes).toBe(store.recount('main'))
+      }
+    }
   })
 
   it('replacing a key never counts it twice', () => {

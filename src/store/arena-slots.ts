@@ -1,9 +1,10 @@
 /**
  * Keys and values kept as bytes outside the JS heap (`storage: 'offheap'`): each entry is a record
- * in an {@link Arena} (its key's UTF-8, then its value's bytes), found through an open-addressing
- * hash table of slot numbers in a typed array. A held entry is no JS object at all — no key string,
- * no value, no Map slot — so the garbage collector neither traces the cache nor promotes what it
- * loads, and an evicted value's memory is reused at once instead of waiting for a collection.
+ * in an {@link Arena} (its key's UTF-8, then its value's bytes), found through a `KeyTable` (an
+ * open-addressing hash table of slot numbers in typed arrays). A held entry is no JS object at
+ * all — no key string, no value, no Map slot — so the garbage collector neither traces the cache
+ * nor promotes what it loads, and an evicted value's memory is reused at once instead of waiting
+ * for a collection.
  *
  * The price is on reads: a lookup hashes the key and compares its bytes, and every read of a
  * value copies it out of the arena (a new string, a Buffer from Node's pool, or a Uint8Array with
@@ -21,6 +22,7 @@
 import { latin1Text, utf8Text } from '../buffer-text.ts'
 import type { StoredValue } from '../codec.ts'
 import { Arena, RECORD_HEADER } from './arena.ts'
+import { homeOf, KeyTable } from './key-table.ts'
 import { hashKey } from './sketch.ts'
 import { NONE, type SizeOf, Slots, type StorageStats } from './slots.ts'
 
@@ -61,13 +63,10 @@ export class ArenaSlots extends Slots {
   readonly arena: Arena
   #seed: number
   #count = 0
-  #hashes = new Uint32Array(16)
+  #table = new KeyTable(16)
   #keyBytes = new Uint32Array(16)
   #valueBytes = new Uint32Array(16)
   #kinds = new Uint8Array(16)
-  /** Open addressing, linear probing: slot + 1, or 0 for an empty bucket. A power of two long. */
-  #table = new Uint32Array(32)
-  #mask = 31
   #onHeap = new Map<number, StoredValue | undefined>()
   #heapKeys = new Map<number, string>()
   /** The key being looked up, as UTF-8 (grown as keys need), when it is not ASCII. */
@@ -85,14 +84,14 @@ export class ArenaSlots extends Slots {
 
   find(key: string): number {
     const hash = hashKey(key, this.#seed)
-    const table = this.#table
-    const mask = this.#mask
-    const hashes = this.#hashes
+    const { buckets, hashes } = this.#table
     const keyBytes = this.#keyBytes
+    const bucketCount = buckets.length
     let length = -1
-    for (let bucket = hash & mask; ; bucket = (bucket + 1) & mask) {
-      const entry = table[bucket]!
+    for (let bucket = homeOf(hash, bucketCount); ; ) {
+      const entry = buckets[bucket]!
       if (entry === 0) return NONE
+      if (++bucket === bucketCount) bucket = 0
       const slot = entry - 1
       if (hashes[slot] !== hash) continue
       if (this.#kinds[slot] === ALL_ON_HEAP) {
@@ -141,7 +140,7 @@ export class ArenaSlots extends Slots {
   }
 
   hashAt(slot: number): number {
-    return this.#hashes[slot]!
+    return this.#table.hashes[slot]!
   }
 
   storageStats(): StorageStats {
@@ -155,10 +154,9 @@ export class ArenaSlots extends Slots {
   }
 
   protected keep(slot: number, key: string, value: StoredValue | undefined): void {
-    this.#hashes[slot] = hashKey(key, this.#seed)
     this.#write(slot, key, value)
-    if (++this.#count > (this.#mask + 1) >>> 1) this.#rehash((this.#mask + 1) * 2)
-    else this.#index(slot)
+    this.#table.add(slot, hashKey(key, this.#seed))
+    this.#count++
   }
 
   protected rekeep(slot: number, value: StoredValue | undefined): void {
@@ -168,7 +166,7 @@ export class ArenaSlots extends Slots {
   }
 
   protected forget(slot: number): void {
-    this.#unindex(slot)
+    this.#table.remove(slot)
     this.#unwrite(slot)
     this.#count--
   }
@@ -179,7 +177,7 @@ export class ArenaSlots extends Slots {
       array.set(old)
       return array
     }
-    this.#hashes = grown(this.#hashes, Uint32Array)
+    this.#table.growSlots(capacity)
     this.#keyBytes = grown(this.#keyBytes, Uint32Array)
     this.#valueBytes = grown(this.#valueBytes, Uint32Array)
     this.#kinds = grown(this.#kinds, Uint8Array)
@@ -259,39 +257,5 @@ export class ArenaSlots extends Slots {
     const segment = arena.segments[arena.segmentOf[slot]!]!
     const start = arena.offsetOf[slot]! + RECORD_HEADER
     return this.#scratch.compare(segment, start, start + length, 0, length) === 0
-  }
-
-  #index(slot: number): void {
-    const table = this.#table
-    const mask = this.#mask
-    let bucket = this.#hashes[slot]! & mask
-    while (table[bucket] !== 0) bucket = (bucket + 1) & mask
-    table[bucket] = slot + 1
-  }
-
-  /** Removes `slot` from the table, shifting back the entries of its run that belong before it. */
-  #unindex(slot: number): void {
-    const table = this.#table
-    const mask = this.#mask
-    let hole = this.#hashes[slot]! & mask
-    while (table[hole] !== slot + 1) hole = (hole + 1) & mask
-    table[hole] = 0
-    for (let bucket = (hole + 1) & mask; table[bucket] !== 0; bucket = (bucket + 1) & mask) {
-      const entry = table[bucket]!
-      const home = this.#hashes[entry - 1]! & mask
-      // The entry may fill the hole unless its home lies cyclically in (hole, bucket].
-      const between = hole < bucket ? home > hole && home <= bucket : home > hole || home <= bucket
-      if (!between) {
-        table[hole] = entry
-        table[bucket] = 0
-        hole = bucket
-      }
-    }
-  }
-
-  #rehash(buckets: number): void {
-    this.#table = new Uint32Array(buckets)
-    this.#mask = buckets - 1
-    for (let slot = 0; slot < this.#kinds.length; slot++) if (this.#kinds[slot] !== FREE) this.#index(slot)
   }
 }

@@ -7,14 +7,15 @@
  * worker) cannot skew the counts. Deadlines live in a typed array that exists only once an entry
  * with a deadline has been stored.
  *
- * Where keys and values are kept is up to a subclass: {@link HeapSlots} (here: a Map from key to
- * slot, keys and values in two arrays; a hit is one Map lookup and a few integer writes, and an
- * entry costs 13 bytes of typed arrays beyond its Map slot and array elements) or `ArenaSlots`
- * (`arena-slots.ts`: keys and values as bytes outside the JS heap).
+ * Where keys and values are kept is up to a subclass: {@link HeapSlots} (here: keys and values in
+ * two arrays, found through a `KeyTable`; a hit is a hash, a short probe and a few integer writes)
+ * or `ArenaSlots` (`arena-slots.ts`: keys and values as bytes outside the JS heap). Either way a
+ * slot costs 13 bytes of typed arrays here.
  *
  * @module
  */
 import type { StoredValue } from '../codec.ts'
+import { homeOf, KeyTable } from './key-table.ts'
 import { hashKey } from './sketch.ts'
 
 /** "No slot": the end of a list, and what {@link Slots.find} returns for a missing key. */
@@ -75,8 +76,11 @@ export abstract class Slots {
   #older = new Uint32Array(16)
   /** For each slot: its segment (two low bits) and the asks it had since the last halving. */
   #meta = new Uint8Array(16)
-  /** Each slot's size as it was stored (entries are at most `maxEntryBytes`, far below 4 GiB). */
-  #sizes = new Uint32Array(16)
+  /**
+   * Each slot's size as it was stored: two bytes each while every entry is below 64 KiB (most
+   * caches), four from the first larger one on (entries are at most `maxEntryBytes`, far below 4 GiB).
+   */
+  #sizes: Uint16Array | Uint32Array = new Uint16Array(16)
   /** Each slot's deadline (0: none); allocated with the first deadline. */
   #deadlines: Float64Array | undefined
   #free = NONE
@@ -200,7 +204,7 @@ export abstract class Slots {
     const slot = this.#allocate()
     this.keep(slot, key, value)
     this.#meta[slot] = segment
-    this.#sizes[slot] = size
+    this.#setSize(slot, size)
     this.setDeadline(slot, deadline)
     this.#link(slot, segment)
     this.#bytes[segment]! += size
@@ -211,7 +215,7 @@ export abstract class Slots {
   replace(slot: number, value: StoredValue | undefined, size: number, deadline: number): void {
     const segment = this.segmentOf(slot)
     this.#bytes[segment]! += size - this.#sizes[slot]!
-    this.#sizes[slot] = size
+    this.#setSize(slot, size)
     this.rekeep(slot, value)
     this.setDeadline(slot, deadline)
     if (this.#newest[segment] !== slot) this.#touch(slot, segment)
@@ -312,6 +316,11 @@ export abstract class Slots {
     this.#newest[segment] = slot
   }
 
+  #setSize(slot: number, size: number): void {
+    if (size > 0xffff && this.#sizes instanceof Uint16Array) this.#sizes = Uint32Array.from(this.#sizes)
+    this.#sizes[slot] = size
+  }
+
   /** A free slot; the arrays grow when every slot is used. */
   #allocate(): number {
     let slot = this.#free
@@ -334,7 +343,7 @@ export abstract class Slots {
     newer.set(this.#newer)
     older.set(this.#older)
     meta.set(this.#meta)
-    const sizes = new Uint32Array(capacity)
+    const sizes = this.#sizes instanceof Uint16Array ? new Uint16Array(capacity) : new Uint32Array(capacity)
     sizes.set(this.#sizes)
     this.#sizes = sizes
     this.#newer = newer
@@ -348,9 +357,19 @@ export abstract class Slots {
   }
 }
 
-/** Keys and values on the JS heap: a Map from key to slot, and two arrays. */
+/** Keys up to this long are found by a hash computed here; longer ones through a `Map`. */
+export const SHORT_KEY = 12
+
+/**
+ * Keys and values on the JS heap, in two arrays, found through a {@link KeyTable}: a hit hashes
+ * the key and probes a few buckets, and an entry costs 33 bytes of arrays beyond its key and value
+ * (a `Map` alone would take ~37).
+ */
 export class HeapSlots extends Slots {
-  #index = new Map<string, number>()
+  #table = new KeyTable(16)
+  /** Keys longer than {@link SHORT_KEY}, which V8's own (cached) string hash finds faster. */
+  #long = new Map<string, number>()
+  #count = 0
   #keys: (string | undefined)[] = Array.from({ length: 16 })
   #values: (StoredValue | undefined)[] = Array.from({ length: 16 })
   #seed: number
@@ -361,12 +380,25 @@ export class HeapSlots extends Slots {
   }
 
   get size(): number {
-    return this.#index.size
+    return this.#count
   }
 
   find(key: string): number {
-    const slot = this.#index.get(key)
-    return slot === undefined ? NONE : slot
+    if (key.length > SHORT_KEY) {
+      const slot = this.#long.get(key)
+      return slot === undefined ? NONE : slot
+    }
+    const hash = hashKey(key, this.#seed)
+    const { buckets, hashes } = this.#table
+    const keys = this.#keys
+    const length = buckets.length
+    for (let bucket = homeOf(hash, length); ; ) {
+      const entry = buckets[bucket]!
+      if (entry === 0) return NONE
+      const slot = entry - 1
+      if (hashes[slot] === hash && keys[slot] === key) return slot
+      if (++bucket === length) bucket = 0
+    }
   }
 
   keyAt(slot: number): string {
@@ -382,13 +414,18 @@ export class HeapSlots extends Slots {
   }
 
   hashAt(slot: number): number {
-    return hashKey(this.#keys[slot]!, this.#seed)
+    return this.#table.hashes[slot]!
   }
 
   protected keep(slot: number, key: string, value: StoredValue | undefined): void {
     this.#keys[slot] = key
     this.#values[slot] = value
-    this.#index.set(key, slot)
+    const hash = hashKey(key, this.#seed)
+    if (key.length > SHORT_KEY) {
+      this.#long.set(key, slot)
+      this.#table.hashes[slot] = hash
+    } else this.#table.add(slot, hash)
+    this.#count++
   }
 
   protected rekeep(slot: number, value: StoredValue | undefined): void {
@@ -396,9 +433,12 @@ export class HeapSlots extends Slots {
   }
 
   protected forget(slot: number): void {
-    this.#index.delete(this.#keys[slot]!)
+    const key = this.#keys[slot]!
+    if (key.length > SHORT_KEY) this.#long.delete(key)
+    else this.#table.remove(slot)
     this.#keys[slot] = undefined
     this.#values[slot] = undefined
+    this.#count--
   }
 
   storageStats(): StorageStats {
@@ -415,5 +455,6 @@ export class HeapSlots extends Slots {
     }
     this.#keys = keys
     this.#values = values
+    this.#table.growSlots(capacity)
   }
 }

@@ -43,8 +43,8 @@ export type { StorageStats, StoreStorage } from './slots.ts'
 import { WindowController } from './window.ts'
 
 /**
- * What an entry costs beyond its key's and value's bytes: a fixed allowance for its Map slot, its
- * array elements, its links and the value's header. An entry's size is
+ * What an entry costs beyond its key's and value's bytes: a fixed allowance for its index entry,
+ * its array elements, its links and the value's header. An entry's size is
  * `UTF-8 bytes of the key + bytes of the value + ENTRY_OVERHEAD_BYTES`; a cached not-found has
  * no value bytes.
  */

@@ -1,0 +1,73 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { homeOf, KeyTable } from '../src/store/key-table.ts'
+
+/** The slots whose hash is `hash`, found as the stores find them: from the home bucket to the first empty one. */
+function probe(table: KeyTable, hash: number): number[] {
+  const { buckets, hashes } = table
+  const found: number[] = []
+  for (let bucket = homeOf(hash, buckets.length), seen = 0; seen < buckets.length; seen++) {
+    const entry = buckets[bucket]!
+    if (entry === 0) return found
+    if (hashes[entry - 1] === hash) found.push(entry - 1)
+    if (++bucket === buckets.length) bucket = 0
+  }
+  throw new Error('no empty bucket: a lookup of a missing key would never end')
+}
+
+describe('KeyTable', () => {
+  it('finds every slot entered and none removed, after any adds and removes (hashes that collide and wrap)', () => {
+    // Few distinct hashes, among them the ones whose home is the first and the last bucket, so
+    // runs are long, cross the table's end and are shifted back by removals.
+    const hash = fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x12345678, 0xdeadbeef)
+    const op = fc.oneof(
+      fc.record({ add: fc.constant(true), hash }),
+      fc.record({ add: fc.constant(false), pick: fc.nat() }),
+    )
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+        const table = new KeyTable(4)
+        let slots = 4
+        const held = new Map<number, number>() // slot -> hash
+        const free: number[] = [3, 2, 1, 0]
+        for (const o of ops) {
+          if (o.add) {
+            if (free.length === 0) {
+              table.growSlots(slots * 2)
+              for (let s = slots * 2 - 1; s >= slots; s--) free.push(s)
+              slots *= 2
+            }
+            const slot = free.pop()!
+            table.add(slot, o.hash)
+            held.set(slot, o.hash)
+          } else if (held.size > 0) {
+            const slot = [...held.keys()][o.pick % held.size]!
+            table.remove(slot)
+            held.delete(slot)
+            free.push(slot)
+          }
+          const inBuckets = table.buckets.filter((entry) => entry !== 0)
+          expect(inBuckets.length).toBe(held.size)
+          expect(held.size * 4).toBeLessThanOrEqual(table.buckets.length * 3)
+          for (const [slot, h] of held) {
+            expect(table.hashes[slot]).toBe(h)
+            expect(probe(table, h)).toContain(slot)
+          }
+          for (const h of new Set(held.values())) {
+            const expected = [...held].filter(([, x]) => x === h).map(([slot]) => slot)
+            expect(probe(table, h).sort()).toEqual(expected.sort())
+          }
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('spreads hashes over every bucket by their high bits, whatever the table length', () => {
+    for (const length of [16, 24, 100, 1000, 147_457]) {
+      expect(homeOf(0, length)).toBe(0)
+      expect(homeOf(0xffffffff, length)).toBe(length - 1)
+      expect(homeOf(0x80000000, length)).toBe(Math.floor(length / 2))
+    }
+  })
+})
