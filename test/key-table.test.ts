@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { homeOf, KeyTable } from '../src/store/key-table.ts'
+import { hashKey } from '../src/store/sketch.ts'
+import { FLOOD_PROBES, HeapSlots, NONE, PROBATION, SHORT_KEY } from '../src/store/slots.ts'
 
 /** The slots whose hash is `hash`, found as the stores find them: from the home bucket to the first empty one. */
 function probe(table: KeyTable, hash: number): number[] {
@@ -69,5 +71,40 @@ describe('KeyTable', () => {
       expect(homeOf(0xffffffff, length)).toBe(length - 1)
       expect(homeOf(0x80000000, length)).toBe(Math.floor(length / 2))
     }
+  })
+
+  it('moves every key of the heap slots into a Map once keys crowd one run (a hash flood), and finds them all there', () => {
+    const seed = 7
+    // Short keys whose hashes have 12 leading zero bits: their home is bucket 0 in any table of up
+    // to 4,096 buckets, so each one lands a bucket further out than the last.
+    const crowd: string[] = []
+    for (let i = 0; crowd.length < FLOOD_PROBES + 64; i++) {
+      const key = `f${i}`
+      if (hashKey(key, seed) < 0x100000) crowd.push(key)
+    }
+    expect(crowd.every((key) => key.length <= SHORT_KEY)).toBe(true)
+    const slots = new HeapSlots(() => 1, seed)
+    const plain = Array.from({ length: 300 }, (_, i) => `p${i}`)
+    const long = Array.from({ length: 50 }, (_, i) => `a-key-longer-than-short-${i}`)
+    const slotOf = new Map<string, number>()
+    for (const key of [...plain, ...long, ...crowd.slice(0, 500)])
+      slotOf.set(key, slots.insert(key, key, 1, PROBATION, 0))
+    expect(slots.flooded).toBe(false)
+    for (const key of crowd.slice(500)) slotOf.set(key, slots.insert(key, key, 1, PROBATION, 0))
+    expect(slots.flooded).toBe(true)
+    for (const [key, slot] of slotOf) {
+      expect(slots.find(key)).toBe(slot)
+      expect(slots.hashAt(slot)).toBe(hashKey(key, seed))
+    }
+    // Removal and insertion still work on the Map alone.
+    for (const key of [...plain.slice(0, 100), ...crowd.slice(0, 100), ...long.slice(0, 10)]) {
+      slots.remove(slotOf.get(key)!)
+      slotOf.delete(key)
+      expect(slots.find(key)).toBe(NONE)
+    }
+    const again = slots.insert('p0', 'p0', 1, PROBATION, 0)
+    expect(slots.find('p0')).toBe(again)
+    expect(slots.size).toBe(slotOf.size + 1)
+    for (const [key, slot] of slotOf) expect(slots.find(key)).toBe(slot)
   })
 })

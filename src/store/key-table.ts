@@ -22,12 +22,17 @@ export function homeOf(hash: number, length: number): number {
   return ((hash * length) / 4294967296) >>> 0
 }
 
-/** Puts `entry` (slot + 1) into the first empty bucket from its home on. */
-function place(buckets: Uint32Array, entry: number, hash: number): void {
+/** Puts `entry` (slot + 1) into the first empty bucket from its home on; returns how far on. */
+function place(buckets: Uint32Array, entry: number, hash: number): number {
   const length = buckets.length
   let bucket = homeOf(hash, length)
-  while (buckets[bucket] !== 0) if (++bucket === length) bucket = 0
+  let probes = 0
+  while (buckets[bucket] !== 0) {
+    if (++bucket === length) bucket = 0
+    probes++
+  }
   buckets[bucket] = entry
+  return probes
 }
 
 /** Past this many buckets the table grows by an eighth instead of by half. */
@@ -47,12 +52,15 @@ export class KeyTable {
     this.hashes = new Uint32Array(slots)
   }
 
-  /** Enters `slot`, whose key hashes to `hash`. The slot must not be in the table. */
-  add(slot: number, hash: number): void {
+  /**
+   * Enters `slot`, whose key hashes to `hash`; returns how many buckets past its home it went. The
+   * slot must not be in the table.
+   */
+  add(slot: number, hash: number): number {
     this.hashes[slot] = hash
     const full = this.buckets.length
     if (++this.#count * 4 > full * 3) this.#rebuild(full + (full < GROW_SLOWER ? full >> 1 : full >> 3))
-    place(this.buckets, slot + 1, hash)
+    return place(this.buckets, slot + 1, hash)
   }
 
   /** Takes `slot` out, shifting back the entries after it in its run that may fill its bucket. */

@@ -361,14 +361,25 @@ export abstract class Slots {
 export const SHORT_KEY = 12
 
 /**
+ * An entry placed this many buckets past its home means a flood: with random hashes the farthest
+ * of 4 million entries in a table 3/4 full lands ~200 buckets out.
+ */
+export const FLOOD_PROBES = 1024
+
+/**
  * Keys and values on the JS heap, in two arrays, found through a {@link KeyTable}: a hit hashes
  * the key and probes a few buckets, and an entry costs 33 bytes of arrays beyond its key and value
  * (a `Map` alone would take ~37).
  */
 export class HeapSlots extends Slots {
   #table = new KeyTable(16)
-  /** Keys longer than {@link SHORT_KEY}, which V8's own (cached) string hash finds faster. */
+  /**
+   * Keys longer than `#shortKey` characters, which V8's own (cached) string hash finds faster;
+   * every key once the table was flooded.
+   */
   #long = new Map<string, number>()
+  /** {@link SHORT_KEY}, or -1 once keys collided past {@link FLOOD_PROBES} (see `keep`). */
+  #shortKey = SHORT_KEY
   #count = 0
   #keys: (string | undefined)[] = Array.from({ length: 16 })
   #values: (StoredValue | undefined)[] = Array.from({ length: 16 })
@@ -383,8 +394,13 @@ export class HeapSlots extends Slots {
     return this.#count
   }
 
+  /** Whether every key is in the Map, because the table saw keys collide as only a flood would. */
+  get flooded(): boolean {
+    return this.#shortKey < 0
+  }
+
   find(key: string): number {
-    if (key.length > SHORT_KEY) {
+    if (key.length > this.#shortKey) {
       const slot = this.#long.get(key)
       return slot === undefined ? NONE : slot
     }
@@ -421,10 +437,10 @@ export class HeapSlots extends Slots {
     this.#keys[slot] = key
     this.#values[slot] = value
     const hash = hashKey(key, this.#seed)
-    if (key.length > SHORT_KEY) {
+    if (key.length > this.#shortKey) {
       this.#long.set(key, slot)
       this.#table.hashes[slot] = hash
-    } else this.#table.add(slot, hash)
+    } else if (this.#table.add(slot, hash) > FLOOD_PROBES) this.#flood()
     this.#count++
   }
 
@@ -434,11 +450,28 @@ export class HeapSlots extends Slots {
 
   protected forget(slot: number): void {
     const key = this.#keys[slot]!
-    if (key.length > SHORT_KEY) this.#long.delete(key)
+    if (key.length > this.#shortKey) this.#long.delete(key)
     else this.#table.remove(slot)
     this.#keys[slot] = undefined
     this.#values[slot] = undefined
     this.#count--
+  }
+
+  /**
+   * Moves every key into the Map, for good: keys whose hashes crowd one run of the table (chosen
+   * to, since the hash is seeded, or by a hash this weak for them) would make every lookup walk it.
+   */
+  #flood(): void {
+    const keys = this.#keys
+    const { buckets } = this.#table
+    for (let bucket = 0; bucket < buckets.length; bucket++) {
+      const entry = buckets[bucket]!
+      if (entry !== 0) this.#long.set(keys[entry - 1]!, entry - 1)
+    }
+    const hashes = this.#table.hashes
+    this.#table = new KeyTable(0)
+    this.#table.hashes = hashes
+    this.#shortKey = -1
   }
 
   storageStats(): StorageStats {
