@@ -25,7 +25,7 @@ try {
   console.log(`== ${packed.filename}: ${files.size} files, ${packed.size} bytes packed`)
 
   // What a user needs: every export's JS and types, the bin, the docs.
-  const needed = ['package.json', 'README.md', 'docs/cli.md']
+  const needed = ['package.json', 'README.md', 'LICENSE', 'docs/cli.md']
   for (const target of Object.values(pkg.exports)) {
     if (typeof target === 'string') needed.push(target.replace(/^\.\//, ''))
     else for (const path of Object.values(target)) needed.push(path.replace(/^\.\//, ''))
