@@ -141,7 +141,7 @@ describe('liveness across nodes', () => {
     await Promise.all(started.map((c) => c.setPeers(peers)))
     observer.setPeers(peers)
     const frozen = started[0]!
-    frozen.freeze()
+    await frozen.freeze()
     await ringWhere(observer, (ring) => !ring.includes(frozen.self))
     // Known down: a get of one of its keys goes elsewhere at once instead of waiting out 3 s.
     const key = Array.from({ length: 300 }, (_, i) => `f${i}`).find(
@@ -164,7 +164,7 @@ describe('liveness across nodes', () => {
     await owner!.setPeers(peers)
     asker.setPeers(peers)
     const key = Array.from({ length: 300 }, (_, i) => `w${i}`).find((k) => asker.ownerOf(k) === owner!.self)!
-    owner!.freeze()
+    await owner!.freeze()
     const get = ns.get(key)
     expect(await get).toBe(`here ${key}`)
     expect(asker.stats().namespaces['test']).toMatchObject({ fallbackLoads: 1 })

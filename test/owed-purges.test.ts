@@ -58,7 +58,7 @@ describe('a node cut off while a key was written', () => {
     const key = Array.from({ length: 200 }, (_, i) => `k${i}`).find((k) => w.ownerOf(k) === x.self)!
     expect((await x.get(key)).value).toBe(`value of ${key}`)
 
-    x.freeze()
+    await x.freeze()
     await ringWhere(w, (ring) => !ring.includes(x.self))
     // Known down: the purge is owed at once, not sent into a frozen process's socket.
     expect(await ns.delete(key)).toEqual({ unreachable: [x.self] })

@@ -9,11 +9,12 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename } from 'node:fs/promises'
 import { request } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { stopped } from './stopped.mjs'
 
 const SOURCE = fileURLToPath(new URL('../../test/support/groupcache-node/main.go', import.meta.url))
 const CACHE = fileURLToPath(new URL('../../node_modules/.cache/burrow-groupcache-node/', import.meta.url))
@@ -169,13 +170,7 @@ export class GoNode {
   async freeze() {
     this.#child.kill('SIGSTOP')
     this.#frozen = true
-    const pid = this.#child.pid
-    const deadline = Date.now() + FREEZE_TIMEOUT_MS
-    while (!allStopped(pid)) {
-      if (Date.now() > deadline)
-        throw new Error(`the Go node (pid ${pid}) did not stop within ${FREEZE_TIMEOUT_MS} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 2))
-    }
+    await stopped(this.#child.pid, FREEZE_TIMEOUT_MS)
   }
 
   /** Lets a frozen process run again (SIGCONT). */
@@ -221,14 +216,5 @@ export function httpGet(peer, path, headers = {}) {
     req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)))
     req.on('error', reject)
     req.end()
-  })
-}
-
-/** Is every thread of process `pid` stopped (state `T`)? */
-function allStopped(pid) {
-  const tasks = readdirSync(`/proc/${pid}/task`)
-  return tasks.every((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')
   })
 }

@@ -1,6 +1,7 @@
 /** Multi-node helpers: in-process clusters on loopback, and nodes in child processes. */
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { stopped } from '../../bench/lib/stopped.mjs'
 import type { Burrow, BurrowOptions, Namespace, NamespaceOptions, StoredValue } from '../../src/index.ts'
 import { node } from '../helpers.ts'
 
@@ -133,9 +134,13 @@ export class ChildNode {
     return this.#ask({ type: 'clock', now })
   }
 
-  /** Freezes the process (SIGSTOP): it holds its connections and answers nothing. */
-  freeze(): void {
+  /**
+   * Freezes the process (SIGSTOP): it holds its connections and answers nothing. Resolves once
+   * every thread of it is stopped (the signal is delivered asynchronously).
+   */
+  async freeze(): Promise<void> {
     this.process.kill('SIGSTOP')
+    await stopped(this.process.pid!, 2_000)
   }
 
   /** Lets a frozen process go on (SIGCONT). */
