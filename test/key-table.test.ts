@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { ArenaSlots } from '../src/store/arena-slots.ts'
 import { homeOf, KeyTable } from '../src/store/key-table.ts'
 import { hashKey } from '../src/store/sketch.ts'
 import { FLOOD_PROBES, HeapSlots, NONE, PROBATION, SHORT_KEY } from '../src/store/slots.ts'
@@ -73,38 +74,46 @@ describe('KeyTable', () => {
     }
   })
 
-  it('moves every key of the heap slots into a Map once keys crowd one run (a hash flood), and finds them all there', () => {
-    const seed = 7
-    // Short keys whose hashes have 12 leading zero bits: their home is bucket 0 in any table of up
-    // to 4,096 buckets, so each one lands a bucket further out than the last.
-    const crowd: string[] = []
-    for (let i = 0; crowd.length < FLOOD_PROBES + 64; i++) {
-      const key = `f${i}`
-      if (hashKey(key, seed) < 0x100000) crowd.push(key)
-    }
-    expect(crowd.every((key) => key.length <= SHORT_KEY)).toBe(true)
-    const slots = new HeapSlots(() => 1, seed)
-    const plain = Array.from({ length: 300 }, (_, i) => `p${i}`)
-    const long = Array.from({ length: 50 }, (_, i) => `a-key-longer-than-short-${i}`)
-    const slotOf = new Map<string, number>()
-    for (const key of [...plain, ...long, ...crowd.slice(0, 500)])
-      slotOf.set(key, slots.insert(key, key, 1, PROBATION, 0))
-    expect(slots.flooded).toBe(false)
-    for (const key of crowd.slice(500)) slotOf.set(key, slots.insert(key, key, 1, PROBATION, 0))
-    expect(slots.flooded).toBe(true)
-    for (const [key, slot] of slotOf) {
-      expect(slots.find(key)).toBe(slot)
-      expect(slots.hashAt(slot)).toBe(hashKey(key, seed))
-    }
-    // Removal and insertion still work on the Map alone.
-    for (const key of [...plain.slice(0, 100), ...crowd.slice(0, 100), ...long.slice(0, 10)]) {
-      slots.remove(slotOf.get(key)!)
-      slotOf.delete(key)
-      expect(slots.find(key)).toBe(NONE)
-    }
-    const again = slots.insert('p0', 'p0', 1, PROBATION, 0)
-    expect(slots.find('p0')).toBe(again)
-    expect(slots.size).toBe(slotOf.size + 1)
-    for (const [key, slot] of slotOf) expect(slots.find(key)).toBe(slot)
-  })
+  it.each([
+    ['heap', (seed: number) => new HeapSlots(() => 1, seed)],
+    ['offheap', (seed: number) => new ArenaSlots(() => 1, seed, 1 << 20)],
+  ] as const)(
+    '%s slots move every key into a Map once keys crowd one run (a hash flood), and find them all there',
+    (_, make) => {
+      const seed = 7
+      // Short keys whose hashes have 12 leading zero bits: their home is bucket 0 in any table of up
+      // to 4,096 buckets, so each one lands a bucket further out than the last.
+      const crowd: string[] = []
+      for (let i = 0; crowd.length < FLOOD_PROBES + 64; i++) {
+        const key = `f${i}`
+        if (hashKey(key, seed) < 0x100000) crowd.push(key)
+      }
+      expect(crowd.every((key) => key.length <= SHORT_KEY)).toBe(true)
+      const slots = make(seed)
+      const plain = Array.from({ length: 300 }, (_, i) => `p${i}`)
+      const long = Array.from({ length: 50 }, (_, i) => `a-key-longer-than-short-${i}`)
+      const slotOf = new Map<string, number>()
+      for (const key of [...plain, ...long, ...crowd.slice(0, 500)])
+        slotOf.set(key, slots.insert(key, key, 1, PROBATION, 0))
+      expect(slots.flooded).toBe(false)
+      for (const key of crowd.slice(500)) slotOf.set(key, slots.insert(key, key, 1, PROBATION, 0))
+      expect(slots.flooded).toBe(true)
+      for (const [key, slot] of slotOf) {
+        expect(slots.find(key)).toBe(slot)
+        expect(slots.keyAt(slot)).toBe(key)
+        expect(slots.valueAt(slot)).toBe(key)
+        expect(slots.hashAt(slot)).toBe(hashKey(key, seed))
+      }
+      // Removal and insertion still work on the Map alone.
+      for (const key of [...plain.slice(0, 100), ...crowd.slice(0, 100), ...long.slice(0, 10)]) {
+        slots.remove(slotOf.get(key)!)
+        slotOf.delete(key)
+        expect(slots.find(key)).toBe(NONE)
+      }
+      const again = slots.insert('p0', 'p0', 1, PROBATION, 0)
+      expect(slots.find('p0')).toBe(again)
+      expect(slots.size).toBe(slotOf.size + 1)
+      for (const [key, slot] of slotOf) expect(slots.find(key)).toBe(slot)
+    },
+  )
 })

@@ -24,7 +24,7 @@ import type { StoredValue } from '../codec.ts'
 import { Arena, RECORD_HEADER } from './arena.ts'
 import { homeOf, KeyTable } from './key-table.ts'
 import { hashKey } from './sketch.ts'
-import { NONE, type SizeOf, Slots, type StorageStats } from './slots.ts'
+import { FLOOD_PROBES, NONE, type SizeOf, Slots, type StorageStats } from './slots.ts'
 
 /** What a slot's record holds, besides its key. */
 const FREE = 0
@@ -69,6 +69,8 @@ export class ArenaSlots extends Slots {
   #kinds = new Uint8Array(16)
   #onHeap = new Map<number, StoredValue | undefined>()
   #heapKeys = new Map<number, string>()
+  /** Every key, once keys crowded one run of the table as only a flood would (see `keep`). */
+  #flooded: Map<string, number> | undefined
   /** The key being looked up, as UTF-8 (grown as keys need), when it is not ASCII. */
   #scratch = Buffer.allocUnsafeSlow(256)
 
@@ -82,7 +84,16 @@ export class ArenaSlots extends Slots {
     return this.#count
   }
 
+  /** Whether keys are found through a Map of strings, because the table saw a hash flood. */
+  get flooded(): boolean {
+    return this.#flooded !== undefined
+  }
+
   find(key: string): number {
+    if (this.#flooded !== undefined) {
+      const slot = this.#flooded.get(key)
+      return slot === undefined ? NONE : slot
+    }
     const hash = hashKey(key, this.#seed)
     const { buckets, hashes } = this.#table
     const keyBytes = this.#keyBytes
@@ -155,8 +166,23 @@ export class ArenaSlots extends Slots {
 
   protected keep(slot: number, key: string, value: StoredValue | undefined): void {
     this.#write(slot, key, value)
-    this.#table.add(slot, hashKey(key, this.#seed))
+    const hash = hashKey(key, this.#seed)
+    if (this.#flooded !== undefined) {
+      this.#flooded.set(key, slot)
+      this.#table.hashes[slot] = hash
+    } else if (this.#table.add(slot, hash) > FLOOD_PROBES) this.#flood()
     this.#count++
+  }
+
+  /**
+   * Finds every key through a Map of key strings from now on: keys whose hashes crowd one run of
+   * the table would make every lookup walk it. Costs a string per entry on the JS heap.
+   */
+  #flood(): void {
+    const flooded = new Map<string, number>()
+    for (const slot of this.#table.slots()) flooded.set(this.keyAt(slot), slot)
+    this.#table = this.#table.emptied()
+    this.#flooded = flooded
   }
 
   protected rekeep(slot: number, value: StoredValue | undefined): void {
@@ -166,7 +192,8 @@ export class ArenaSlots extends Slots {
   }
 
   protected forget(slot: number): void {
-    this.#table.remove(slot)
+    if (this.#flooded !== undefined) this.#flooded.delete(this.keyAt(slot))
+    else this.#table.remove(slot)
     this.#unwrite(slot)
     this.#count--
   }

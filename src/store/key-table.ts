@@ -88,6 +88,19 @@ export class KeyTable {
     }
   }
 
+  /** The slots in the table, in bucket order. */
+  *slots(): IterableIterator<number> {
+    const buckets = this.buckets
+    for (let bucket = 0; bucket < buckets.length; bucket++) if (buckets[bucket] !== 0) yield buckets[bucket]! - 1
+  }
+
+  /** A table of no slots that keeps these hashes: what a store that gave up its table goes on with. */
+  emptied(): KeyTable {
+    const table = new KeyTable(0)
+    table.hashes = this.hashes
+    return table
+  }
+
   /** Makes room in `hashes` for slots below `slots` (more than now). */
   growSlots(slots: number): void {
     const hashes = new Uint32Array(slots)

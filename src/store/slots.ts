@@ -462,15 +462,8 @@ export class HeapSlots extends Slots {
    * to, since the hash is seeded, or by a hash this weak for them) would make every lookup walk it.
    */
   #flood(): void {
-    const keys = this.#keys
-    const { buckets } = this.#table
-    for (let bucket = 0; bucket < buckets.length; bucket++) {
-      const entry = buckets[bucket]!
-      if (entry !== 0) this.#long.set(keys[entry - 1]!, entry - 1)
-    }
-    const hashes = this.#table.hashes
-    this.#table = new KeyTable(0)
-    this.#table.hashes = hashes
+    for (const slot of this.#table.slots()) this.#long.set(this.#keys[slot]!, slot)
+    this.#table = this.#table.emptied()
     this.#shortKey = -1
   }
 
