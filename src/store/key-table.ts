@@ -91,7 +91,8 @@ export class KeyTable {
   /** The slots in the table, in bucket order. */
   *slots(): IterableIterator<number> {
     const buckets = this.buckets
-    for (let bucket = 0; bucket < buckets.length; bucket++) if (buckets[bucket] !== 0) yield buckets[bucket]! - 1
+    for (let bucket = 0; bucket < buckets.length; bucket++)
+      if (buckets[bucket] !== 0) yield buckets[bucket]! - 1
   }
 
   /** A table of no slots that keeps these hashes: what a store that gave up its table goes on with. */
