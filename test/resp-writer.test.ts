@@ -83,7 +83,25 @@ const part: fc.Arbitrary<Part> = fc.oneof(
   fc.record({ op: fc.constant('arrayHeader' as const), n: fc.integer({ min: -1, max: 1_000_000 }) }),
   fc.record({
     op: fc.constant('integer' as const),
-    n: fc.oneof(fc.maxSafeInteger(), fc.constantFrom(Number.MIN_SAFE_INTEGER, -1, 0, 9, 10)),
+    n: fc.oneof(
+      fc.maxSafeInteger(),
+      fc.integer({ min: -1_000_000, max: 1_000_000 }),
+      // Where the digit count changes, and where the writer leaves 32-bit arithmetic.
+      fc.constantFrom(
+        Number.MIN_SAFE_INTEGER,
+        -1,
+        0,
+        9,
+        10,
+        99,
+        100,
+        2 ** 31 - 1,
+        2 ** 31,
+        -(2 ** 31),
+        1e15 - 1,
+        1e15,
+      ),
+    ),
   }),
   fc.record({ op: fc.constant('simple' as const), text: line }),
   fc.record({

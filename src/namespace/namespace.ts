@@ -284,7 +284,7 @@ function servedSide<V>(
       const hit = store.get(key)
       if (hit === undefined) return read.miss(key, true)
       counters.hits++
-      return read.answerOfHit(key, hit)
+      return read.answerOfHit(hit)
     },
     read: (key) => {
       const bad = keys.bad(key)
@@ -302,8 +302,8 @@ function servedSide<V>(
     peek: (key) => {
       accept(key)
       const hit = store.get(key)
-      if (hit !== undefined) return read.answerOfHit(key, hit)
-      return store.notFound(key) ? read.answerOfHit(key, NOT_FOUND) : undefined
+      if (hit !== undefined) return read.answerOfHit(hit)
+      return store.notFound(key) ? read.answerOfHit(NOT_FOUND) : undefined
     },
     store: (key, value, ttl) => {
       accept(key)

@@ -77,7 +77,7 @@ export class ReadPath<V> {
     // A cached not-found is a hit (Store.get cannot say so): answered like one, even after close.
     if (this.#store.notFound(key)) {
       this.#counters.hits++
-      return this.answerOfHit(key, NOT_FOUND)
+      return this.answerOfHit(NOT_FOUND)
     }
     if (this.#host.signal.aborted) return Promise.reject(this.#closedError(key))
     // A peer's fetch of a key another node owns: one load per key per cluster, on its owner.
@@ -113,11 +113,11 @@ export class ReadPath<V> {
   }
 
   /**
-   * The answer to a peer for `value`, just found fresh in the store under `key`: the time it has
-   * left goes over the wire, not its deadline, so node clocks need not agree.
+   * The answer to a peer for `value`, which the store's last `get` (or `notFound`) just found
+   * fresh: the time it has left goes over the wire, not its deadline, so node clocks need not agree.
    */
-  answerOfHit(key: string, value: Cached): Answer {
-    const deadline = this.#store.deadlineOf(key) ?? NEVER
+  answerOfHit(value: Cached): Answer {
+    const deadline = this.#store.hitDeadline
     const ttlMs = deadline === NEVER ? NO_EXPIRY : Math.max(1, deadline - this.#host.now())
     return { value: value === NOT_FOUND ? undefined : value, ttlMs }
   }

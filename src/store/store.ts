@@ -119,6 +119,11 @@ const MAIN_VICTIMS: readonly Segment[] = [PROBATION, PROTECTED, HOT]
 /** Main and hot caches under one budget; a key lives in at most one of them. */
 export class Store {
   readonly limits: StoreLimits
+  /**
+   * The deadline (0: none) of the entry the last `get` returned, or the last `notFound` found:
+   * read right after it, in the same call, it spares looking the key up again.
+   */
+  hitDeadline = NEVER
   readonly policy: StorePolicy
   /** Told the key of each entry evicted to make room (new entries that lost their place too); set by the namespace for diagnostics. */
   onEvict: ((key: string, part: StorePart) => void) | undefined = undefined
@@ -189,7 +194,9 @@ export class Store {
     const slots = this.#slots
     const slot = slots.find(key)
     if (slot === NONE) return this.#missed(key)
-    if (slots.deadlineAt(slot) !== NEVER && this.#passed(slot)) return undefined
+    const deadline = slots.deadlineAt(slot)
+    if (deadline !== NEVER && this.#passed(slot)) return undefined
+    this.hitDeadline = deadline
     this.#asks++
     if (slots.use(slot) === PROBATION) this.#promote(slot)
     return slots.valueAt(slot)
@@ -203,6 +210,7 @@ export class Store {
     const deadline = slots.deadlineAt(slot)
     if (deadline !== NEVER && this.#now() >= deadline) return false
     slots.refresh(slot)
+    this.hitDeadline = deadline
     return true
   }
 

@@ -337,11 +337,15 @@ export class RespWriter {
   }
 }
 
-/** The characters of `n` in decimal, its sign included. */
+/** 10^i for i in 0..15: a safe integer has at most 16 digits. */
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i)
+
+/** The characters of `n` (a safe integer) in decimal, its sign included: compared, not divided. */
 function integerChars(n: number): number {
-  let chars = n < 0 ? 2 : 1
-  for (let rest = Math.abs(n); rest >= 10; rest = Math.floor(rest / 10)) chars++
-  return chars
+  const magnitude = n < 0 ? -n : n
+  let digits = 1
+  while (digits < 16 && magnitude >= POWERS_OF_TEN[digits]!) digits++
+  return n < 0 ? digits + 1 : digits
 }
 
 /** The bytes of the header `$<length>\r\n`. */
@@ -367,10 +371,14 @@ function writeInteger(buf: Buffer, at: number, n: number): number {
   }
   const stop = at + integerChars(n)
   let i = stop
+  // Below 2^31 in 32-bit integers, where dividing by ten compiles to a multiply.
+  for (; n > 0x7fffffff; n = Math.floor(n / 10)) buf[--i] = ZERO + (n % 10)
+  let small = n | 0
   do {
-    buf[--i] = ZERO + (n % 10)
-    n = Math.floor(n / 10)
-  } while (n > 0)
+    const tenth = (small / 10) | 0
+    buf[--i] = ZERO + small - tenth * 10
+    small = tenth
+  } while (small > 0)
   buf[stop] = CR
   buf[stop + 1] = LF
   return stop + 2
