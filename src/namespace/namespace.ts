@@ -100,7 +100,7 @@ export class Namespace<V = StoredValue> {
       if (bad !== undefined) return Promise.reject(bad)
     }
     this.#counters.gets++
-    const hit = this.#store.get(key)
+    const hit = this.#store.get(key, false)
     if (hit !== undefined) {
       this.#counters.hits++
       if (this.#codec === undefined) return Promise.resolve(hit as V)
@@ -281,7 +281,7 @@ function servedSide<V>(
       if (bad !== undefined) return Promise.reject(bad)
       counters.serverRequests++
       counters.gets++
-      const hit = store.get(key)
+      const hit = store.get(key, false)
       if (hit === undefined) return read.miss(key, true)
       counters.hits++
       return read.answerOfHit(hit)
@@ -291,7 +291,7 @@ function servedSide<V>(
       if (bad !== undefined) return Promise.reject(bad)
       counters.serverRequests++
       counters.gets++
-      const hit = store.get(key)
+      const hit = store.get(key, false)
       if (hit !== undefined) {
         counters.hits++
         return hit

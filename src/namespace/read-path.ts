@@ -74,7 +74,7 @@ export class ReadPath<V> {
    * flight, else a new one. A peer's request (`fromPeer`) never asks another node.
    */
   miss(key: string, fromPeer: boolean): Answer | Promise<Answer> {
-    // A cached not-found is a hit (Store.get cannot say so): answered like one, even after close.
+    // The caller's `Store.get` did not count the miss (see below). A cached not-found is a hit (Store.get cannot say so): answered like one, even after close.
     if (this.#store.notFound(key)) {
       this.#counters.hits++
       return this.answerOfHit(NOT_FOUND)
@@ -84,6 +84,16 @@ export class ReadPath<V> {
     if (fromPeer && this.#host.remoteOwner(key) !== undefined) {
       this.#counters.notOwner++
       return Promise.reject(this.#notOwner(key))
+    }
+    // W-TinyLFU learns from the misses of keys this node may keep: its own, and any when it keeps
+    // hot copies. Another node's key, with no hot copies, would only crowd out main's counts.
+    let owner: string | undefined
+    let ownerKnown = fromPeer
+    if (fromPeer || this.#config.hotFraction > 0) this.#store.countMiss(key)
+    else {
+      owner = this.#host.remoteOwner(key)
+      ownerKnown = true
+      if (owner === undefined) this.#store.countMiss(key)
     }
     // A lone surrogate would reach the owner (or a data source) as U+FFFD: another key.
     if (!key.isWellFormed()) {
@@ -108,7 +118,7 @@ export class ReadPath<V> {
       return running
     }
     // The caller checked the cache in this same tick, so no flight can have filled it since.
-    const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
+    if (!ownerKnown) owner = this.#host.remoteOwner(key)
     return owner === undefined ? this.#localFlight(key, false) : this.#remoteFlight(owner, key)
   }
 

@@ -137,6 +137,8 @@ export class Store {
   #expiry = new ExpiryQueue()
   /** Asks since the last sample. */
   #asks = 0
+  /** A key the last missing `get` found no entry for, until it is set: `notFound` needs no lookup. */
+  #absent: string | undefined
   #mainEvictions = 0
   #hotEvictions = 0
   #expired = 0
@@ -185,15 +187,19 @@ export class Store {
 
   /**
    * The fresh value of `key` from either part, or `undefined` — also for a cached not-found
-   * ({@link notFound} tells). Counts the ask. This is the hit path: one Map lookup, a few integer
+   * ({@link notFound} tells). Counts the ask; a miss too, unless `countMiss` is false (then
+   * {@link countMiss} may count it later). This is the hit path: one lookup, a few integer
    * writes, and nothing else unless the entry has a deadline or is on probation. Any test for a
    * not-found here, even a compare with a constant, cost `peek` 10–15 % (measured); a miss can
-   * afford a second lookup.
+   * afford a second lookup, and `notFound` spares it when this one found no entry at all.
    */
-  get(key: string): StoredValue | undefined {
+  get(key: string, countMiss = true): StoredValue | undefined {
     const slots = this.#slots
     const slot = slots.find(key)
-    if (slot === NONE) return this.#missed(key)
+    if (slot === NONE) {
+      this.#absent = key
+      return countMiss ? this.#missed(key) : undefined
+    }
     const deadline = slots.deadlineAt(slot)
     if (deadline !== NEVER && this.#passed(slot)) return undefined
     this.hitDeadline = deadline
@@ -204,6 +210,7 @@ export class Store {
 
   /** Whether a fresh cached not-found of `key` is held (refreshing its recency). */
   notFound(key: string): boolean {
+    if (key === this.#absent) return false
     const slots = this.#slots
     const slot = slots.find(key)
     if (slot === NONE || slots.valueAt(slot) !== undefined) return false
@@ -267,6 +274,7 @@ export class Store {
   }
 
   #set(part: StorePart, key: string, value: Cached, deadline: number): boolean {
+    if (key === this.#absent) this.#absent = undefined
     if (!this.fits(part, key, value)) {
       this.delete(key)
       return false
@@ -374,6 +382,14 @@ export class Store {
 
   storageStats(): StorageStats {
     return this.#slots.storageStats()
+  }
+
+  /**
+   * Counts a miss of `key` that `get` was told not to count: the caller found out since that the
+   * key is one this store may hold (W-TinyLFU's sketch and window learn from misses).
+   */
+  countMiss(key: string): void {
+    this.#missed(key)
   }
 
   /** A miss of a key not held: counted in the sketch and told to the window; every sample ages the counts. */
