@@ -234,7 +234,7 @@ export class Ring implements RingLike {
   }
 
   #hashOf(s: string): number {
-    return this.#hash === undefined ? zlib.crc32(s) : this.#hash(Buffer.from(s, 'utf8')) >>> 0
+    return this.#hash === undefined ? crc32(s) : this.#hash(Buffer.from(s, 'utf8')) >>> 0
   }
 }
 

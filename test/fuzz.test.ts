@@ -119,7 +119,10 @@ function outcome(pieces: readonly Buffer[], maxFrameBytes: number): { commands: 
     maxFrameBytes,
     lookup: lookupCommand,
     onCommand: (_, args) =>
-      commands.push(args.map((a) => (typeof a === 'string' ? `s:${a}` : `b:${a.toString('hex')}`)).join(' ')),
+      commands.push(
+        // An id read as a number is the text it was sent as (no leading zero): the same outcome.
+        args.map((a) => (typeof a === 'object' ? `b:${a.toString('hex')}` : `s:${a}`)).join(' '),
+      ),
     onInvalid: () => commands.push('invalid'),
   })
   try {

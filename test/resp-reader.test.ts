@@ -11,6 +11,7 @@ import {
   type RespValue,
 } from '../src/transport/resp/reader.ts'
 import { RespWriter } from '../src/transport/resp/writer.ts'
+import { parseId } from '../src/transport/server/replies.ts'
 
 /** Every value the parser yields for `chunks`, fed in order to one parser. */
 function parse(chunks: Buffer | readonly Buffer[], options?: RespParserOptions): RespValue[] {
@@ -816,5 +817,58 @@ describe('CommandReader', () => {
       ),
       { numRuns: 2000 },
     )
+  })
+})
+
+describe('CommandReader, ids of tagged commands', () => {
+  const shapes: Record<string, { binaryFrom: number; tagged?: boolean }> = {
+    'BURROW.FETCH': { binaryFrom: Number.POSITIVE_INFINITY, tagged: true },
+    ECHO: { binaryFrom: Number.POSITIVE_INFINITY },
+  }
+  const read = (bytes: Buffer): CommandArgs[] => {
+    const got: CommandArgs[] = []
+    const reader = new CommandReader({
+      maxFrameBytes: 1 << 20,
+      lookup: (name) => shapes[name.toUpperCase()],
+      onCommand: (_, args) => got.push(args),
+      onInvalid: () => got.push([]),
+    })
+    reader.feed(bytes)
+    return got
+  }
+  const command = (...args: string[]) =>
+    Buffer.from(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`)
+
+  it('delivers plain digits as the number they write, anything else as the text sent; other commands keep text', () => {
+    const ids = ['0', '7', '123456789012345', '007', '1234567890123456', '-1', '1e3', ' 7', '']
+    const got = read(
+      Buffer.concat([...ids.map((id) => command('BURROW.FETCH', id, 'ns', 'k')), command('ECHO', '42')]),
+    )
+    expect(got.map((args) => args[1])).toEqual([
+      0,
+      7,
+      123456789012345,
+      '007',
+      '1234567890123456',
+      '-1',
+      '1e3',
+      ' 7',
+      '',
+      '42',
+    ])
+    // The general parser (a command cut in two) gives the text; parseId makes the same id of both.
+    const whole = command('BURROW.FETCH', '314', 'ns', 'k')
+    const reader: CommandArgs[] = []
+    const cut = new CommandReader({
+      maxFrameBytes: 1 << 20,
+      lookup: (name) => shapes[name.toUpperCase()],
+      onCommand: (_, args) => reader.push(args),
+      onInvalid: () => {},
+    })
+    cut.feed(whole.subarray(0, 10))
+    cut.feed(whole.subarray(10))
+    expect(reader[0]![1]).toBe('314')
+    expect(parseId(reader[0]![1] as string)).toBe(parseId(read(whole)[0]![1] as number))
+    expect(parseId('007')).toBe(7)
   })
 })

@@ -97,13 +97,19 @@ function readAll(impl, pieces, maxFrameBytes) {
     onCommand: (command, args) => {
       const binaryFrom = command?.binaryFrom ?? Number.POSITIVE_INFINITY
       args.forEach((arg, i) => {
-        const text = typeof arg === 'string'
+        // A tagged command's id may come as the number its digits write (no leading zero).
+        const id = i === 1 && command?.tagged === true && typeof arg === 'number'
+        if (id && !(Number.isSafeInteger(arg) && arg >= 0))
+          problem ??= `argument 1 of ${args[0]} is not an id`
+        const text = typeof arg === 'string' || id
         if (text !== i < binaryFrom || (!text && !Buffer.isBuffer(arg)))
           problem ??= `argument ${i} of ${args[0]} has the wrong type`
       })
       commands.push(
         args
-          .map((arg) => (typeof arg === 'string' ? `s:${JSON.stringify(arg)}` : `b:${arg.toString('hex')}`))
+          .map((arg) =>
+            typeof arg === 'object' ? `b:${arg.toString('hex')}` : `s:${JSON.stringify(String(arg))}`,
+          )
           .join(' '),
       )
     },

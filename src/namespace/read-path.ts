@@ -292,13 +292,13 @@ export class ReadPath<V> {
       return
     }
     const cached = answer.value ?? NOT_FOUND
-    const deadline = this.deadline(answer.ttlMs, true)
     const store = this.#store
-    if (store.holdsMain(key)) store.set('main', key, cached, deadline)
+    if (store.holdsMain(key)) store.set('main', key, cached, this.deadline(answer.ttlMs, true))
     else if (this.#config.hotFraction === 0) return
     else if (store.policy === 'tinylfu')
-      store.set('hot', key, cached, deadline) // kept if it wins its place
-    else if (this.#host.random() < this.#config.hotProbability) store.set('hot', key, cached, deadline)
+      store.set('hot', key, cached, this.deadline(answer.ttlMs, true)) // kept if it wins its place
+    else if (this.#host.random() < this.#config.hotProbability)
+      store.set('hot', key, cached, this.deadline(answer.ttlMs, true))
   }
 
   /**

@@ -17,13 +17,21 @@ import { copyOf, readDecimal, skipLine, textOf } from './bytes.ts'
 import { CR, DOLLAR, LF, STAR } from './constants.ts'
 import { RespParser, type RespValue } from './reader.ts'
 
-/** A command's arguments, its name first: text up to its first binary argument, bytes from there. */
-export type CommandArgs = readonly (string | Buffer)[]
+/**
+ * A command's arguments, its name first: text up to its first binary argument, bytes from there;
+ * a tagged command's id (index 1) may come as a number.
+ */
+export type CommandArgs = readonly (string | Buffer | number)[]
 
-/** What the reader needs to know of a command: the index of its first binary argument. */
+/** What the reader needs to know of a command: the index of its first binary argument, and whether it is tagged. */
 export interface CommandShape {
   /** Arguments from this index on are Buffers; `Infinity` when every argument is text. */
   readonly binaryFrom: number
+  /**
+   * A peer command, whose `args[1]` is its id: the fast path delivers an id of 1 to 15 digits
+   * with no leading zero as a number (whose text is the id as sent), anything else as text.
+   */
+  readonly tagged?: boolean
 }
 
 /** Where a {@link CommandReader} finds commands and delivers them. */
@@ -107,9 +115,10 @@ export class CommandReader<C extends CommandShape> {
       const count = readDecimal(buf, pos + 1, end)
       if (count <= 0 || count > FAST_MAX_ARGS) return pos
       let p = skipLine(buf, pos + 1)
-      const args: (string | Buffer)[] = new Array(count)
+      const args: (string | Buffer | number)[] = new Array(count)
       let command: C | undefined
       let binaryFrom = 1
+      let tagged = false
       for (let i = 0; i < count; i++) {
         if (p >= end || buf[p] !== DOLLAR) return pos
         const length = readDecimal(buf, p + 1, end)
@@ -125,7 +134,10 @@ export class CommandReader<C extends CommandShape> {
           }
           command = this.#lastCommand
           binaryFrom = command === undefined ? Number.POSITIVE_INFINITY : command.binaryFrom
+          tagged = command?.tagged === true
           args[0] = name
+        } else if (i === 1 && tagged && i < binaryFrom) {
+          args[1] = decimalOf(buf, start, stop) ?? textOf(buf, start, stop)
         } else if (i < binaryFrom) {
           args[i] = i < REPEATED_ARGS ? this.#repeatedText(i, buf, start, stop) : textOf(buf, start, stop)
         } else {
@@ -168,6 +180,21 @@ export class CommandReader<C extends CommandShape> {
     if (!isCommand(value)) return this.#onInvalid()
     this.#onCommand(command, value)
   }
+}
+
+/**
+ * The number written by bytes `start` to `stop` when they are 1 to 15 decimal digits with no
+ * leading zero (so the number's text is those bytes again), else `undefined`.
+ */
+function decimalOf(buf: Buffer, start: number, stop: number): number | undefined {
+  if (stop <= start || stop - start > 15 || (buf[start] === 48 && stop - start > 1)) return undefined
+  let n = 0
+  for (let i = start; i < stop; i++) {
+    const digit = buf[i]! - 48
+    if (digit < 0 || digit > 9) return undefined
+    n = n * 10 + digit
+  }
+  return n
 }
 
 function isCommand(value: RespValue): value is (string | Buffer)[] {

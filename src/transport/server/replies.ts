@@ -37,7 +37,8 @@ export function errorText(err: unknown): string {
 export const UNKNOWN_NAMESPACE = 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'
 
 /** A request id: decimal digits only (Number() alone would take ' 7', '0x7' or '1e3'). */
-export function parseId(arg: string): number | undefined {
+export function parseId(arg: string | number): number | undefined {
+  if (typeof arg === 'number') return arg // read as digits already (CommandReader)
   const length = arg.length
   if (length === 0 || length > 15) return undefined
   let id = 0
