@@ -13,6 +13,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer'
+import { utf8Text } from '../../buffer-text.ts'
 import { BurrowError } from '../../errors.ts'
 import { DO_NOT_KEEP, NO_EXPIRY } from '../served.ts'
 import { copyOf, lineEnd, readDecimal, skipLine } from './bytes.ts'
@@ -134,7 +135,7 @@ export class ReplyReader {
       }
       // What does not fit is left to the general parser, which skips the value or refuses the reply.
       if (p - pos > this.#maxFrameBytes) return pos
-      if (status === S) this.#onReply(id, 's', buf.toString('utf8', start, stop), ttl)
+      if (status === S) this.#onReply(id, 's', utf8Text(buf, start, stop), ttl)
       else if (status === B) this.#onReply(id, 'b', copyOf(buf, start, stop), ttl)
       else if (status === N) this.#onReply(id, 'n', undefined, ttl)
       else if (status === K) this.#onReply(id, 'k', undefined, ttl)
