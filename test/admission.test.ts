@@ -1,4 +1,7 @@
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { Burrow } from '../src/index.ts'
 import { NOT_FOUND } from '../src/store/cached.ts'
 import { GhostFilter } from '../src/store/ghosts.ts'
 import { FrequencySketch, hashKey } from '../src/store/sketch.ts'
@@ -11,7 +14,7 @@ import {
   THRESHOLD,
   WindowController,
 } from '../src/store/window.ts'
-import { closeAll, node } from './helpers.ts'
+import { closeAll, manualClock, node } from './helpers.ts'
 
 const SEED = 12345
 
@@ -458,5 +461,67 @@ describe('W-TinyLFU in a namespace', () => {
       expect(ns.peek(keyOf(5000))).toBe(counted ? big : undefined)
       await n.close()
     }
+  })
+})
+
+describe('W-TinyLFU counts the misses of keys this node may keep', () => {
+  afterEach(closeAll)
+
+  const misses = (n: Burrow) => n.stats().namespaces['test']!.admission.misses
+
+  /** Two live nodes, `a` and `b`, and five keys each owns. */
+  async function pair(hot: boolean) {
+    const [a, b] = [node({ random: () => 0.5 }), node({ random: () => 0.5 })]
+    const spaces = [a, b].map((n) =>
+      n.namespace('test', { hot: hot ? {} : false, load: (key) => `v ${key}` }),
+    )
+    await Promise.all([a.listen(), b.listen()])
+    for (const n of [a, b]) n.setPeers([a.self, b.self])
+    const keys = Array.from({ length: 400 }, (_, i) => `k${i}`)
+    const ownedBy = (n: Burrow) => keys.filter((k) => a.ownerOf(k) === n.self).slice(0, 5)
+    return { a, b, ns: spaces[0]!, ofA: ownedBy(a), ofB: ownedBy(b) }
+  }
+
+  it('its own keys (also asked by a peer); another node’s not, when it keeps no hot copies', async () => {
+    const { a, b, ns, ofA, ofB } = await pair(false)
+    for (const key of ofA) expect(await ns.get(key)).toBe(`v ${key}`)
+    expect(misses(a)).toBe(ofA.length)
+    for (const key of ofB) expect(await ns.get(key)).toBe(`v ${key}`)
+    expect(misses(a)).toBe(ofA.length) // b's keys: a keeps nothing of them
+    expect(misses(b)).toBe(ofB.length) // counted by their owner, asked by a
+  })
+
+  it('every key, when it keeps hot copies', async () => {
+    const { a, ns, ofA, ofB } = await pair(true)
+    for (const key of [...ofA, ...ofB]) await ns.get(key)
+    expect(misses(a)).toBe(ofA.length + ofB.length)
+  })
+
+  it('a key whose owner is unreachable, loaded here and kept in main', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const gone = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    await new Promise<void>((resolve) => server.close(() => resolve())) // refused from now on
+    const n = node({ random: () => 0.5 })
+    const ns = n.namespace('test', { hot: false, load: (key) => `here ${key}` })
+    await n.listen()
+    n.setPeers([n.self, gone])
+    const key = Array.from({ length: 400 }, (_, i) => `k${i}`).find((k) => n.ownerOf(k) === gone)!
+    expect(await ns.get(key)).toBe(`here ${key}`)
+    expect(n.stats().namespaces['test']).toMatchObject({ fallbackLoads: 1 })
+    expect(ns.peek(key)).toBe(`here ${key}`)
+    expect(misses(n)).toBe(1)
+  })
+
+  it('not a stale hit: an entry past its TTL served while it refreshes is an ask, not a miss', async () => {
+    const clock = manualClock()
+    let loads = 0
+    const n = node({ clock })
+    const ns = n.namespace('test', { ttl: 1000, staleTtl: 10_000, load: () => `v${++loads}` })
+    expect(await ns.get('k')).toBe('v1')
+    expect(misses(n)).toBe(1)
+    clock.t += 1500
+    for (let i = 0; i < 10; i++) await ns.get('k')
+    expect(misses(n)).toBe(1)
   })
 })

@@ -201,6 +201,11 @@ export const METRICS: readonly MetricDefinition[] = [
     (n) => n.admission.rejections,
   ),
   perNamespace(
+    'admission_misses_total',
+    'Misses W-TinyLFU learned from: of keys this node may keep (its own, or any with hot copies on), and peeks.',
+    (n) => n.admission.misses,
+  ),
+  perNamespace(
     'admission_window_ratio',
     "The W-TinyLFU window's share of the byte budget, steered by the misses of keys that recently left (0 under LRU).",
     (n) => n.admission.windowShare,

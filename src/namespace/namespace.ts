@@ -301,7 +301,8 @@ function servedSide<V>(
     },
     peek: (key) => {
       accept(key)
-      const hit = store.get(key)
+      // The peer asking (a new owner) counts its own miss; this node keeps the key no longer.
+      const hit = store.get(key, false)
       if (hit !== undefined) return read.answerOfHit(hit)
       return store.notFound(key) ? read.answerOfHit(NOT_FOUND) : undefined
     },

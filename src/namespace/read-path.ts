@@ -218,6 +218,8 @@ export class ReadPath<V> {
           this.#counters.writeRaces++
           return this.flights.runDetached(key, () => this.#loads.load(key))
         }
+        // Its answer is kept in main: a miss the policy should have counted (see `miss`).
+        if (this.#config.hotFraction === 0) this.#store.countMiss(key)
         // The remote flight stays in the table until the local one ends, so later gets join it.
         const local = this.flights.local[key] ?? this.#localFlight(key, true)
         const forget = (): void => {

@@ -89,6 +89,11 @@ export interface AdmissionStats {
   windowShare: number
   /** New entries (main, after the window) and hot copies refused for being asked for too rarely. */
   rejections: number
+  /**
+   * Misses the policy learned from: gets of keys with no entry here that this node may keep (its
+   * own, and any key when it keeps hot copies), and `ns.peek`'s misses. 0 under LRU.
+   */
+  misses: number
   /** Bytes of the frequency sketch and the window's ghost filters, outside `maxBytes` (0 under LRU). */
   sketchBytes: number
 }
@@ -137,6 +142,8 @@ export class Store {
   #expiry = new ExpiryQueue()
   /** Asks since the last sample. */
   #asks = 0
+  /** Misses counted by the policy (see `AdmissionStats.misses`). */
+  #misses = 0
   /** A key the last missing `get` found no entry for, until it is set: `notFound` needs no lookup. */
   #absent: string | undefined
   #mainEvictions = 0
@@ -376,6 +383,7 @@ export class Store {
       protectedBytes: slots.bytesOf(PROTECTED),
       windowShare: this.#window?.share ?? 0,
       rejections: this.#rejections,
+      misses: this.#misses,
       sketchBytes: (this.#sketch?.bytes ?? 0) + (this.#window?.bytes ?? 0),
     }
   }
@@ -385,11 +393,12 @@ export class Store {
   }
 
   /**
-   * Counts a miss of `key` that `get` was told not to count: the caller found out since that the
-   * key is one this store may hold (W-TinyLFU's sketch and window learn from misses).
+   * Counts a miss of `key` that `get` was told not to count, once the caller found out that the
+   * key is one this store may hold (W-TinyLFU's sketch and window learn from misses). Only a key
+   * with no entry is a miss: an entry past its deadline but served stale is an ask (`stale`).
    */
   countMiss(key: string): void {
-    this.#missed(key)
+    if (key === this.#absent || this.#slots.find(key) === NONE) this.#missed(key)
   }
 
   /** A miss of a key not held: counted in the sketch and told to the window; every sample ages the counts. */
@@ -397,6 +406,7 @@ export class Store {
     this.#asks++
     const sketch = this.#sketch
     if (sketch !== undefined) {
+      this.#misses++
       const hash = hashKey(key, this.#seed)
       sketch.add(hash)
       if (this.#window!.missed(hash) || this.#asks >= sketch.sampleSize) this.#endSample(sketch)
