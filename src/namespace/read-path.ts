@@ -74,7 +74,8 @@ export class ReadPath<V> {
    * flight, else a new one. A peer's request (`fromPeer`) never asks another node.
    */
   miss(key: string, fromPeer: boolean): Answer | Promise<Answer> {
-    // The caller's `Store.get` did not count the miss (see below). A cached not-found is a hit (Store.get cannot say so): answered like one, even after close.
+    // The caller's `Store.get` did not count the miss (see below). A cached not-found is a hit
+    // (Store.get cannot say so): answered like one, even after close.
     if (this.#store.notFound(key)) {
       this.#counters.hits++
       return this.answerOfHit(NOT_FOUND)

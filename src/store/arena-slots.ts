@@ -23,7 +23,6 @@ import { latin1Text, utf8Text } from '../buffer-text.ts'
 import type { StoredValue } from '../codec.ts'
 import { Arena, RECORD_HEADER } from './arena.ts'
 import { homeOf, KeyTable } from './key-table.ts'
-import { hashKey } from './sketch.ts'
 import { FLOOD_PROBES, NONE, type SizeOf, Slots, type StorageStats } from './slots.ts'
 
 /** What a slot's record holds, besides its key. */
@@ -61,7 +60,6 @@ function copyOf(source: Uint8Array, start: number, end: number, buffer: boolean)
 /** Slots whose keys and values are records in an arena. */
 export class ArenaSlots extends Slots {
   readonly arena: Arena
-  #seed: number
   #count = 0
   #table = new KeyTable(16)
   #keyBytes = new Uint32Array(16)
@@ -75,8 +73,7 @@ export class ArenaSlots extends Slots {
   #scratch = Buffer.allocUnsafeSlow(256)
 
   constructor(sizeOf: SizeOf, seed: number, maxBytes: number) {
-    super(sizeOf)
-    this.#seed = seed
+    super(sizeOf, seed)
     this.arena = new Arena(maxBytes)
   }
 
@@ -94,7 +91,7 @@ export class ArenaSlots extends Slots {
       const slot = this.#flooded.get(key)
       return slot === undefined ? NONE : slot
     }
-    const hash = hashKey(key, this.#seed)
+    const hash = this.hashForFind(key)
     const { buckets, hashes } = this.#table
     const keyBytes = this.#keyBytes
     const bucketCount = buckets.length
@@ -166,7 +163,7 @@ export class ArenaSlots extends Slots {
 
   protected keep(slot: number, key: string, value: StoredValue | undefined): void {
     this.#write(slot, key, value)
-    const hash = hashKey(key, this.#seed)
+    const hash = this.hashOf(key)
     if (this.#flooded !== undefined) {
       this.#flooded.set(key, slot)
       this.#table.hashes[slot] = hash

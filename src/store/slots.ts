@@ -89,10 +89,28 @@ export abstract class Slots {
   #bytes = [0, 0, 0, 0]
   #items = [0, 0, 0, 0]
   #sizeOf: SizeOf
+  readonly #seed: number
+  /** The key `find` hashed last, and its hash: the miss or the set that follows needs it again. */
+  #hashedKey: string | undefined = undefined
+  #hashedKeyHash = 0
 
-  /** `sizeOf` is what `recount` checks the stored sizes against. */
-  constructor(sizeOf: SizeOf) {
+  /** `sizeOf` is what `recount` checks the stored sizes against; `seed` salts `hashKey`. */
+  constructor(sizeOf: SizeOf, seed: number) {
     this.#sizeOf = sizeOf
+    this.#seed = seed
+  }
+
+  /** `hashKey(key)` under the store's seed, as the frequency sketch counts it. */
+  hashOf(key: string): number {
+    return key === this.#hashedKey ? this.#hashedKeyHash : hashKey(key, this.#seed)
+  }
+
+  /** `hashKey(key)`, remembered for the `hashOf` that may follow: what `find` hashes with. */
+  protected hashForFind(key: string): number {
+    const hash = hashKey(key, this.#seed)
+    this.#hashedKey = key
+    this.#hashedKeyHash = hash
+    return hash
   }
 
   /** Entries held, in every segment. */
@@ -383,12 +401,6 @@ export class HeapSlots extends Slots {
   #count = 0
   #keys: (string | undefined)[] = Array.from({ length: 16 })
   #values: (StoredValue | undefined)[] = Array.from({ length: 16 })
-  #seed: number
-
-  constructor(sizeOf: SizeOf, seed: number) {
-    super(sizeOf)
-    this.#seed = seed
-  }
 
   get size(): number {
     return this.#count
@@ -404,7 +416,7 @@ export class HeapSlots extends Slots {
       const slot = this.#long.get(key)
       return slot === undefined ? NONE : slot
     }
-    const hash = hashKey(key, this.#seed)
+    const hash = this.hashForFind(key)
     const { buckets, hashes } = this.#table
     const keys = this.#keys
     const length = buckets.length
@@ -436,7 +448,7 @@ export class HeapSlots extends Slots {
   protected keep(slot: number, key: string, value: StoredValue | undefined): void {
     this.#keys[slot] = key
     this.#values[slot] = value
-    const hash = hashKey(key, this.#seed)
+    const hash = this.hashOf(key)
     if (key.length > this.#shortKey) {
       this.#long.set(key, slot)
       this.#table.hashes[slot] = hash

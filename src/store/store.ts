@@ -24,7 +24,7 @@ import { byteLength, type StoredValue } from '../codec.ts'
 import { ArenaSlots } from './arena-slots.ts'
 import { type Cached, NEVER, NOT_FOUND } from './cached.ts'
 import { ExpiryQueue } from './expiry.ts'
-import { FrequencySketch, hashKey } from './sketch.ts'
+import { FrequencySketch } from './sketch.ts'
 import {
   HeapSlots,
   HOT,
@@ -255,7 +255,10 @@ export class Store {
 
   /** Whether an entry of `key` and `value` is small enough for `part` to keep. */
   fits(part: StorePart, key: string, value: Cached): boolean {
-    const size = entrySize(key, value)
+    return this.#fitsSize(part, entrySize(key, value))
+  }
+
+  #fitsSize(part: StorePart, size: number): boolean {
     const { maxBytes, maxHotBytes, maxEntryBytes } = this.limits
     return size <= maxEntryBytes && size <= maxBytes && (part === 'main' || size <= maxHotBytes)
   }
@@ -282,12 +285,12 @@ export class Store {
 
   #set(part: StorePart, key: string, value: Cached, deadline: number): boolean {
     if (key === this.#absent) this.#absent = undefined
-    if (!this.fits(part, key, value)) {
+    const size = entrySize(key, value)
+    if (!this.#fitsSize(part, size)) {
       this.delete(key)
       return false
     }
     const slots = this.#slots
-    const size = entrySize(key, value)
     const stored = value === NOT_FOUND ? undefined : value
     let slot = slots.find(key)
     if (slot !== NONE && (slots.segmentOf(slot) === HOT) !== (part === 'hot')) {
@@ -407,7 +410,7 @@ export class Store {
     const sketch = this.#sketch
     if (sketch !== undefined) {
       this.#misses++
-      const hash = hashKey(key, this.#seed)
+      const hash = this.#slots.hashOf(key)
       sketch.add(hash)
       if (this.#window!.missed(hash) || this.#asks >= sketch.sampleSize) this.#endSample(sketch)
     }
@@ -510,7 +513,7 @@ export class Store {
     ;[hotNeed, need] = over()
     if (hotNeed <= 0 && need <= 0) return true
     const victims = this.#chooseVictims(hotNeed, need, NONE)
-    if (victims < 0 || !this.#admits(this.#sketch!.frequency(hashKey(key, this.#seed)), victims)) return false
+    if (victims < 0 || !this.#admits(this.#sketch!.frequency(this.#slots.hashOf(key)), victims)) return false
     for (const victim of this.#victims) this.#evict(victim)
     return true
   }

@@ -184,11 +184,7 @@ export class RespConnection implements Session {
 
   /** A command before authentication: tagged for a peer command with an id, else as Redis does. */
   #refuse(command: Command | undefined, args: CommandArgs): void {
-    const arg = args[1]
-    const id =
-      command?.tagged === true && (typeof arg === 'string' || typeof arg === 'number')
-        ? parseId(arg)
-        : undefined
+    const id = command?.tagged === true ? parseId(args[1]) : undefined
     if (id !== undefined) this.tagged(id, writeTaggedError, 'BURROW_ERR_AUTH authentication required')
     else this.reply(writeError, 'NOAUTH Authentication required.')
   }

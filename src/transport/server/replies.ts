@@ -5,6 +5,7 @@
  */
 import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
+import type { CommandArgs } from '../resp/command-reader.ts'
 import type { Write, WriteTagged } from './command.ts'
 
 /** `+text`. */
@@ -37,8 +38,9 @@ export function errorText(err: unknown): string {
 export const UNKNOWN_NAMESPACE = 'BURROW_ERR_UNKNOWN_NAMESPACE no such namespace'
 
 /** A request id: decimal digits only (Number() alone would take ' 7', '0x7' or '1e3'). */
-export function parseId(arg: string | number): number | undefined {
+export function parseId(arg: CommandArgs[number] | undefined): number | undefined {
   if (typeof arg === 'number') return arg // read as digits already (CommandReader)
+  if (typeof arg !== 'string') return undefined
   const length = arg.length
   if (length === 0 || length > 15) return undefined
   let id = 0

@@ -27,7 +27,7 @@ const STORE_VALUE = 5
 
 /** `BURROW.FETCH id namespace key` → `[id, +s|+b, $value, :ttl]`, `[id, +n, $-1, :ttl]` or `[id, +e, -error]`. */
 function fetch(session: Session, args: CommandArgs): void {
-  const id = args.length === 4 ? parseId(args[1] as string | number) : undefined
+  const id = args.length === 4 ? parseId(args[1]) : undefined
   if (id === undefined) return session.reply(writeError, FETCH_USAGE)
   const ns = session.namespace(args[2] as string)
   if (ns === undefined) return session.tagged(id, writeTaggedError, UNKNOWN_NAMESPACE)
@@ -44,7 +44,7 @@ function fetch(session: Session, args: CommandArgs): void {
 
 /** `BURROW.STORE id namespace key kind value ttl` → `[id, +k, $-1]` or `[id, +e, -error]`. */
 function store(session: Session, args: CommandArgs): void {
-  const id = args.length === 7 ? parseId(args[1] as string | number) : undefined
+  const id = args.length === 7 ? parseId(args[1]) : undefined
   if (id === undefined) return session.reply(writeError, STORE_USAGE)
   const kind = args[4] as string
   const ttl = parseWriteTtl((args[6] as Buffer).toString('latin1'))
@@ -67,7 +67,7 @@ function store(session: Session, args: CommandArgs): void {
  * a new owner asks the previous one, which answers from its caches only.
  */
 function peek(session: Session, args: CommandArgs): void {
-  const id = args.length === 4 ? parseId(args[1] as string | number) : undefined
+  const id = args.length === 4 ? parseId(args[1]) : undefined
   if (id === undefined) return session.reply(writeError, PEEK_USAGE)
   const ns = session.namespace(args[2] as string)
   if (ns === undefined) return session.tagged(id, writeTaggedError, UNKNOWN_NAMESPACE)
@@ -86,7 +86,7 @@ function peek(session: Session, args: CommandArgs): void {
  * once it is leaving.
  */
 function ping(session: Session, args: CommandArgs): void {
-  const id = args.length === 2 ? parseId(args[1] as string | number) : undefined
+  const id = args.length === 2 ? parseId(args[1]) : undefined
   if (id === undefined) return session.reply(writeError, PING_USAGE)
   if (session.membership.leaving()) session.tagged(id, writeTaggedError, LEAVING)
   else session.tagged(id, writeDone, undefined)
@@ -94,7 +94,7 @@ function ping(session: Session, args: CommandArgs): void {
 
 /** `BURROW.LEAVE id peer` → `[id, +k, $-1]`: `peer` is leaving; it goes off this node's ring. */
 function leave(session: Session, args: CommandArgs): void {
-  const id = args.length === 3 ? parseId(args[1] as string | number) : undefined
+  const id = args.length === 3 ? parseId(args[1]) : undefined
   if (id === undefined) return session.reply(writeError, LEAVE_USAGE)
   try {
     session.membership.left(args[2] as string)
@@ -106,7 +106,7 @@ function leave(session: Session, args: CommandArgs): void {
 
 /** `BURROW.PURGE id namespace key` → `[id, +k, $-1]` or `[id, +e, -error]`. */
 function purge(session: Session, args: CommandArgs): void {
-  const id = args.length === 4 ? parseId(args[1] as string | number) : undefined
+  const id = args.length === 4 ? parseId(args[1]) : undefined
   if (id === undefined) return session.reply(writeError, PURGE_USAGE)
   const ns = session.namespace(args[2] as string)
   if (ns === undefined) return session.tagged(id, writeTaggedError, UNKNOWN_NAMESPACE)
@@ -123,7 +123,7 @@ function purge(session: Session, args: CommandArgs): void {
  * node's caches (it missed more purges while cut off than its peers keep for it).
  */
 function flush(session: Session, args: CommandArgs): void {
-  const id = args.length === 3 ? parseId(args[1] as string | number) : undefined
+  const id = args.length === 3 ? parseId(args[1]) : undefined
   if (id === undefined) return session.reply(writeError, FLUSH_USAGE)
   const ns = session.namespace(args[2] as string)
   if (ns === undefined) return session.tagged(id, writeTaggedError, UNKNOWN_NAMESPACE)
