@@ -9,7 +9,7 @@
  *   node bench/ab-remote.mjs get ROUNDS MS label=/tree[@{"connectionsPerPeer":4}] ...
  *     one owner and one reading node per build, 64 `ns.get`s in flight of 10,000 keys of 1 KB
  *     the reader does not own (as remote-get-throughput), rounds of MS milliseconds
- *   node bench/ab-remote.mjs server ROUNDS PIPELINE REQUESTS label=/tree ...
+ *   node bench/ab-remote.mjs server ROUNDS PIPELINE REQUESTS label=/tree[@json] ...
  *     one node per build, redis-benchmark -c 64 -P PIPELINE -n REQUESTS BURROW.GET (as server-get)
  *
  * Linux only (/proc). Every round is bounded by count and time; children are killed by PID.
@@ -25,7 +25,7 @@ import { HOST } from './lib/net.mjs'
 const [mode, rounds, ...rest] = process.argv.slice(2)
 if ((mode !== 'get' && mode !== 'server') || !(Number(rounds) > 0)) {
   console.error('usage: node bench/ab-remote.mjs get ROUNDS MS label=/tree[@json] ...')
-  console.error('       node bench/ab-remote.mjs server ROUNDS PIPELINE REQUESTS label=/tree ...')
+  console.error('       node bench/ab-remote.mjs server ROUNDS PIPELINE REQUESTS label=/tree[@json] ...')
   process.exit(2)
 }
 const CALL_MS = 60_000
@@ -71,10 +71,10 @@ async function startGetArm(label, tree, nodeOptions) {
   return { label, children: [owner, reader], pids: [owner.pid, reader.pid], keys, reader }
 }
 
-async function startServerArm(label, tree) {
+async function startServerArm(label, tree, nodeOptions) {
   const { startChild } = await import(childLib(tree))
   const node = startChild('burrow-node.mjs', { name: label })
-  const self = await node.call('start', { valueBytes: 1024 })
+  const self = await node.call('start', { valueBytes: 1024, nodeOptions })
   await node.call('setPeers', { peers: [self] })
   const keys = Array.from({ length: KEYS }, (_, i) => `k${String(i).padStart(12, '0')}`)
   await node.call('prewarm', { keys }, CALL_MS)
@@ -103,7 +103,7 @@ try {
     arms.push(
       mode === 'get'
         ? await startGetArm(label, tree, options ? JSON.parse(options) : {})
-        : await startServerArm(label, tree),
+        : await startServerArm(label, tree, options ? JSON.parse(options) : {}),
     )
   }
   const ms = Number(rest[0])

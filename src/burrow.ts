@@ -26,6 +26,7 @@ import { functionOption, integerOption, objectOption, onlyKnownOptions } from '.
 import { type HashFunction, Ring, type RingLike } from './ring.ts'
 import { type AuthOptions, type Secrets, secretsOption } from './security/secrets.ts'
 import type { BurrowStats } from './stats.ts'
+import { BusyPoll, type BusyPollCounters } from './transport/busy-poll.ts'
 import { GroupcacheClient } from './transport/client/groupcache-client.ts'
 import { PeerClient } from './transport/client/peer-client.ts'
 import type { PeerTransport } from './transport/client/transport.ts'
@@ -94,6 +95,17 @@ export interface BurrowOptions {
   connectionsPerPeer?: number
   /** The largest frame accepted on the wire, in bytes (values larger than this cannot travel). @default 33554432 (32 MiB) */
   maxFrameBytes?: number
+  /**
+   * Busy polling, in microseconds: when the node's sockets (its RESP port and its connections to
+   * peers) read again within this long of their last read, the event loop keeps polling them
+   * until none has read anything for this long, rather than sleeping. A peer writing to a node
+   * that polls pays no wake-up; a remote get under load gains ~25-35 % on a 2-core virtual machine
+   * (BENCHMARKS.md, "Busy polling"), at the price of the CPU spent polling, up to this long after
+   * each burst of traffic (the process looks busier, which CPU-based autoscaling will see). A lone
+   * request never starts polling. `0`: off, the event loop sleeps as soon as it is idle.
+   * @default 0
+   */
+  busyPollMicros?: number
   /** Time source for TTLs and expiry; inject one to test expiry without sleeping. @default `{ now: Date.now }` */
   clock?: Clock
   /** Random numbers in [0, 1), used for hot-cache promotion and jitter. @default Math.random */
@@ -202,6 +214,7 @@ const KNOWN_OPTIONS = [
   'peerTimeoutMs',
   'connectionsPerPeer',
   'maxFrameBytes',
+  'busyPollMicros',
   'clock',
   'random',
   'liveness',
@@ -231,6 +244,8 @@ const DEFAULT_TLS_SELF = 'https://127.0.0.1:0'
 const LEAVE_TIMEOUT_MS = 1000
 /** The least time close() gives connections to write the replies they owe. */
 const REPLY_GRACE_MS = 100
+/** `stats().busyPoll` of a node that does not poll. */
+const NO_SPINS: BusyPollCounters = { spins: 0, timedOut: 0, vain: 0 }
 /** Keys a peer may be owed purges for, per peer, before it is owed a flush of the namespace instead. */
 const MAX_OWED_PURGES_PER_PEER = 10_000
 /** Hand-off asks in a row that may find nothing before the window closes early. */
@@ -283,6 +298,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
     }
   >()
   #closing = new AbortController()
+  /** `busyPollMicros`: polls the node's sockets for a while after traffic; `undefined` when off. */
+  readonly #busyPoll: BusyPoll | undefined
   #client: PeerTransport
   #server: NodeServer | undefined
   #host: NamespaceHost
@@ -350,6 +367,8 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       ),
     }
     const timeoutMs = integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1)
+    const busyPollMicros = integerOption('busyPollMicros', opts.busyPollMicros, 0, 0, 100_000)
+    this.#busyPoll = busyPollMicros > 0 ? new BusyPoll(busyPollMicros) : undefined
     const tls = this.#tls === undefined ? undefined : clientTls(this.#tls)
     this.#client =
       protocol === 'groupcache'
@@ -369,6 +388,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
             signal: this.#closing.signal,
             secret: this.#secrets?.current,
             tls,
+            busyPoll: this.#busyPoll,
           })
     this.#maxFrameBytes = maxFrameBytes
     this.#purges = new PurgeDelivery(
@@ -594,6 +614,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       secrets: this.#secrets,
       ...this.#serverLimits,
       tls: this.#tls,
+      busyPoll: this.#busyPoll,
       stats: () => this.stats(),
       membership: {
         left: (peer) => this.#peerLeft(canonicalPeerId('peer', peer)),
@@ -790,6 +811,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       listening: this.#server !== undefined,
       namespaces,
       peerClient: this.#client.stats(),
+      busyPoll: { ...(this.#busyPoll?.counters ?? NO_SPINS) },
     }
   }
 
@@ -837,6 +859,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       await this.#drain(until - Date.now())
     }
     if (!this.#closing.signal.aborted) this.#closing.abort(this.#closedError())
+    this.#busyPoll?.stop()
     this.#liveness?.stop()
     this.#purges.stop()
     this.#server = undefined

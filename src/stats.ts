@@ -6,6 +6,7 @@
  */
 import type { LoadGateStats } from './load-gate.ts'
 import type { NamespaceStats } from './namespace/stats.ts'
+import type { BusyPollCounters } from './transport/busy-poll.ts'
 import type { PeerClientStats } from './transport/client/transport.ts'
 import type { ServerStats } from './transport/server/node-server.ts'
 
@@ -30,4 +31,6 @@ export interface BurrowStats {
   listening: boolean
   namespaces: Record<string, NamespaceStats>
   peerClient: PeerClientStats
+  /** Busy polling (`busyPollMicros`): spins started, run out with nothing read, stopped as in vain (all 0 when off). */
+  busyPoll: BusyPollCounters
 }

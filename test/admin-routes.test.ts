@@ -119,6 +119,7 @@ describe('GET /_burrow/metrics', () => {
         connectionsOpen: 0,
         inFlight: 0,
       },
+      busyPoll: { spins: 0, timedOut: 0, vain: 0 },
     }
     const text = prometheusText(stats)
     expect(text).toContain('burrow_node_info{self="http://odd\\\\host\\"name\\n:1"} 1\n')

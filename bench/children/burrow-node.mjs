@@ -99,7 +99,7 @@ serve({
     if (check.peerLoads + check.loadsDeduped !== check.gets || check.peerLoads < result.ops) {
       throw new Error(`not every get went to the owner: ${JSON.stringify(check)} ops ${result.ops}`)
     }
-    return { ...result, check, peerClient: node.stats().peerClient }
+    return { ...result, check, peerClient: node.stats().peerClient, busyPoll: node.stats().busyPoll }
   },
 
   stats() {

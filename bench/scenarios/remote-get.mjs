@@ -8,7 +8,9 @@
  * redis-server started here, holding the same keys and values, same concurrency, from a child
  * process of its own. Trials alternate burrow / Redis to spread machine noise over both; the
  * figures are medians of the trials. `remote-get-http` measures the seed HTTP route of the owner
- * directly (node:http, keep-alive) for reference, with no bar.
+ * directly (node:http, keep-alive) for reference, with no bar. `remote-get-busy-poll` and
+ * `remote-get-busy-poll-p99`: the same with `busyPollMicros: 100` on both nodes (a second pair,
+ * its trials between burrow's and Redis's).
  *
  * @module
  */
@@ -18,7 +20,13 @@ import { startRedis } from '../lib/redis.mjs'
 import { makeRow, ratioAtLeast, skippedRow } from '../lib/report.mjs'
 
 export const group = 'remote-get'
-export const names = ['remote-get-throughput', 'remote-get-p99', 'remote-get-http']
+export const names = [
+  'remote-get-throughput',
+  'remote-get-p99',
+  'remote-get-busy-poll',
+  'remote-get-busy-poll-p99',
+  'remote-get-http',
+]
 export const needsRedis = true
 
 const CALL_MS = 60_000
@@ -34,6 +42,7 @@ export async function run(ctx) {
     maxMsPerTrial: ctx.quick ? 1_000 : 3_000,
     warmupOps: ctx.quick ? 2_000 : 100_000,
     hot: false,
+    busyPollMicros: 100,
     redisClient: 'ioredis, 1 connection, default options',
     statistic: 'median of trials',
   }
@@ -45,6 +54,18 @@ export async function run(ctx) {
     children.push(owner, reader)
     const { keys, ownerSelf } = await startCluster(owner, reader, params)
     ctx.log(`  ${keys.length} keys owned by ${ownerSelf}, prewarmed there`)
+    let polling
+    if (ctx.selected('remote-get-busy-poll') || ctx.selected('remote-get-busy-poll-p99')) {
+      const pollOwner = startChild('burrow-node.mjs', { name: 'polling-owner' })
+      const pollReader = startChild('burrow-node.mjs', { name: 'polling-reader' })
+      children.push(pollOwner, pollReader)
+      const nodeOptions = { busyPollMicros: params.busyPollMicros }
+      const pair = await startCluster(pollOwner, pollReader, params, nodeOptions)
+      polling = { owner: pollOwner, reader: pollReader, keys: pair.keys }
+      ctx.log(
+        `  and a pair with busyPollMicros ${params.busyPollMicros}: ${pair.keys.length} keys on ${pair.ownerSelf}`,
+      )
+    }
 
     let redisClient
     if (ctx.redis.path !== undefined) {
@@ -64,11 +85,20 @@ export async function run(ctx) {
     load.maxOps = params.maxOpsPerTrial
     load.maxMs = params.maxMsPerTrial
     const burrowTrials = []
+    const pollingTrials = []
     const redisTrials = []
     for (let t = 0; t < params.trials; t++) {
       const b = await reader.call('load', load, CALL_MS)
       burrowTrials.push(b)
       ctx.log(`  trial ${t + 1} burrow: ${describe(b)}; peer loads ${b.check.peerLoads}`)
+      if (polling !== undefined) {
+        const p = await polling.reader.call('load', { ...load, keys: polling.keys }, CALL_MS)
+        pollingTrials.push(p)
+        const spins = p.busyPoll
+        ctx.log(
+          `  trial ${t + 1} burrow polling: ${describe(p)}; reader spins ${spins.spins}, in vain ${spins.vain}`,
+        )
+      }
       if (redisClient !== undefined) {
         const r = await redisClient.call('load', load, CALL_MS)
         redisTrials.push(r)
@@ -83,6 +113,7 @@ export async function run(ctx) {
       http = await client.call('load', { ...load, base: ownerSelf, namespace: 'test' }, CALL_MS)
       ctx.log(`  HTTP route on the owner: ${describe(http)}`)
     }
+    const ownerPolls = polling && (await polling.owner.call('stats')).busyPoll
     return rows(
       ctx,
       params,
@@ -90,6 +121,9 @@ export async function run(ctx) {
       redisTrials.length ? summarize(redisTrials) : undefined,
       http,
       burrowTrials,
+      pollingTrials.length
+        ? { ...summarize(pollingTrials), readerPolls: pollingTrials.at(-1).busyPoll, ownerPolls }
+        : undefined,
     )
   } finally {
     await Promise.all(children.map((c) => c.kill()))
@@ -98,9 +132,9 @@ export async function run(ctx) {
 }
 
 /** Starts both nodes, joins them, picks keys the owner owns and prewarms them on the owner. */
-async function startCluster(owner, reader, params) {
-  const ownerSelf = await owner.call('start', { valueBytes: params.valueBytes })
-  const readerSelf = await reader.call('start', { valueBytes: params.valueBytes })
+async function startCluster(owner, reader, params, nodeOptions = {}) {
+  const ownerSelf = await owner.call('start', { valueBytes: params.valueBytes, nodeOptions })
+  const readerSelf = await reader.call('start', { valueBytes: params.valueBytes, nodeOptions })
   const peers = [ownerSelf, readerSelf]
   await owner.call('setPeers', { peers })
   await reader.call('setPeers', { peers })
@@ -120,7 +154,7 @@ function summarize(trials) {
   }
 }
 
-function rows(ctx, params, b, r, http, burrowTrials) {
+function rows(ctx, params, b, r, http, burrowTrials, polling) {
   const out = {}
   const anchorName = 'ioredis GET -> redis-server'
   const skipped = ctx.redis.skipped
@@ -160,6 +194,44 @@ function rows(ctx, params, b, r, http, burrowTrials) {
           note: `p50 burrow ${b.p50Ms.toFixed(2)} ms, ioredis ${r.p50Ms.toFixed(2)} ms; ratio = ioredis p99 / burrow p99`,
         })
       : skippedRow('ms', bar, skipped, anchorName, b.p99Ms)
+  }
+  if (polling !== undefined) {
+    const note = `busyPollMicros ${params.busyPollMicros} on both nodes`
+    const params2 = {
+      ...shared,
+      burrow: { ...polling, p50Ms: round3(polling.p50Ms), p99Ms: round3(polling.p99Ms) },
+      burrowDefault: shared.burrow,
+    }
+    if (ctx.selected('remote-get-busy-poll')) {
+      const bar = ratioAtLeast(3.0)
+      out['remote-get-busy-poll'] = r
+        ? makeRow({
+            burrow: polling.opsPerSec,
+            anchor: r.opsPerSec,
+            ratio: polling.opsPerSec / r.opsPerSec,
+            unit: 'ops/s',
+            bar,
+            anchorName,
+            params: params2,
+            note: `${note}; against burrow without: ${(polling.opsPerSec / b.opsPerSec).toFixed(2)}x`,
+          })
+        : skippedRow('ops/s', bar, skipped, anchorName, polling.opsPerSec)
+    }
+    if (ctx.selected('remote-get-busy-poll-p99')) {
+      const bar = ratioAtLeast(1.0)
+      out['remote-get-busy-poll-p99'] = r
+        ? makeRow({
+            burrow: polling.p99Ms,
+            anchor: r.p99Ms,
+            ratio: r.p99Ms / polling.p99Ms,
+            unit: 'ms',
+            bar,
+            anchorName,
+            params: params2,
+            note: `${note}; p50 ${polling.p50Ms.toFixed(2)} ms; ratio = ioredis p99 / burrow p99`,
+          })
+        : skippedRow('ms', bar, skipped, anchorName, polling.p99Ms)
+    }
   }
   if (http !== undefined) {
     out['remote-get-http'] = makeRow({

@@ -309,4 +309,23 @@ export const METRICS: readonly MetricDefinition[] = [
     'counter',
     (s) => s.server.overflowed,
   ),
+  // Busy polling.
+  ofNode(
+    'busy_poll_spins_total',
+    'Spins of busy polling started (busyPollMicros): reads came within the budget of each other.',
+    'counter',
+    (s) => s.busyPoll.spins,
+  ),
+  ofNode(
+    'busy_poll_timed_out_total',
+    'Spins of busy polling that ran their budget out with nothing read.',
+    'counter',
+    (s) => s.busyPoll.timedOut,
+  ),
+  ofNode(
+    'busy_poll_vain_total',
+    'Spins of busy polling stopped because their polls mostly found nothing to read.',
+    'counter',
+    (s) => s.busyPoll.vain,
+  ),
 ]

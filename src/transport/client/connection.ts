@@ -11,6 +11,7 @@ import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
 import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
 import { peerAddress } from '../../membership/peer-id.ts'
+import type { BusyPoll } from '../busy-poll.ts'
 import { type OnReply, ReplyReader } from '../resp/reply-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
 import type { Answer } from '../served.ts'
@@ -87,6 +88,7 @@ export class Connection {
   #connected = false
   #destroyed = false
   readonly #flushNow = (): void => this.#flush()
+  readonly #busyPoll: BusyPoll | undefined
 
   /**
    * Dials `peer`: plain TCP for an `http://` id, TLS for an `https://` one, with `tls` (the CA
@@ -97,9 +99,11 @@ export class Connection {
     maxFrameBytes: number,
     events: ConnectionEvents,
     tls: ConnectionOptions | undefined,
+    busyPoll: BusyPoll | undefined,
   ) {
     this.peer = peer
     this.#events = events
+    this.#busyPoll = busyPoll
     this.#reader = new ReplyReader(maxFrameBytes, this.#onReply)
     const { host, port, tls: secure } = peerAddress(peer)
     this.#secure = secure
@@ -243,6 +247,7 @@ export class Connection {
   }
 
   #onData(chunk: Buffer): void {
+    this.#busyPoll?.read()
     try {
       this.#reader.feed(chunk)
     } catch (err) {

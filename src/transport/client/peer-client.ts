@@ -9,6 +9,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
+import type { BusyPoll } from '../busy-poll.ts'
 import { type Answer, DEFAULT_TTL, type WriteTtl } from '../served.ts'
 import {
   AUTH,
@@ -39,6 +40,8 @@ export interface PeerClientOptions {
   secret?: string
   /** How `https://` peers are dialled: the CA that verifies them, a client certificate. */
   tls?: ConnectionOptions
+  /** Told of every read (`busyPollMicros`), when the node polls. */
+  busyPoll?: BusyPoll
 }
 
 /** After a failed connect, a peer is not dialled again for this long; its requests fail at once. */
@@ -321,6 +324,7 @@ export class PeerClient implements PeerTransport {
           },
         },
         this.#options.tls,
+        this.#options.busyPoll,
       )
       pool.push(conn)
       if (this.#options.secret !== undefined) this.#authenticate(conn)

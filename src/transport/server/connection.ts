@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net'
 import { BurrowError } from '../../errors.ts'
 import type { Secrets } from '../../security/secrets.ts'
+import type { BusyPoll } from '../busy-poll.ts'
 import { type CommandArgs, CommandReader } from '../resp/command-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
@@ -35,6 +36,8 @@ export interface ConnectionHost {
   readonly maxReplyBufferBytes: number
   /** A connection (from `remoteAddress`) was cut off for not reading its replies. */
   overflowed(remoteAddress: string | undefined): void
+  /** Told of every read (`busyPollMicros`), when the node polls. */
+  readonly busyPoll: BusyPoll | undefined
 }
 
 /**
@@ -124,6 +127,7 @@ export class RespConnection implements Session {
 
   /** Reads `chunk` (the bytes the port sniffed arrive this way too); bad input ends the connection. */
   feed(chunk: Buffer): void {
+    this.#host.busyPoll?.read()
     if (this.#quitting) return
     try {
       this.#reader.feed(chunk)

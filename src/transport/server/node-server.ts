@@ -11,6 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import { channels, type PublishingNode, type ServerLimitMessage } from '../../diagnostics.ts'
 import type { Secrets } from '../../security/secrets.ts'
+import type { BusyPoll } from '../busy-poll.ts'
 import { LF, STAR } from '../resp/constants.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
 import { type ConnectionHost, RespConnection } from './connection.ts'
@@ -44,6 +45,8 @@ export interface NodeServerOptions {
   readonly maxReplyBufferBytes: number
   /** With these (node:tls options: key, cert, and ca for mutual TLS), the port speaks TLS only. */
   readonly tls?: TlsOptions
+  /** Told of every RESP read (`busyPollMicros`), when the node polls. */
+  readonly busyPoll?: BusyPoll
 }
 
 /** Counters of the node's port, as found in `node.stats().server`. */
@@ -96,6 +99,7 @@ export class NodeServer {
         this.#limitHit('requestTimeoutMs', remoteAddress)
       },
       maxReplyBufferBytes: options.maxReplyBufferBytes,
+      busyPoll: options.busyPoll,
       overflowed: (remoteAddress) => {
         this.#counters.overflowed++
         this.#limitHit('maxReplyBufferBytes', remoteAddress)

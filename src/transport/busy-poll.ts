@@ -1,0 +1,121 @@
+/**
+ * Busy polling (`busyPollMicros`): once a node's sockets bring traffic again soon after the last,
+ * its event loop goes on polling them (a `setImmediate` chain, so libuv polls without blocking)
+ * until no socket has had anything to read for the budget, instead of going to sleep at once.
+ *
+ * Why: a write to a peer that sleeps in `epoll_wait` makes the kernel wake it, in the writer's
+ * time, and on a virtual machine that wake-up is dear (BENCHMARKS.md, "Busy polling"). A node that
+ * polls is awake when the next batch lands, so the peer writing to it pays none.
+ *
+ * What it costs is bounded twice: a lone read never starts a spin (it takes two reads within the
+ * budget of each other), and a spin whose empty polls take more time than the polls that read
+ * something stops, and none starts again for a while: a node with light but steady traffic does
+ * not poll away a core to serve a few requests.
+ *
+ * @module
+ */
+import { performance } from 'node:perf_hooks'
+
+/** How much polling a spin does between its checks of what its polls found, in ms. */
+const CHECK_EVERY_MS = 2
+/** A spin whose empty polls took more than this share of the time stops (see `#check`). */
+const MAX_EMPTY_SHARE = 0.5
+/** After a spin stopped for polling too much in vain, none starts for this long, in ms. */
+const REST_MS = 50
+
+/** Counters of a {@link BusyPoll}. */
+export interface BusyPollCounters {
+  /** Spins started. */
+  spins: number
+  /** Spins that ran their budget out with nothing read. */
+  timedOut: number
+  /** Spins stopped because their polls mostly found nothing. */
+  vain: number
+}
+
+/** The poller of one node: its sockets tell it of every read. */
+export class BusyPoll {
+  readonly #budgetMs: number
+  readonly #now: () => number
+  /** Reads so far, and the count the running spin last saw. */
+  #reads = 0
+  #seen = 0
+  /** The time of the last read (as the spin saw it, while spinning). */
+  #lastRead = Number.NEGATIVE_INFINITY
+  /** When the spin last polled; the time its polls took, with and without a read, since its last check. */
+  #lastPoll = 0
+  #full = 0
+  #empty = 0
+  /** No spin starts before this time (after a spin in vain). */
+  #restUntil = Number.NEGATIVE_INFINITY
+  #immediate: NodeJS.Immediate | undefined
+  #stopped = false
+  readonly counters: BusyPollCounters = { spins: 0, timedOut: 0, vain: 0 }
+
+  /** `micros`: how long to go on polling after the last read, in microseconds (> 0). `now` in ms. */
+  constructor(micros: number, now: () => number = () => performance.now()) {
+    this.#budgetMs = micros / 1000
+    this.#now = now
+  }
+
+  /** True while the event loop is kept polling. */
+  get spinning(): boolean {
+    return this.#immediate !== undefined
+  }
+
+  /** One of the node's sockets read something. */
+  read(): void {
+    this.#reads++
+    if (this.#immediate !== undefined || this.#stopped) return
+    const now = this.#now()
+    const soon = now - this.#lastRead <= this.#budgetMs
+    this.#lastRead = now
+    if (!soon || now < this.#restUntil) return
+    this.#seen = this.#reads
+    this.#lastPoll = now
+    this.#full = 0
+    this.#empty = 0
+    this.counters.spins++
+    this.#immediate = setImmediate(this.#poll)
+  }
+
+  /** Stops polling for good (the node closes). */
+  stop(): void {
+    this.#stopped = true
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate)
+    this.#immediate = undefined
+  }
+
+  readonly #poll = (): void => {
+    const now = this.#now()
+    const took = now - this.#lastPoll
+    this.#lastPoll = now
+    if (this.#reads !== this.#seen) {
+      // The loop's turn since the last poll read something: the time went to work.
+      this.#seen = this.#reads
+      this.#lastRead = now
+      this.#full += took
+    } else {
+      this.#empty += took
+      if (now - this.#lastRead > this.#budgetMs) {
+        this.#immediate = undefined
+        this.counters.timedOut++
+        return
+      }
+    }
+    if (this.#full + this.#empty >= CHECK_EVERY_MS && !this.#check(now)) return
+    this.#immediate = setImmediate(this.#poll)
+  }
+
+  /** Every few ms of spinning: false, the spin stopped, when its polls mostly found nothing. */
+  #check(now: number): boolean {
+    const vain = this.#empty > MAX_EMPTY_SHARE * (this.#full + this.#empty)
+    this.#full = 0
+    this.#empty = 0
+    if (!vain) return true
+    this.#immediate = undefined
+    this.#restUntil = now + REST_MS
+    this.counters.vain++
+    return false
+  }
+}
