@@ -4,12 +4,16 @@
  * scattered order (so most are not in the CPU's caches, as on a server): measuring a string's
  * UTF-8 length (`Buffer.byteLength`), encoding it (`utf8Write`), copying it as Latin-1
  * (`latin1Write`, right only for ASCII), and copying a Buffer. Strings both flat and sliced (what
- * `slice` of a longer string makes, as the bench's values are). Five rounds, ns per value.
+ * `slice` of a longer string makes, as the bench's values are). And what the cache's copy of a
+ * string value costs when it is stored (`ownValue`, from the built `dist/`). Five rounds, ns per
+ * value.
  *
- *   node bench/write-costs.mjs
+ *   npm run build && node bench/write-costs.mjs
  *
  * @module
  */
+import { ownValue } from '../dist/codec.js'
+
 const VALUES = 10_000
 const ROUNDS = 5
 const OPS = 500_000
@@ -30,6 +34,8 @@ const cases = [
   ['latin1Write, sliced', sliced, (v, at) => out.latin1Write(v, at, room)],
   ['latin1Write, flat', flat, (v, at) => out.latin1Write(v, at, room)],
   ['Buffer copy', buffers, (v, at) => v.copy(out, at)],
+  ['ownValue, sliced', sliced, (v) => ownValue(v).length],
+  ['ownValue, flat', flat, (v) => ownValue(v).length],
 ]
 const results = new Map(cases.map(([label]) => [label, []]))
 let sink = 0

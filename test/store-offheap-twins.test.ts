@@ -249,7 +249,7 @@ describe('off-heap storage against heap storage', () => {
     expect(store.get('b')).toStrictEqual(Uint8Array.from([4, 5, 6]))
   })
 
-  it('hands out bytes that own their ArrayBuffer, as a loaded value is kept (ownBytes)', () => {
+  it('hands out bytes that own their ArrayBuffer, as a loaded value is kept (ownValue)', () => {
     const store = offHeap(1_000_000)
     store.set('main', 'small', Uint8Array.from([1, 2, 3]))
     const read = store.get('small') as Uint8Array

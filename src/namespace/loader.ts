@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Codec, checkStored, ownBytes, runCodec, type StoredValue } from '../codec.ts'
+import { type Codec, checkStored, ownValue, runCodec, type StoredValue } from '../codec.ts'
 import { channels, loadTimer, NOT_TIMED, since } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { type Answer, DO_NOT_KEEP, MAX_TTL_MS, NO_EXPIRY } from '../transport/served.ts'
@@ -152,11 +152,11 @@ export class LoadRunner<V> {
 
   /**
    * A value to store: checked to be a string or bytes, or encoded by the codec; bytes that view a
-   * larger buffer are copied (see `ownBytes`).
+   * larger buffer, and strings that may view a longer one, are copied (see `ownValue`).
    */
   encode(key: string, value: V): StoredValue {
     const codec = this.#config.codec
-    if (codec === undefined) return ownBytes(checkStored(value, this.#config.name, key))
+    if (codec === undefined) return ownValue(checkStored(value, this.#config.name, key))
     const encoded = runCodec(() => codec.encode(value), 'encode', this.#config.name, key)
     if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) {
       throw new BurrowError(
@@ -165,7 +165,7 @@ export class LoadRunner<V> {
         { namespace: this.#config.name, key },
       )
     }
-    return ownBytes(encoded)
+    return ownValue(encoded)
   }
 
   /** A stored value turned back into a `V` by the codec (there must be one). */

@@ -6,7 +6,7 @@
  */
 
 import { untilAborted } from '../abort.ts'
-import type { Codec, StoredValue, ValueKind } from '../codec.ts'
+import { type Codec, ownValue, type StoredValue, type ValueKind } from '../codec.ts'
 import { channels } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
@@ -202,10 +202,13 @@ export class Namespace<V = StoredValue> {
     }
   }
 
-  /** What `set` stores: the value checked or encoded; bytes are copied, as the caller may reuse them. */
+  /**
+   * What `set` stores: the value checked or encoded; bytes are copied, as the caller may reuse
+   * them, and so is a string that may view a longer one (see `ownValue`).
+   */
   #storable(key: string, value: V): StoredValue {
     if (this.#codec !== undefined) return this.#loads.encode(key, value)
-    if (typeof value === 'string') return value
+    if (typeof value === 'string') return ownValue(value)
     if (value instanceof Uint8Array) return new Uint8Array(value)
     throw new BurrowError(
       'BURROW_ERR_BAD_VALUE',

@@ -42,7 +42,7 @@ const ALL_ON_HEAP = 7
 /**
  * Bytes `start` to `end` of `source` in a value of their own: a Buffer from Node's pool (as
  * `Buffer.allocUnsafe` gives one), or a Uint8Array that owns its ArrayBuffer, as a loaded value is
- * kept (see `ownBytes`): nothing else in it to read, pin or detach.
+ * kept (see `ownValue`): nothing else in it to read, pin or detach.
  */
 function copyOf(source: Uint8Array, start: number, end: number, buffer: boolean): Uint8Array {
   const length = end - start
