@@ -8,21 +8,25 @@
  *   and 64 characters (both checked equal first);
  * - `probes`: how far from its home the farthest entry lands, inserting random hashes into a
  *   `KeyTable`-shaped table 2/3 and 3/4 full, at 10^4 to 4·10^6 entries (the flood threshold's
- *   margin).
+ *   margin);
+ * - `text`: ns per key made out of the bytes a command brought (Latin-1), Node's `latin1Slice` (a
+ *   call into C++) against `latin1Text` (`String.fromCharCode` in JS up to 16 bytes), at 7, 13,
+ *   16 and 32 bytes (both checked equal first).
  *
- *   npm run build && node bench/key-costs.mjs [hash|crc32|probes]   (default: all three)
+ *   npm run build && node bench/key-costs.mjs [hash|crc32|probes|text]   (default: all four)
  *
  * @module
  */
 import zlib from 'node:zlib'
+import { latin1Text } from '../dist/buffer-text.js'
 import { crc32 } from '../dist/ring.js'
 import { homeOf } from '../dist/store/key-table.js'
 import { hashKey } from '../dist/store/sketch.js'
 import { seededRandom } from './lib/random.mjs'
 
 const which = process.argv[2] ?? 'all'
-if (!['hash', 'crc32', 'probes', 'all'].includes(which))
-  throw new Error(`unknown part ${which}: hash, crc32 or probes`)
+if (!['hash', 'crc32', 'probes', 'text', 'all'].includes(which))
+  throw new Error(`unknown part ${which}: hash, crc32, probes or text`)
 const KEYS = 20_000
 const ROUNDS = 50
 
@@ -97,5 +101,22 @@ if (which === 'probes' || which === 'all') {
       cells.push(`${Math.round(load * 100)} % full: ${farthest}`)
     }
     console.log(`  ${String(entries).padStart(9)} entries  ${cells.join('   ')}`)
+  }
+}
+
+if (which === 'text' || which === 'all') {
+  console.log('ns per key made from its bytes: latin1Slice (C++) | latin1Text (JS up to 16 bytes)')
+  for (const chars of [7, 13, 16, 32]) {
+    const keys = keysOf(chars).map((k) => k.slice(k.length - chars))
+    const bytes = Buffer.from(keys.join(''), 'latin1')
+    const starts = keys.map((_, i) => i * chars)
+    for (const at of starts.slice(0, 1000))
+      if (latin1Text(bytes, at, at + chars) !== bytes.latin1Slice(at, at + chars))
+        throw new Error(`latin1Text differs at ${at}`)
+    const native = nsPerCall(starts, (at) => bytes.latin1Slice(at, at + chars).length)
+    const js = nsPerCall(starts, (at) => latin1Text(bytes, at, at + chars).length)
+    console.log(
+      `  ${String(chars).padStart(3)} bytes  ${native.toFixed(1).padStart(6)}  ${js.toFixed(1).padStart(6)}`,
+    )
   }
 }

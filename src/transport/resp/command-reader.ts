@@ -48,8 +48,12 @@ export interface CommandReaderOptions<C extends CommandShape> {
 
 /** The most arguments the fast path reads; longer commands go to the general parser. */
 const FAST_MAX_ARGS = 16
-/** Arguments before this index (the name is 0) are compared with the last command's at the same place. */
-const REPEATED_ARGS = 4
+/**
+ * The arguments compared with the last command's at the same place: the name (0), and the first
+ * after it (1), or after a tagged command's id (2), which is a namespace in burrow's commands.
+ * Keys are not: comparing a key with the last one fails, costing as much as the decode it did not save.
+ */
+const REPEATED_ARGS = 3
 /** The longest argument kept for the next command to compare with. */
 const REPEATED_MAX_BYTES = 64
 
@@ -70,9 +74,9 @@ export class CommandReader<C extends CommandShape> {
   /** The command the general parser looked up for the frame it is reading. */
   #command: C | undefined = undefined
   /**
-   * The text of each of the first arguments (the name first) of the last command the fast path
-   * read: pipelined commands mostly repeat one name and one namespace, and comparing their bytes
-   * costs less than decoding them (see `#repeatedText`).
+   * The text of the name and the namespace of the last command the fast path read, by index:
+   * pipelined commands mostly repeat one name and one namespace, and comparing their bytes costs
+   * less than decoding them (see `#repeatedText`).
    */
   readonly #lastTexts: string[] = new Array<string>(REPEATED_ARGS).fill('')
   /** The name the command below was looked up by. */
@@ -139,7 +143,8 @@ export class CommandReader<C extends CommandShape> {
         } else if (i === 1 && tagged && i < binaryFrom) {
           args[1] = decimalOf(buf, start, stop) ?? textOf(buf, start, stop)
         } else if (i < binaryFrom) {
-          args[i] = i < REPEATED_ARGS ? this.#repeatedText(i, buf, start, stop) : textOf(buf, start, stop)
+          args[i] =
+            i === (tagged ? 2 : 1) ? this.#repeatedText(i, buf, start, stop) : textOf(buf, start, stop)
         } else {
           args[i] = copyOf(buf, start, stop)
         }
@@ -153,8 +158,7 @@ export class CommandReader<C extends CommandShape> {
 
   /**
    * The text of argument `i`: the one read last at that place when the bytes are the same ASCII,
-   * else decoded (and kept for the next command). A name or namespace comes again and again; a key
-   * or id costs a compare of a few bytes that fails, against a decode saved when it does not.
+   * else decoded (and kept for the next command). A name or namespace comes again and again.
    */
   #repeatedText(i: number, buf: Buffer, start: number, stop: number): string {
     const last = this.#lastTexts[i]!
