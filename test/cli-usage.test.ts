@@ -153,6 +153,16 @@ describe('burrow: usage errors exit 2 and say what is wrong', () => {
       /--peers must be a peer id .*received "nope"/,
     ],
     [
+      'a busy-poll budget that is not a whole number of microseconds',
+      ['serve', '--namespace', 'a', '--origin', 'http://o/{key}', '--busy-poll-micros', '0.5ms'],
+      /--busy-poll-micros must be a whole number of microseconds from 0 to 100000, received "0.5ms"/,
+    ],
+    [
+      'a busy-poll budget over the bound',
+      ['serve', '--namespace', 'a', '--origin', 'http://o/{key}', '--busy-poll-micros', '200000'],
+      /--busy-poll-micros must be a whole number .*received "200000"/,
+    ],
+    [
       'a secret variable that is not set',
       ['serve', '--namespace', 'a', '--origin', 'http://o/{key}', '--auth-secret-env', 'NO_SUCH_VAR_X'],
       /the environment variable NO_SUCH_VAR_X is not set or empty/,

@@ -27,7 +27,11 @@ const DEFAULTS = {
   ring: 'groupcache',
   peerTimeout: '3s',
   closeTimeout: '5s',
+  busyPollMicros: '0',
 } as const
+
+/** The longest `--busy-poll-micros` (as the node's `busyPollMicros`). */
+const MAX_BUSY_POLL_MICROS = 100_000
 
 /** The longest graceful close `node.close()` takes. */
 const MAX_CLOSE_TIMEOUT_MS = 600_000
@@ -50,6 +54,7 @@ const OPTIONS = {
   ring: { type: 'string', default: DEFAULTS.ring },
   'peer-timeout': { type: 'string', default: DEFAULTS.peerTimeout },
   'close-timeout': { type: 'string', default: DEFAULTS.closeTimeout },
+  'busy-poll-micros': { type: 'string', default: DEFAULTS.busyPollMicros },
   'auth-secret-env': { type: 'string', multiple: true },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -75,6 +80,8 @@ Cluster:
   --ring NAME              groupcache or maglev; the same on every node [default: ${DEFAULTS.ring}]
   --peer-timeout DURATION  deadline of one request to a peer [default: ${DEFAULTS.peerTimeout}]
   --close-timeout DURATION how long a graceful close may take [default: ${DEFAULTS.closeTimeout}]
+  --busy-poll-micros N     keep polling the sockets N µs after traffic instead of sleeping: more
+                           throughput under steady peer traffic, for CPU [default: 0, off]
 
 Namespaces and origins:
   --namespace NAME         a namespace to serve (repeatable) [required]
@@ -206,6 +213,7 @@ function readConfig(values: Values) {
     peers: peers.length === 0 ? [self] : peers.map((peer) => nodeUrl('serve', '--peers', peer.trim())),
     ring: values.ring,
     peerTimeoutMs: duration('serve', '--peer-timeout', values['peer-timeout'], { min: 1 }),
+    busyPollMicros: busyPollMicros(values['busy-poll-micros']),
     ...(secrets && { auth: { secret: secrets } }),
     ...(tls && { tls }),
   }
@@ -232,6 +240,18 @@ function readConfig(values: Values) {
       max: MAX_CLOSE_TIMEOUT_MS,
     }),
   }
+}
+
+/** `--busy-poll-micros`: a whole number of microseconds, 0 (off) to 100,000. */
+function busyPollMicros(text: string): number {
+  const micros = /^[0-9]{1,6}$/.test(text.trim()) ? Number(text) : Number.NaN
+  if (!(micros <= MAX_BUSY_POLL_MICROS)) {
+    throw usageError(
+      'serve',
+      `--busy-poll-micros must be a whole number of microseconds from 0 to ${MAX_BUSY_POLL_MICROS}, received ${JSON.stringify(text)}`,
+    )
+  }
+  return micros
 }
 
 /** The node's `tls` option from the TLS flags, or `undefined` without `--tls-cert`. */
