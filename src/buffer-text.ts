@@ -15,7 +15,8 @@ const RAW = typeof (Buffer.prototype as Partial<RawBuffer>).latin1Slice === 'fun
 
 /** Bytes `start` to `end` of `buffer`, one character per byte (the text of ASCII bytes). */
 export function latin1Text(buffer: Buffer, start: number, end: number): string {
-  if (end - start <= SHORT_LATIN1) return shortLatin1(buffer, start, end - start)
+  // In range only: out of it, latin1Slice throws where a loop would read undefined.
+  if (end - start <= SHORT_LATIN1 && end <= buffer.length) return shortLatin1(buffer, start, end - start)
   return RAW ? (buffer as RawBuffer).latin1Slice(start, end) : buffer.toString('latin1', start, end)
 }
 

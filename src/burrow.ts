@@ -96,13 +96,14 @@ export interface BurrowOptions {
   /** The largest frame accepted on the wire, in bytes (values larger than this cannot travel). @default 33554432 (32 MiB) */
   maxFrameBytes?: number
   /**
-   * Busy polling, in microseconds: when the node's sockets (its RESP port and its connections to
-   * peers) read again within this long of their last read, the event loop keeps polling them
+   * Busy polling, in microseconds: when the node's sockets (its RESP port and its RESP connections
+   * to peers) read again within this long of their last read, the event loop keeps polling them
    * until none has read anything for this long, rather than sleeping. A peer writing to a node
-   * that polls pays no wake-up; a remote get under load gains ~25-35 % on a 2-core virtual machine
+   * that polls pays no wake-up; a remote get under load gains ~25-40 % on a 2-core virtual machine
    * (BENCHMARKS.md, "Busy polling"), at the price of the CPU spent polling, up to this long after
    * each burst of traffic (the process looks busier, which CPU-based autoscaling will see). A lone
-   * request never starts polling. `0`: off, the event loop sleeps as soon as it is idle.
+   * socket read never starts polling, and polling that mostly finds nothing stops for 50 ms.
+   * `0`: off, the event loop sleeps as soon as it is idle; at most `10000` (10 ms).
    * @default 0
    */
   busyPollMicros?: number
@@ -367,7 +368,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
       ),
     }
     const timeoutMs = integerOption('peerTimeoutMs', opts.peerTimeoutMs, 3000, 1)
-    const busyPollMicros = integerOption('busyPollMicros', opts.busyPollMicros, 0, 0, 100_000)
+    const busyPollMicros = integerOption('busyPollMicros', opts.busyPollMicros, 0, 0, 10_000)
     this.#busyPoll = busyPollMicros > 0 ? new BusyPoll(busyPollMicros) : undefined
     const tls = this.#tls === undefined ? undefined : clientTls(this.#tls)
     this.#client =

@@ -58,17 +58,12 @@ export function checkStored(value: unknown, namespace: string, key: string): Sto
 }
 
 /**
- * `value` as the cache keeps it, pinning no more memory than it is counted for: bytes as they are
- * when they fill an ArrayBuffer of their own, else copied (a slice of Node's Buffer pool, or of a
- * chunk a driver read); a string of 13 characters or more copied into a string of its own, since
- * it may be a view into a longer one (what `slice`, `substring`, `trim` or a regular expression's
- * match make, which V8 keeps pointing at the whole parent). A copy is also flat, so serving it later
- * reads its characters where it lives rather than through its parent (BENCHMARKS.md, "Values that
- * are slices"). A Buffer stays a Buffer.
+ * Bytes as the cache keeps them: as they are when they fill an ArrayBuffer of their own, else
+ * copied (a slice of Node's Buffer pool, or of a chunk a driver read), so that a kept value pins no
+ * more memory than it is counted for. A Buffer stays a Buffer; a string is returned as it is.
  */
-export function ownValue(value: StoredValue): StoredValue {
-  if (typeof value === 'string') return value.length < MIN_VIEW_CHARS ? value : copyOfString(value)
-  if (value.byteLength === value.buffer.byteLength) return value
+export function ownBytes(value: StoredValue): StoredValue {
+  if (typeof value === 'string' || value.byteLength === value.buffer.byteLength) return value
   const copy = Buffer.isBuffer(value)
     ? Buffer.allocUnsafeSlow(value.byteLength)
     : new Uint8Array(value.byteLength)
@@ -76,19 +71,36 @@ export function ownValue(value: StoredValue): StoredValue {
   return copy
 }
 
+/**
+ * {@link ownBytes}, and a string of 13 characters or more copied into a string of its own, for a
+ * value kept on the JS heap: it may be a view into a longer string (what `slice`, `substring`,
+ * `trim` or a regular expression's match make, which V8 keeps pointing at the whole parent). A
+ * copy is also flat, so serving it later reads its characters where they are rather than through
+ * its parent (BENCHMARKS.md, "Values that are slices").
+ */
+export function ownValue(value: StoredValue): StoredValue {
+  if (typeof value !== 'string') return ownBytes(value)
+  return value.length < MIN_VIEW_CHARS ? value : copyOfString(value)
+}
+
 /** V8 copies substrings shorter than this (`SlicedString::kMinLength`): they are never views. */
 const MIN_VIEW_CHARS = 13
 /** The scratch room kept between copies; a longer string's copy goes through a buffer of its own. */
 const SCRATCH_BYTES = 64 * 1024
 let scratch: Buffer | undefined
+/** A character past Latin-1. */
+const WIDE = /[\u0100-\uffff]/
 
 /**
- * A string of its own with `value`'s characters: its UTF-16 units written out and read back, which
- * is exact for any string (lone surrogates included), and gives a one-byte string when every unit
- * fits one.
+ * A string of its own with `value`'s characters, written out and read back: as Latin-1 when every
+ * character is Latin-1 (one byte each, and a one-byte string back at any length), else as UTF-16
+ * (exact for any string, lone surrogates included; Node gives a one-byte string back when every
+ * unit fits one, up to ~1 M characters, and a two-byte one past that).
  */
 function copyOfString(value: string): string {
-  const bytes = 2 * value.length
+  const encoding =
+    Buffer.byteLength(value, 'utf8') === value.length || !WIDE.test(value) ? 'latin1' : 'utf16le'
+  const bytes = encoding === 'latin1' ? value.length : 2 * value.length
   let buf: Buffer
   if (bytes <= SCRATCH_BYTES) {
     scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES)
@@ -96,8 +108,8 @@ function copyOfString(value: string): string {
   } else {
     buf = Buffer.allocUnsafeSlow(bytes)
   }
-  const written = buf.write(value, 0, bytes, 'utf16le')
-  return buf.toString('utf16le', 0, written)
+  const written = buf.write(value, 0, bytes, encoding)
+  return buf.toString(encoding, 0, written)
 }
 
 /** Runs a codec step, turning its failure into a coded error. */

@@ -491,6 +491,15 @@ describe('W-TinyLFU counts the misses of keys this node may keep', () => {
     expect(misses(b)).toBe(ofB.length) // counted by their owner, asked by a
   })
 
+  it('a peek that finds nothing counts as a get’s miss would: own keys only, without hot copies', async () => {
+    const { a, ns, ofA, ofB } = await pair(false)
+    for (const key of [...ofA, ...ofB]) expect(ns.peek(key)).toBeUndefined()
+    expect(misses(a)).toBe(ofA.length)
+    const hot = await pair(true)
+    for (const key of [...hot.ofA, ...hot.ofB]) expect(hot.ns.peek(key)).toBeUndefined()
+    expect(misses(hot.a)).toBe(hot.ofA.length + hot.ofB.length)
+  })
+
   it('every key, when it keeps hot copies', async () => {
     const { a, ns, ofA, ofB } = await pair(true)
     for (const key of [...ofA, ...ofB]) await ns.get(key)

@@ -23,6 +23,11 @@ describe('text out of a Buffer', () => {
     )
   })
 
+  it('latin1Text refuses a range past the end, as toString does', () => {
+    const buf = Buffer.from('abcd')
+    expect(() => latin1Text(buf, 0, 6)).toThrow(RangeError)
+  })
+
   it('utf8Text decodes UTF-8 as toString does', () => {
     const text = 'key é 東京 😀'
     const buf = Buffer.from(`xx${text}yy`)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { BusyPoll } from '../src/transport/busy-poll.ts'
-import { closeAll, node, thrownBy } from './helpers.ts'
+import { closeAll, node, sleep, thrownBy } from './helpers.ts'
 import { cluster } from './support/cluster.ts'
 
 afterEach(closeAll)
@@ -80,6 +80,31 @@ describe('busy polling (busyPollMicros)', () => {
     poll.stop()
   })
 
+  it('short spins that each run out in vain add up, and polling rests', async () => {
+    const { poll, clock } = poller(100)
+    // A pair of reads every 150 µs: each pair starts a spin that polls 100 µs for nothing.
+    let pairs = 0
+    while (poll.counters.vain === 0 && pairs < 200) {
+      poll.read()
+      clock.t += 0.01
+      poll.read()
+      pairs++
+      while (poll.spinning) {
+        clock.t += 0.02
+        await turn()
+      }
+      clock.t += 0.03
+    }
+    // ~2 ms of polling in vain, ~100 µs a spin: about twenty spins, not two hundred.
+    expect(pairs).toBeLessThan(40)
+    expect(poll.counters).toEqual({ spins: pairs, timedOut: pairs - 1, vain: 1 })
+    // Resting now: the next pairs start nothing.
+    poll.read()
+    clock.t += 0.01
+    poll.read()
+    expect(poll.spinning).toBe(false)
+  })
+
   it('stop() ends a spin, and reads start none after it', async () => {
     const { poll, clock } = poller(100)
     poll.read()
@@ -110,6 +135,39 @@ describe('busy polling (busyPollMicros)', () => {
     for (let round = 0; round < 20; round++) await Promise.all(remote.map((key) => namespaces[0]!.get(key)))
     const spins = nodes.map((n) => n.stats().busyPoll.spins)
     expect(spins[0]! + spins[1]!).toBeGreaterThan(0)
+    // Once the traffic stops, every spin ends by itself (500 µs with nothing to read).
+    const ended = (): boolean =>
+      nodes.every(({ stats }) => {
+        const { spins, timedOut, vain } = stats.call(nodes[0]).busyPoll
+        return spins === timedOut + vain
+      })
+    for (let waited = 0; !ended() && waited < 2000; waited += 10) await sleep(10)
+    for (const n of nodes) {
+      const { spins, timedOut, vain } = n.stats().busyPoll
+      expect(timedOut + vain).toBe(spins)
+    }
+  })
+
+  it('close() ends a spin under way: the nodes leave no immediate behind', async () => {
+    const { nodes, namespaces } = await cluster(2, {
+      namespace: { hot: false },
+      node: { busyPollMicros: 10_000 },
+    })
+    const keys = Array.from({ length: 100 }, (_, i) => `key-${i}`)
+    const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length
+    // Gets keep coming until the nodes close; one of them is polling meanwhile.
+    let closing = false
+    const traffic = (async () => {
+      for (let round = 0; round < 10_000 && !closing; round++)
+        await Promise.all(keys.map((key) => namespaces[0]!.get(key))).catch(() => {})
+    })()
+    for (let waited = 0; immediates() === 0 && waited < 2000; waited++) await sleep(1)
+    expect(immediates()).toBeGreaterThan(0)
+    closing = true
+    await Promise.all(nodes.map((n) => n.close()))
+    await traffic
+    expect(nodes.some((n) => n.stats().busyPoll.spins > 0)).toBe(true)
+    expect(immediates()).toBe(0)
   })
 
   it('a node that does not poll reports no spins', async () => {
@@ -119,8 +177,8 @@ describe('busy polling (busyPollMicros)', () => {
     for (const n of nodes) expect(n.stats().busyPoll).toEqual({ spins: 0, timedOut: 0, vain: 0 })
   })
 
-  it('refuses a busyPollMicros that is not an integer in [0, 100000]', () => {
-    for (const bad of [-1, 1.5, 100_001, '50']) {
+  it('refuses a busyPollMicros that is not an integer in [0, 10000]', () => {
+    for (const bad of [-1, 1.5, 10_001, '50']) {
       const err = thrownBy(() => node({ busyPollMicros: bad as number }))
       expect(err.code).toBe('BURROW_ERR_BAD_OPTION')
       expect(err.message).toContain('busyPollMicros')

@@ -38,6 +38,49 @@ describe('what the cache keeps of a value', () => {
     expect(ns.stats().main.items).toBe(80)
   })
 
+  it('a value a codec cuts from a longer string is kept without it too', async () => {
+    const n = node()
+    const ns = n.namespace<{ i: number }>('t', {
+      maxBytes: 64 * MIB,
+      codec: { encode: (v) => parentOf(v.i).slice(1, 201), decode: (s) => ({ i: (s as string).length }) },
+      load: (key) => ({ i: Number(key.slice(1)) }),
+    })
+    const before = heapUsed()
+    for (let i = 0; i < 40; i++) expect(await ns.get(`l${i}`)).toEqual({ i: 200 })
+    expect(heapUsed() - before).toBeLessThan(4 * MIB)
+  })
+
+  it('a long Latin-1 value is kept one byte per character, past the scratch room and past 1 M characters', async () => {
+    const n = node()
+    const ns = n.namespace<string>('t', {
+      maxBytes: 256 * MIB,
+      maxEntryBytes: 8 * MIB,
+      load: () => undefined,
+    })
+    // Buffers are freed a little after the collection that finds them dead.
+    const external = async (): Promise<number> => {
+      for (let i = 0; i < 3; i++) {
+        gc()
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      return process.memoryUsage().external
+    }
+    const before = await external()
+    const values: string[] = []
+    for (let i = 0; i < 8; i++) {
+      // 1.5 M characters, é among them (not ASCII, but Latin-1), cut from a longer string.
+      const value = `${i}é${'x'.repeat(1_600_000)}`.slice(0, 1_500_000)
+      values.push(value)
+      await ns.set(`big${i}`, value)
+    }
+    await ns.set('mid', values[0]!.slice(0, 40_000))
+    values.length = 0
+    // One byte per character: 8 × 1.5 MB. Two would be 24 MB.
+    expect((await external()) - before).toBeLessThan(16 * MIB)
+    expect(ns.peek('big3')).toBe(`3é${'x'.repeat(1_500_000 - 2)}`)
+    expect(ns.peek('mid')).toBe(`0é${'x'.repeat(40_000 - 2)}`)
+  })
+
   it('a copied string has exactly the characters it was given', async () => {
     const n = node()
     const ns = n.namespace<string>('t', { load: () => undefined })

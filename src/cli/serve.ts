@@ -31,7 +31,7 @@ const DEFAULTS = {
 } as const
 
 /** The longest `--busy-poll-micros` (as the node's `busyPollMicros`). */
-const MAX_BUSY_POLL_MICROS = 100_000
+const MAX_BUSY_POLL_MICROS = 10_000
 
 /** The longest graceful close `node.close()` takes. */
 const MAX_CLOSE_TIMEOUT_MS = 600_000
@@ -242,9 +242,9 @@ function readConfig(values: Values) {
   }
 }
 
-/** `--busy-poll-micros`: a whole number of microseconds, 0 (off) to 100,000. */
+/** `--busy-poll-micros`: a whole number of microseconds, 0 (off) to 10,000. */
 function busyPollMicros(text: string): number {
-  const micros = /^[0-9]{1,6}$/.test(text.trim()) ? Number(text) : Number.NaN
+  const micros = /^[0-9]{1,5}$/.test(text.trim()) ? Number(text) : Number.NaN
   if (!(micros <= MAX_BUSY_POLL_MICROS)) {
     throw usageError(
       'serve',

@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { type Codec, checkStored, ownValue, runCodec, type StoredValue } from '../codec.ts'
+import {
+  type Codec,
+  checkStored,
+  jsonCodec,
+  ownBytes,
+  ownValue,
+  runCodec,
+  type StoredValue,
+} from '../codec.ts'
 import { channels, loadTimer, NOT_TIMED, since } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { type Answer, DO_NOT_KEEP, MAX_TTL_MS, NO_EXPIRY } from '../transport/served.ts'
@@ -16,11 +24,14 @@ import type { NamespaceCounters } from './stats.ts'
 /** Runs one namespace's loader and codec. */
 export class LoadRunner<V> {
   #config: NamespaceConfig<V>
+  /** Kept strings are copied (see `keep`): on the heap, unless the built-in JSON codec made them, flat. */
+  readonly #copiesStrings: boolean
   #host: NamespaceHost
   #counters: NamespaceCounters
 
   constructor(config: NamespaceConfig<V>, host: NamespaceHost, counters: NamespaceCounters) {
     this.#config = config
+    this.#copiesStrings = config.storage === 'heap' && config.codec !== jsonCodec
     this.#host = host
     this.#counters = counters
   }
@@ -130,7 +141,7 @@ export class LoadRunner<V> {
       const ttl =
         context.ttl === undefined ? undefined : checkTtl(context.ttl, 'ctx.ttl', this.#config.name, key)
       if (loaded === undefined) return { value: undefined, ttlMs: this.notFoundTtl(ttl) }
-      return { value: this.encode(key, loaded), ttlMs: this.valueTtl(ttl) }
+      return { value: this.keep(this.encode(key, loaded)), ttlMs: this.valueTtl(ttl) }
     } catch (err) {
       this.#counters.localLoadErrors++
       throw err
@@ -151,12 +162,20 @@ export class LoadRunner<V> {
   }
 
   /**
+   * `value` as this node keeps it: with `storage: 'heap'`, a string that may view a longer one is
+   * copied (`ownValue`); off the heap its characters are copied into the arena anyway.
+   */
+  keep(value: StoredValue): StoredValue {
+    return this.#copiesStrings ? ownValue(value) : value
+  }
+
+  /**
    * A value to store: checked to be a string or bytes, or encoded by the codec; bytes that view a
-   * larger buffer, and strings that may view a longer one, are copied (see `ownValue`).
+   * larger buffer are copied (see `ownBytes`).
    */
   encode(key: string, value: V): StoredValue {
     const codec = this.#config.codec
-    if (codec === undefined) return ownValue(checkStored(value, this.#config.name, key))
+    if (codec === undefined) return ownBytes(checkStored(value, this.#config.name, key))
     const encoded = runCodec(() => codec.encode(value), 'encode', this.#config.name, key)
     if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) {
       throw new BurrowError(
@@ -165,7 +184,7 @@ export class LoadRunner<V> {
         { namespace: this.#config.name, key },
       )
     }
-    return ownValue(encoded)
+    return ownBytes(encoded)
   }
 
   /** A stored value turned back into a `V` by the codec (there must be one). */

@@ -6,7 +6,7 @@
  */
 
 import { untilAborted } from '../abort.ts'
-import { type Codec, ownValue, type StoredValue, type ValueKind } from '../codec.ts'
+import type { Codec, StoredValue, ValueKind } from '../codec.ts'
 import { channels } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
@@ -126,8 +126,12 @@ export class Namespace<V = StoredValue> {
       const bad = this.#keys.bad(key)
       if (bad !== undefined) throw bad
     }
-    const hit = this.#store.get(key)
-    if (hit === undefined || this.#codec === undefined) return hit as V | undefined
+    const hit = this.#store.get(key, false)
+    if (hit === undefined) {
+      this.#read.peekMissed(key)
+      return undefined
+    }
+    if (this.#codec === undefined) return hit as V
     return this.#loads.decode(key, hit)
   }
 
@@ -202,13 +206,10 @@ export class Namespace<V = StoredValue> {
     }
   }
 
-  /**
-   * What `set` stores: the value checked or encoded; bytes are copied, as the caller may reuse
-   * them, and so is a string that may view a longer one (see `ownValue`).
-   */
+  /** What `set` stores: the value checked or encoded; bytes are copied, as the caller may reuse them. */
   #storable(key: string, value: V): StoredValue {
     if (this.#codec !== undefined) return this.#loads.encode(key, value)
-    if (typeof value === 'string') return ownValue(value)
+    if (typeof value === 'string') return value
     if (value instanceof Uint8Array) return new Uint8Array(value)
     throw new BurrowError(
       'BURROW_ERR_BAD_VALUE',

@@ -70,6 +70,14 @@ export class ReadPath<V> {
   }
 
   /**
+   * A `peek` found nothing: counted by W-TinyLFU as a get's miss is, only for a key this node may
+   * keep (see `miss`).
+   */
+  peekMissed(key: string): void {
+    if (this.#config.hotFraction > 0 || this.#host.remoteOwner(key) === undefined) this.#store.countMiss(key)
+  }
+
+  /**
    * A get that missed the fresh cache: a stale value at once (and one refresh), else the running
    * flight, else a new one. A peer's request (`fromPeer`) never asks another node.
    */

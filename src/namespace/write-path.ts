@@ -81,7 +81,7 @@ export class WritePath<V> {
     const owner = this.#host.remoteOwner(key)
     const unreachable: string[] = []
     if (owner === undefined) {
-      this.store(key, value, ttl)
+      this.store(key, this.#loads.keep(value), ttl)
     } else {
       try {
         await this.#host.store(owner, this.#config.name, key, value, ttl, signal ?? this.#host.signal)

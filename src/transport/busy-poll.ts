@@ -8,9 +8,10 @@
  * polls is awake when the next batch lands, so the peer writing to it pays none.
  *
  * What it costs is bounded twice: a lone read never starts a spin (it takes two reads within the
- * budget of each other), and a spin whose empty polls take more time than the polls that read
- * something stops, and none starts again for a while: a node with light but steady traffic does
- * not poll away a core to serve a few requests.
+ * budget of each other), and once the empty polls of the spins so far (a long one, or many short
+ * ones) have taken more time than the polls that read something, polling stops and none starts
+ * again for a while: a node with light but steady traffic does not poll away a core to serve a
+ * few requests (at most ~2 ms of polling in vain per 50 ms).
  *
  * @module
  */
@@ -42,7 +43,7 @@ export class BusyPoll {
   #seen = 0
   /** The time of the last read (as the spin saw it, while spinning). */
   #lastRead = Number.NEGATIVE_INFINITY
-  /** When the spin last polled; the time its polls took, with and without a read, since its last check. */
+  /** When the spin last polled; the time polls took, with and without a read, since the last check (over spins). */
   #lastPoll = 0
   #full = 0
   #empty = 0
@@ -50,6 +51,7 @@ export class BusyPoll {
   #restUntil = Number.NEGATIVE_INFINITY
   #immediate: NodeJS.Immediate | undefined
   #stopped = false
+  /** Spins started, run out, and stopped as in vain, since the node was made (`stats().busyPoll`). */
   readonly counters: BusyPollCounters = { spins: 0, timedOut: 0, vain: 0 }
 
   /** `micros`: how long to go on polling after the last read, in microseconds (> 0). `now` in ms. */
@@ -71,10 +73,9 @@ export class BusyPoll {
     const soon = now - this.#lastRead <= this.#budgetMs
     this.#lastRead = now
     if (!soon || now < this.#restUntil) return
-    this.#seen = this.#reads
+    // The read that starts the spin is work: the first poll books the time until then as full.
+    this.#seen = this.#reads - 1
     this.#lastPoll = now
-    this.#full = 0
-    this.#empty = 0
     this.counters.spins++
     this.#immediate = setImmediate(this.#poll)
   }
@@ -97,25 +98,28 @@ export class BusyPoll {
       this.#full += took
     } else {
       this.#empty += took
-      if (now - this.#lastRead > this.#budgetMs) {
-        this.#immediate = undefined
-        this.counters.timedOut++
-        return
-      }
     }
-    if (this.#full + this.#empty >= CHECK_EVERY_MS && !this.#check(now)) return
-    this.#immediate = setImmediate(this.#poll)
+    // Short spins add up: many that each ran out in vain make a check in vain too.
+    if (this.#full + this.#empty >= CHECK_EVERY_MS && this.#inVain(now)) {
+      this.#immediate = undefined
+      this.counters.vain++
+    } else if (now - this.#lastRead > this.#budgetMs) {
+      this.#immediate = undefined
+      this.counters.timedOut++
+    } else {
+      this.#immediate = setImmediate(this.#poll)
+    }
   }
 
-  /** Every few ms of spinning: false, the spin stopped, when its polls mostly found nothing. */
-  #check(now: number): boolean {
+  /**
+   * After every few ms of spinning (over one spin or many): true when the polls mostly found
+   * nothing, and then no spin starts for a while.
+   */
+  #inVain(now: number): boolean {
     const vain = this.#empty > MAX_EMPTY_SHARE * (this.#full + this.#empty)
     this.#full = 0
     this.#empty = 0
-    if (!vain) return true
-    this.#immediate = undefined
-    this.#restUntil = now + REST_MS
-    this.counters.vain++
-    return false
+    if (vain) this.#restUntil = now + REST_MS
+    return vain
   }
 }
