@@ -2,7 +2,9 @@
 /**
  * What a CPU profile (`--cpu-prof`, e.g. through `BENCH_CHILD_FLAGS`) spends its busy time on:
  * per function, the share of busy samples spent in it (self) and under it (inclusive, each
- * function counted once per sample however deep it recurs). Idle samples are left out.
+ * function counted once per sample however deep it recurs), and the source lines of our own code
+ * (`dist/`) that took most samples in the function itself (the profile's `positionTicks`: with
+ * inlining, a line can stand for the calls inlined there). Idle samples are left out.
  *
  *   BENCH_CHILD_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node bench/run.mjs --only server-get-p16
  *   node bench/profile-summary.mjs /tmp/prof/CPU.….cpuprofile [ROWS]
@@ -56,3 +58,17 @@ console.log('\nself')
 for (const [k, t] of top(self)) console.log(`${pct(t)}  ${k}`)
 console.log('\ninclusive')
 for (const [k, t] of top(inclusive)) console.log(`${pct(t)}  ${k}`)
+
+// Lines: share of all busy samples, from each function's own samples.
+const samples = profile.samples.filter((id) => !name(byId.get(id)).startsWith('(idle)')).length
+const lines = new Map()
+for (const n of profile.nodes) {
+  if (!n.callFrame.url.includes('/dist/')) continue
+  for (const { line, ticks } of n.positionTicks ?? []) {
+    const k = `${n.callFrame.url.split('/dist/')[1]}:${line} (${n.callFrame.functionName || '(anonymous)'})`
+    lines.set(k, (lines.get(k) ?? 0) + ticks)
+  }
+}
+console.log('\nlines of dist/ (self samples)')
+for (const [k, ticks] of top(lines))
+  console.log(`${((100 * ticks) / samples).toFixed(1).padStart(5)} %  ${k}`)
