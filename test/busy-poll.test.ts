@@ -52,6 +52,27 @@ describe('busy polling (busyPollMicros)', () => {
     expect(poll.counters).toEqual({ spins: 1, timedOut: 1, vain: 0 })
   })
 
+  it('writes are work too: they keep a spin going and count against polling in vain', async () => {
+    const { poll, clock } = poller(100)
+    poll.read()
+    poll.read()
+    // 4 ms of turns that each write (as a node answering, or asking a peer), with no read.
+    for (let i = 0; i < 80; i++) {
+      clock.t += 0.05
+      poll.wrote()
+      await turn()
+    }
+    expect(poll.spinning).toBe(true)
+    expect(poll.counters).toEqual({ spins: 1, timedOut: 0, vain: 0 })
+    // A write alone starts nothing once the spin is over.
+    clock.t += 0.2
+    await turn()
+    expect(poll.spinning).toBe(false)
+    poll.wrote()
+    poll.wrote()
+    expect(poll.spinning).toBe(false)
+  })
+
   it('a spin whose polls mostly find nothing stops, and none starts again for a while', async () => {
     const { poll, clock } = poller(1000)
     poll.read()

@@ -1,7 +1,7 @@
 /**
  * Busy polling (`busyPollMicros`): once a node's sockets bring traffic again soon after the last,
  * its event loop goes on polling them (a `setImmediate` chain, so libuv polls without blocking)
- * until no socket has had anything to read for the budget, instead of going to sleep at once.
+ * until no socket has read or written anything for the budget, instead of going to sleep at once.
  *
  * Why: a write to a peer that sleeps in `epoll_wait` makes the kernel wake it, in the writer's
  * time, and on a virtual machine that wake-up is dear (BENCHMARKS.md, "Busy polling"). A node that
@@ -9,7 +9,7 @@
  *
  * What it costs is bounded twice: a lone read never starts a spin (it takes two reads within the
  * budget of each other), and once the empty polls of the spins so far (a long one, or many short
- * ones) have taken more time than the polls that read something, polling stops and none starts
+ * ones) have taken more time than the turns of the loop that read or wrote, polling stops and none starts
  * again for a while: a node with light but steady traffic does not poll away a core to serve a
  * few requests (at most ~2 ms of polling in vain per 50 ms).
  *
@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks'
 
 /** How much polling a spin does between its checks of what its polls found, in ms. */
 const CHECK_EVERY_MS = 2
-/** A spin whose empty polls took more than this share of the time stops (see `#check`). */
+/** Spinning whose empty polls took more than this share of its time stops (see `#inVain`). */
 const MAX_EMPTY_SHARE = 0.5
 /** After a spin stopped for polling too much in vain, none starts for this long, in ms. */
 const REST_MS = 50
@@ -38,11 +38,12 @@ export interface BusyPollCounters {
 export class BusyPoll {
   readonly #budgetMs: number
   readonly #now: () => number
-  /** Reads so far, and the count the running spin last saw. */
+  /** Reads so far, and writes; and the sum the running spin last saw. */
   #reads = 0
+  #writes = 0
   #seen = 0
-  /** The time of the last read (as the spin saw it, while spinning). */
-  #lastRead = Number.NEGATIVE_INFINITY
+  /** The time of the last read, or, while spinning, of the last read or write the spin saw. */
+  #lastWork = Number.NEGATIVE_INFINITY
   /** When the spin last polled; the time polls took, with and without a read, since the last check (over spins). */
   #lastPoll = 0
   #full = 0
@@ -70,14 +71,22 @@ export class BusyPoll {
     this.#reads++
     if (this.#immediate !== undefined || this.#stopped) return
     const now = this.#now()
-    const soon = now - this.#lastRead <= this.#budgetMs
-    this.#lastRead = now
+    const soon = now - this.#lastWork <= this.#budgetMs
+    this.#lastWork = now
     if (!soon || now < this.#restUntil) return
     // The read that starts the spin is work: the first poll books the time until then as full.
-    this.#seen = this.#reads - 1
+    this.#seen = this.#reads + this.#writes - 1
     this.#lastPoll = now
     this.counters.spins++
     this.#immediate = setImmediate(this.#poll)
+  }
+
+  /**
+   * One of the node's sockets is written to: work, as a read is, for the spin's account (a write
+   * comes after the poll that saw its read, and takes longer than it), but it starts no spin.
+   */
+  wrote(): void {
+    this.#writes++
   }
 
   /** Stops polling for good (the node closes). */
@@ -91,10 +100,11 @@ export class BusyPoll {
     const now = this.#now()
     const took = now - this.#lastPoll
     this.#lastPoll = now
-    if (this.#reads !== this.#seen) {
-      // The loop's turn since the last poll read something: the time went to work.
-      this.#seen = this.#reads
-      this.#lastRead = now
+    const events = this.#reads + this.#writes
+    if (events !== this.#seen) {
+      // The loop's turn since the last poll read or wrote something: the time went to work.
+      this.#seen = events
+      this.#lastWork = now
       this.#full += took
     } else {
       this.#empty += took
@@ -103,7 +113,7 @@ export class BusyPoll {
     if (this.#full + this.#empty >= CHECK_EVERY_MS && this.#inVain(now)) {
       this.#immediate = undefined
       this.counters.vain++
-    } else if (now - this.#lastRead > this.#budgetMs) {
+    } else if (now - this.#lastWork > this.#budgetMs) {
       this.#immediate = undefined
       this.counters.timedOut++
     } else {

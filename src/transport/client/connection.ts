@@ -234,6 +234,7 @@ export class Connection {
   #flush(): void {
     this.#flushScheduled = false
     if (this.#writer.length === 0 || this.#destroyed) return
+    this.#busyPoll?.wrote()
     this.#socket.write(this.#writer.take())
     // Plain TCP, and all of it went to the kernel in the write (nothing waits in the stream): the
     // writer's slab is free again.

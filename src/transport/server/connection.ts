@@ -36,7 +36,7 @@ export interface ConnectionHost {
   readonly maxReplyBufferBytes: number
   /** A connection (from `remoteAddress`) was cut off for not reading its replies. */
   overflowed(remoteAddress: string | undefined): void
-  /** Told of every read (`busyPollMicros`), when the node polls. */
+  /** Told of every read and write (`busyPollMicros`), when the node polls. */
   readonly busyPoll: BusyPoll | undefined
 }
 
@@ -301,6 +301,7 @@ export class RespConnection implements Session {
   #flush(): void {
     this.#flushScheduled = false
     if (this.#socket.destroyed || this.#writer.length === 0) return
+    this.#host.busyPoll?.wrote()
     if (!this.#socket.write(this.#writer.take()) && !this.#paused) {
       // The peer reads slower than we answer: stop reading its commands until it catches up.
       this.#paused = true
