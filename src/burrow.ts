@@ -98,7 +98,7 @@ export interface BurrowOptions {
   /**
    * Busy polling, in microseconds: when the node's sockets (its RESP port and its RESP connections
    * to peers) read again within this long of their last read, the event loop keeps polling them
-   * until none has read anything for this long, rather than sleeping. A peer writing to a node
+   * until none has read or written anything for this long, rather than sleeping. A peer writing to a node
    * that polls pays no wake-up; a remote get under load gains ~25-40 % on a 2-core virtual machine
    * (BENCHMARKS.md, "Busy polling"), at the price of the CPU spent polling, up to this long after
    * each burst of traffic (the process looks busier, which CPU-based autoscaling will see). A lone

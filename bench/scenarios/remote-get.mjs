@@ -167,35 +167,43 @@ function rows(ctx, params, b, r, http, burrowTrials, polling) {
     readerPeerClient: burrowTrials.at(-1).peerClient,
     httpRouteOpsPerSec: http && Math.round(http.opsPerSec),
   }
-  if (ctx.selected('remote-get-throughput')) {
-    const bar = ratioAtLeast(3.0)
-    out['remote-get-throughput'] = r
-      ? makeRow({
-          burrow: b.opsPerSec,
-          anchor: r.opsPerSec,
-          ratio: b.opsPerSec / r.opsPerSec,
-          unit: 'ops/s',
-          bar,
-          anchorName,
-          params: shared,
-        })
-      : skippedRow('ops/s', bar, skipped, anchorName, b.opsPerSec)
+  /** The throughput and p99 rows of one pair of nodes (`b`), against ioredis. */
+  const pairRows = (names, b, params, notes) => {
+    if (ctx.selected(names[0])) {
+      const bar = ratioAtLeast(3.0)
+      out[names[0]] = r
+        ? makeRow({
+            burrow: b.opsPerSec,
+            anchor: r.opsPerSec,
+            ratio: b.opsPerSec / r.opsPerSec,
+            unit: 'ops/s',
+            bar,
+            anchorName,
+            params,
+            note: notes.throughput,
+          })
+        : skippedRow('ops/s', bar, skipped, anchorName, b.opsPerSec)
+    }
+    if (ctx.selected(names[1])) {
+      const bar = ratioAtLeast(1.0)
+      out[names[1]] = r
+        ? makeRow({
+            burrow: b.p99Ms,
+            anchor: r.p99Ms,
+            ratio: r.p99Ms / b.p99Ms, // lower latency is better: >1 means burrow's p99 is lower
+            unit: 'ms',
+            bar,
+            anchorName,
+            params,
+            note: notes.p99(b, r),
+          })
+        : skippedRow('ms', bar, skipped, anchorName, b.p99Ms)
+    }
   }
-  if (ctx.selected('remote-get-p99')) {
-    const bar = ratioAtLeast(1.0)
-    out['remote-get-p99'] = r
-      ? makeRow({
-          burrow: b.p99Ms,
-          anchor: r.p99Ms,
-          ratio: r.p99Ms / b.p99Ms, // lower latency is better: >1 means burrow's p99 is lower
-          unit: 'ms',
-          bar,
-          anchorName,
-          params: shared,
-          note: `p50 burrow ${b.p50Ms.toFixed(2)} ms, ioredis ${r.p50Ms.toFixed(2)} ms; ratio = ioredis p99 / burrow p99`,
-        })
-      : skippedRow('ms', bar, skipped, anchorName, b.p99Ms)
-  }
+  pairRows(['remote-get-throughput', 'remote-get-p99'], b, shared, {
+    p99: (b, r) =>
+      `p50 burrow ${b.p50Ms.toFixed(2)} ms, ioredis ${r.p50Ms.toFixed(2)} ms; ratio = ioredis p99 / burrow p99`,
+  })
   if (polling !== undefined) {
     const note = `busyPollMicros ${BUSY_POLL_MICROS} on both nodes`
     const params2 = {
@@ -204,36 +212,10 @@ function rows(ctx, params, b, r, http, burrowTrials, polling) {
       burrow: { ...polling, p50Ms: round3(polling.p50Ms), p99Ms: round3(polling.p99Ms) },
       burrowDefault: shared.burrow,
     }
-    if (ctx.selected('remote-get-busy-poll')) {
-      const bar = ratioAtLeast(3.0)
-      out['remote-get-busy-poll'] = r
-        ? makeRow({
-            burrow: polling.opsPerSec,
-            anchor: r.opsPerSec,
-            ratio: polling.opsPerSec / r.opsPerSec,
-            unit: 'ops/s',
-            bar,
-            anchorName,
-            params: params2,
-            note: `${note}; against burrow without: ${(polling.opsPerSec / b.opsPerSec).toFixed(2)}x`,
-          })
-        : skippedRow('ops/s', bar, skipped, anchorName, polling.opsPerSec)
-    }
-    if (ctx.selected('remote-get-busy-poll-p99')) {
-      const bar = ratioAtLeast(1.0)
-      out['remote-get-busy-poll-p99'] = r
-        ? makeRow({
-            burrow: polling.p99Ms,
-            anchor: r.p99Ms,
-            ratio: r.p99Ms / polling.p99Ms,
-            unit: 'ms',
-            bar,
-            anchorName,
-            params: params2,
-            note: `${note}; p50 ${polling.p50Ms.toFixed(2)} ms; ratio = ioredis p99 / burrow p99`,
-          })
-        : skippedRow('ms', bar, skipped, anchorName, polling.p99Ms)
-    }
+    pairRows(['remote-get-busy-poll', 'remote-get-busy-poll-p99'], polling, params2, {
+      throughput: `${note}; against burrow without: ${(polling.opsPerSec / b.opsPerSec).toFixed(2)}x`,
+      p99: (p) => `${note}; p50 ${p.p50Ms.toFixed(2)} ms; ratio = ioredis p99 / burrow p99`,
+    })
   }
   if (http !== undefined) {
     out['remote-get-http'] = makeRow({

@@ -318,7 +318,7 @@ export const METRICS: readonly MetricDefinition[] = [
   ),
   ofNode(
     'busy_poll_timed_out_total',
-    'Spins of busy polling that ran their budget out with nothing read.',
+    'Spins of busy polling that ran their budget out with nothing read or written.',
     'counter',
     (s) => s.busyPoll.timedOut,
   ),

@@ -9,9 +9,9 @@
  *
  * What it costs is bounded twice: a lone read never starts a spin (it takes two reads within the
  * budget of each other), and once the empty polls of the spins so far (a long one, or many short
- * ones) have taken more time than the turns of the loop that read or wrote, polling stops and none starts
- * again for a while: a node with light but steady traffic does not poll away a core to serve a
- * few requests (at most ~2 ms of polling in vain per 50 ms).
+ * ones) have taken more time than the turns of the loop that read or wrote, polling stops and
+ * none starts again for a while: a node with light but steady traffic does not poll away a core
+ * to serve a few requests (at most ~2 ms of polling in vain per 50 ms).
  *
  * @module
  */
@@ -28,13 +28,13 @@ const REST_MS = 50
 export interface BusyPollCounters {
   /** Spins started. */
   spins: number
-  /** Spins that ran their budget out with nothing read. */
+  /** Spins that ran their budget out with nothing read or written. */
   timedOut: number
   /** Spins stopped because their polls mostly found nothing. */
   vain: number
 }
 
-/** The poller of one node: its sockets tell it of every read. */
+/** The poller of one node: its sockets tell it of every read and write. */
 export class BusyPoll {
   readonly #budgetMs: number
   readonly #now: () => number
@@ -44,7 +44,7 @@ export class BusyPoll {
   #seen = 0
   /** The time of the last read, or, while spinning, of the last read or write the spin saw. */
   #lastWork = Number.NEGATIVE_INFINITY
-  /** When the spin last polled; the time polls took, with and without a read, since the last check (over spins). */
+  /** When the spin last polled; the time its turns took, with work and without, since the last check. */
   #lastPoll = 0
   #full = 0
   #empty = 0
@@ -55,7 +55,7 @@ export class BusyPoll {
   /** Spins started, run out, and stopped as in vain, since the node was made (`stats().busyPoll`). */
   readonly counters: BusyPollCounters = { spins: 0, timedOut: 0, vain: 0 }
 
-  /** `micros`: how long to go on polling after the last read, in microseconds (> 0). `now` in ms. */
+  /** `micros`: how long to go on polling after the last read or write, in µs (> 0). `now` in ms. */
   constructor(micros: number, now: () => number = () => performance.now()) {
     this.#budgetMs = micros / 1000
     this.#now = now
