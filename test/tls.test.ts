@@ -39,6 +39,22 @@ describe('a node with tls', () => {
     expect(nodes[0]!.stats().namespaces['test']).toMatchObject({ peerLoads: 1, peerErrors: 0 })
   })
 
+  it('polls over TLS as over plain TCP (busyPollMicros), and answers rightly', async () => {
+    const { nodes, namespaces } = await cluster(2, {
+      namespace: { hot: false },
+      node: { tls: TLS, busyPollMicros: 1000 },
+    })
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`).filter(
+      (k) => nodes[0]!.ownerOf(k) === nodes[1]!.self,
+    )
+    for (let round = 0; round < 10; round++) {
+      const values = await Promise.all(keys.map((k) => namespaces[0]!.get(k)))
+      expect(values).toEqual(keys.map((k) => `value of ${k}`))
+    }
+    // Both ends read (the owner requests, the reader replies) through their TLS sockets.
+    for (const n of nodes) expect(n.stats().busyPoll.spins).toBeGreaterThan(0)
+  })
+
   it('speaks TLS only: a plain connection gets no answer', async () => {
     const n = await tlsNode()
     const { port } = new URL(n.self)
