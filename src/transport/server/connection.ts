@@ -339,14 +339,19 @@ export class RespConnection implements Session {
     }
     this.#touched = touched
     const ids = this.#readyIds
-    for (let i = 0; i < count; i++) {
-      const id = ids[i]!
-      if (id < 0) (writes[i] as Write<never>)(this.#writer, values[i] as never)
-      else (writes[i] as WriteTagged<never>)(this.#writer, id, values[i] as never)
+    try {
+      for (let i = 0; i < count; i++) {
+        const id = ids[i]!
+        if (id < 0) (writes[i] as Write<never>)(this.#writer, values[i] as never)
+        else (writes[i] as WriteTagged<never>)(this.#writer, id, values[i] as never)
+      }
+    } finally {
+      // Emptied even when a write throws (the connection then answers an error and closes): no
+      // reply is written twice.
+      writes.length = 0
+      ids.length = 0
+      values.length = 0
     }
-    writes.length = 0
-    ids.length = 0
-    values.length = 0
     this.#scheduleFlush()
   }
 
