@@ -94,16 +94,11 @@ export class ReadPath<V> {
       this.#counters.notOwner++
       return Promise.reject(this.#notOwner(key))
     }
+    // A peer asks only for keys this node owns (checked above).
+    const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
     // W-TinyLFU learns from the misses of keys this node may keep: its own, and any when it keeps
     // hot copies. Another node's key, with no hot copies, would only crowd out main's counts.
-    let owner: string | undefined
-    let ownerKnown = fromPeer
-    if (fromPeer || this.#config.hotFraction > 0) this.#store.countMiss(key)
-    else {
-      owner = this.#host.remoteOwner(key)
-      ownerKnown = true
-      if (owner === undefined) this.#store.countMiss(key)
-    }
+    if (owner === undefined || this.#config.hotFraction > 0) this.#store.countMiss(key)
     // A lone surrogate would reach the owner (or a data source) as U+FFFD: another key.
     if (!key.isWellFormed()) {
       return Promise.reject(
@@ -127,7 +122,6 @@ export class ReadPath<V> {
       return running
     }
     // The caller checked the cache in this same tick, so no flight can have filled it since.
-    if (!ownerKnown) owner = this.#host.remoteOwner(key)
     return owner === undefined ? this.#localFlight(key, false) : this.#remoteFlight(owner, key)
   }
 

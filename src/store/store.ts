@@ -228,12 +228,6 @@ export class Store {
     return true
   }
 
-  /** The deadline of the entry of `key` in either part (0: none), or `undefined`. */
-  deadlineOf(key: string): number | undefined {
-    const slot = this.#slots.find(key)
-    return slot === NONE ? undefined : this.#slots.deadlineAt(slot)
-  }
-
   /** The value of a main entry past its deadline but within the stale window, or `undefined`. */
   stale(key: string): Cached | undefined {
     const slots = this.#slots
