@@ -158,8 +158,8 @@ describe('busy polling (busyPollMicros)', () => {
     expect(spins[0]! + spins[1]!).toBeGreaterThan(0)
     // Once the traffic stops, every spin ends by itself (500 µs with nothing to read).
     const ended = (): boolean =>
-      nodes.every(({ stats }) => {
-        const { spins, timedOut, vain } = stats.call(nodes[0]).busyPoll
+      nodes.every((n) => {
+        const { spins, timedOut, vain } = n.stats().busyPoll
         return spins === timedOut + vain
       })
     for (let waited = 0; !ended() && waited < 2000; waited += 10) await sleep(10)
