@@ -1,7 +1,7 @@
 /**
  * One pipelined TCP connection to a peer: it writes tagged commands, matches each reply to its
- * request by id, and fails its requests when it closes. Commands written in one tick go out in
- * one `write`.
+ * request by id, and fails its requests when it closes. Commands written in one turn of the
+ * event loop go out in one `write`, once the turn's ready I/O callbacks have run (`flushLater`).
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
 import { peerAddress } from '../../membership/peer-id.ts'
 import type { BusyPoll } from '../busy-poll.ts'
+import { flushLater } from '../flush-later.ts'
 import { type OnReply, ReplyReader } from '../resp/reply-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
 import type { Answer } from '../served.ts'
@@ -175,7 +176,7 @@ export class Connection {
     }
     if (!this.#flushScheduled && this.#connected) {
       this.#flushScheduled = true
-      process.nextTick(this.#flushNow)
+      flushLater(this.#flushNow)
     }
   }
 

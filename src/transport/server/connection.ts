@@ -2,7 +2,7 @@
  * One RESP connection on the server: reads commands, runs them from the command table, and
  * writes their replies. Untagged replies go out in the order their commands came in; tagged ones
  * (the peer commands) as soon as they are ready. Replies go out in one `write` per connection once
- * the event loop has read every ready socket (see `toFlush`).
+ * the event loop has read every ready socket (see `flushLater`).
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { Socket } from 'node:net'
 import { BurrowError } from '../../errors.ts'
 import type { Secrets } from '../../security/secrets.ts'
 import type { BusyPoll } from '../busy-poll.ts'
+import { flushLater } from '../flush-later.ts'
 import { type CommandArgs, CommandReader } from '../resp/command-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
 import type { RingView, ServedMembership, ServedNamespace } from '../served.ts'
@@ -38,20 +39,6 @@ export interface ConnectionHost {
   overflowed(remoteAddress: string | undefined): void
   /** Told of every read and write (`busyPollMicros`), when the node polls. */
   readonly busyPoll: BusyPoll | undefined
-}
-
-/**
- * Connections with replies to write. Replies are written once the event loop has read every
- * socket that was ready (a `setImmediate`), as Redis writes after its whole batch of reads: each
- * write wakes its client, and on a busy machine the woken client takes the CPU from the server
- * before it has read its other sockets.
- */
-const toFlush: (() => void)[] = []
-
-function flushAll(): void {
-  // A flush never schedules another in this pass (it only writes), so the list is walked once.
-  const flushes = toFlush.splice(0)
-  for (const flush of flushes) flush()
 }
 
 /** Replies owed on one connection before it stops reading, and running, more commands. */
@@ -318,8 +305,7 @@ export class RespConnection implements Session {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return
     this.#flushScheduled = true
-    toFlush.push(this.#flushNow)
-    if (toFlush.length === 1) setImmediate(flushAll)
+    flushLater(this.#flushNow)
   }
 
   /**
