@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { closeAll, node } from './helpers.ts'
-import { ChildNode } from './support/cluster.ts'
+import { ChildNode, loadsReported } from './support/cluster.ts'
 
 const children: ChildNode[] = []
 const servers: Server[] = []
@@ -53,7 +53,7 @@ describe('failover: nodes in separate processes', () => {
     // Before the crash: the owner loads them, once.
     for (const key of keys)
       expect(await a.get(key)).toMatchObject({ type: 'value', value: `value of ${key}` })
-    expect(owner.loads.map((l) => l.key)).toEqual(keys)
+    expect((await loadsReported(() => owner.loads, keys.length)).map((l) => l.key)).toEqual(keys)
     await owner.kill()
     const fresh = keysOwnedBy(probe, owner.self, 10).slice(5)
     for (const key of fresh) {
@@ -63,7 +63,8 @@ describe('failover: nodes in separate processes', () => {
     }
     // Each loaded once, by a survivor: by fallback on b, or by its new owner once liveness took
     // the dead node off the rings. Never by the dead node.
-    const loaded = [...a.loads, ...b.loads].map((l) => l.key).filter((k) => fresh.includes(k))
+    const survivorLoads = () => [...a.loads, ...b.loads].filter((l) => fresh.includes(l.key))
+    const loaded = (await loadsReported(survivorLoads, fresh.length)).map((l) => l.key)
     expect(loaded.sort()).toEqual([...fresh].sort())
   })
 

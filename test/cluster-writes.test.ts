@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ChildNode } from './support/cluster.ts'
+import { ChildNode, loadsReported } from './support/cluster.ts'
 
 /** Three node processes with certain hot copies and clocks that move only when the test says. */
 let children: ChildNode[] = []
@@ -41,7 +41,7 @@ describe('writes across node processes', () => {
       for (const n of nodes) expect((await n.get(key)).value).toBe(`value of ${key}`)
     }
     // Each key: loaded once at first, once more after its delete, and never by a non-owner.
-    const loads = nodes.flatMap((n) => n.loads)
+    const loads = await loadsReported(() => nodes.flatMap((n) => n.loads), keys.length * 2)
     expect(loads).toHaveLength(keys.length * 2)
   })
 
@@ -50,7 +50,7 @@ describe('writes across node processes', () => {
     const key = 'expiring'
     // The first get loads on the owner at T0; find the owner from where the load happened.
     await nodes[0]!.get(key)
-    const ownerId = nodes.flatMap((n) => n.loads)[0]!.self
+    const ownerId = (await loadsReported(() => nodes.flatMap((n) => n.loads), 1))[0]!.self
     const reader = nodes.find((n) => n.self !== ownerId)!
     await setClocks(T0 + 4000)
     expect((await reader.get(key)).value).toBe(`value of ${key}`)

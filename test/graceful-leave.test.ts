@@ -73,14 +73,20 @@ describe('close() leaves the cluster first', () => {
   })
 
   it('a get that starts while the node drains is served too, while the time lasts', async () => {
+    // Each load ends when the test says: timed loads (100 ms, the second started 50 ms in) raced,
+    // and a machine that paused between the two timers ended the first load, and the drain, first.
+    const loads = { a: deferred<void>(), b: deferred<void>() }
     const n = node()
-    const ns = n.namespace('test', { load: (key) => sleep(100).then(() => key) })
+    const ns = n.namespace('test', { load: (key) => loads[key as 'a' | 'b'].promise.then(() => key) })
     await n.listen()
     const first = ns.get('a')
     const closing = n.close()
-    await sleep(50)
+    await sleep(50) // the drain is under way, waiting on the first load
     const second = ns.get('b')
+    loads.a.resolve()
     expect(await first).toBe('a')
+    await sleep(20) // the drain goes on waiting, now for the second get
+    loads.b.resolve()
     expect(await second).toBe('b')
     await closing
   })

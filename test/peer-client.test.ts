@@ -322,8 +322,15 @@ describe('the peer client: deadlines, aborts, failures', () => {
   it("rejects a peek the owner never answers by its own short deadline, not the client's", async () => {
     handler = (args) => (args[0] === 'BURROW.PEEK' ? undefined : echo(args, undefined as never))
     const c = client({ timeoutMs: 60_000 })
+    // The connection is up first: the peek is written at once, not after its 50 ms ran out on a
+    // connect that a busy machine was slow to finish.
+    expect(await c.fetch(peer, 'test', 'before')).toEqual({ value: 'before', ttlMs: 1000 })
+    received = []
+    const arrived = arrival()
     const err = await failure(c.peek(peer, 'test', 'k', new AbortController().signal, 50))
     expect(err.code).toBe('BURROW_ERR_PEER_TIMEOUT')
+    // The owner may read it only after the deadline ran out; it must not read it in the next test.
+    await arrived
     expect(received.map((args) => args.slice(0, 1).concat(args.slice(2)))).toEqual([
       ['BURROW.PEEK', 'test', 'k'],
     ])

@@ -286,7 +286,8 @@ describe('closing the server', () => {
     ns.entries.set('a', { value: 'A', ttlMs: -1 })
     const c = await open()
     c.write(command('BURROW.FETCH', '5', 'test', 'a'))
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The fetch is read and waits on its gate: a reply is owed (a fixed sleep is not sure of it).
+    while (ns.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
     const closed = server.close(2000)
     setTimeout(() => slow.open(), 20)
     expect(await c.replies(1)).toEqual([[5, 's', Buffer.from('A'), -1]])

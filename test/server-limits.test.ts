@@ -71,12 +71,16 @@ describe('maxReplyBufferBytes', () => {
     socket.pause() // never reads (so it will not see its own end either: the node's counter tells)
     // 25 MB of replies asked for: more than the kernel's buffers and the node's bound together.
     socket.write(Buffer.concat(Array.from({ length: 100 }, () => command('BURROW.GET', 'test', 'big'))))
-    while (n.stats().server.overflowed === 0) await sleep(20)
+    // The count goes up before the socket is destroyed; the connection is gone only at its 'close'.
+    const cutOff = () => n.stats().server.overflowed > 0 && n.stats().server.connections === 0
+    for (let waited = 0; !cutOff() && waited < 10_000; waited += 20) await sleep(20)
     expect(n.stats().server).toMatchObject({ overflowed: 1, connections: 0 })
   })
 
   it('lets a client that reads take as many replies as it asks for, however many are waiting', async () => {
-    const n = await servedNode({ maxReplyBufferBytes: 1 << 20, requestTimeoutMs: 200 })
+    // The client reads in this process's event loop: a loop that stalls past requestTimeoutMs on a
+    // loaded machine would look like a client that stopped reading. 2 s keeps clear of that.
+    const n = await servedNode({ maxReplyBufferBytes: 1 << 20, requestTimeoutMs: 2000 })
     const c = await talk(n.self)
     sockets.push(c.socket)
     c.write(Buffer.concat(Array.from({ length: 40 }, () => command('BURROW.GET', 'test', 'big'))))
@@ -120,7 +124,9 @@ describe('requestTimeoutMs', () => {
   })
 
   it('cuts off an HTTP request whose head is dripped, and serves keep-alive requests that come whole', async () => {
-    const n = await servedNode({ requestTimeoutMs: 200 })
+    // The deadline runs from the end of the response to a: far above the 100 ms idle below, so a
+    // stalled event loop on a loaded machine does not make the idle time pass it.
+    const n = await servedNode({ requestTimeoutMs: 1000 })
     const socket = await raw(n.self)
     let received = ''
     socket.on('data', (chunk: Buffer) => {
