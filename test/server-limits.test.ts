@@ -101,6 +101,43 @@ describe('requestTimeoutMs', () => {
     expect(n.stats().server.timedOut).toBe(1)
   })
 
+  it('times each command from its own first byte: a client streaming commands that no read ends between stays', async () => {
+    const n = await servedNode({ requestTimeoutMs: 150 })
+    const c = await talk(n.self)
+    sockets.push(c.socket)
+    const commands = Array.from({ length: 11 }, (_, i) => command('BURROW.GET', 'test', `k${i}`))
+    const half = (i: number) => commands[i]!.subarray(0, 12)
+    const rest = (i: number) => commands[i]!.subarray(12)
+    // Each write ends halfway through a command, so the node never sees a read end between two:
+    // ~400 ms of traffic with a command half-read all along, each one whole within 40 ms.
+    c.write(half(0))
+    for (let i = 0; i < 10; i++) {
+      await sleep(40)
+      c.write(Buffer.concat([rest(i), half(i + 1)]))
+    }
+    c.write(rest(10))
+    expect(await c.replies(11)).toEqual(commands.map((_, i) => Buffer.from(`value of k${i}`)))
+    expect(n.stats().server.timedOut).toBe(0)
+  })
+
+  it('judges a deadline after reading what came during a stall: a command whose rest arrived in time is served', async () => {
+    const n = await servedNode({ requestTimeoutMs: 100 })
+    const c = await talk(n.self)
+    sockets.push(c.socket)
+    const get = command('BURROW.GET', 'test', 'k')
+    c.write(get.subarray(0, 12))
+    await sleep(30) // the node has read the first half: its deadline is set
+    c.write(get.subarray(12)) // in the node's socket before the stall
+    // The event loop stalls past the deadline (a long GC pause, a starved process): the timer
+    // then fires before the loop reads the rest.
+    const until = performance.now() + 250
+    while (performance.now() < until) {
+      // a stall: nothing runs
+    }
+    expect(await c.replies(1)).toEqual([Buffer.from('value of k')])
+    expect(n.stats().server.timedOut).toBe(0)
+  })
+
   it('lets a connection that sends whole commands, slowly, stay as long as it likes', async () => {
     const n = await servedNode({ requestTimeoutMs: 150 })
     const c = await talk(n.self)

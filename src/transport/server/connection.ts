@@ -68,6 +68,9 @@ export class RespConnection implements Session {
   #held: ({ command: Command | undefined; args: CommandArgs } | undefined)[] = []
   /** Armed while a command is half-read: it must be whole by then. */
   #deadline: NodeJS.Timeout | undefined
+  /** Commands read whole (or found invalid) so far, and how many when the deadline was last set. */
+  #commandsRead = 0
+  #deadlineFrom = 0
   /** Armed while more replies than the bound wait unread: the client must read some by then. */
   #overflow: NodeJS.Timeout | undefined
   readonly #flushNow = (): void => this.#flush()
@@ -92,12 +95,14 @@ export class RespConnection implements Session {
       maxFrameBytes: host.maxFrameBytes,
       lookup: lookupCommand,
       onCommand: (command, args) => {
+        this.#commandsRead++
         if (this.#quitting) return // nothing after QUIT is run
         // At the bound on replies owed, the commands left in this read wait their turn, in order.
         if (this.#owed >= MAX_OWED || this.#held.length > 0) this.#held.push({ command, args })
         else this.#run(command, args)
       },
       onInvalid: () => {
+        this.#commandsRead++
         if (this.#quitting) return
         if (this.#owed >= MAX_OWED || this.#held.length > 0) this.#held.push(undefined)
         else this.reply(writeError, INVALID)
@@ -179,12 +184,30 @@ export class RespConnection implements Session {
       if (this.#deadline !== undefined) clearTimeout(this.#deadline)
       this.#deadline = undefined
     } else if (this.#deadline === undefined) {
-      this.#deadline = setTimeout(() => {
-        this.#host.timedOut(this.#socket.remoteAddress)
-        this.#socket.destroy()
-      }, this.#host.requestTimeoutMs)
+      this.#deadlineFrom = this.#commandsRead
+      this.#deadline = setTimeout(this.#deadlinePassed, this.#host.requestTimeoutMs)
       this.#deadline.unref()
+    } else if (this.#deadlineFrom !== this.#commandsRead) {
+      // Commands came whole since the deadline was set: it is the half-read one's now, from now.
+      // A client streaming pipelined commands rarely has a read end between two of them.
+      this.#deadlineFrom = this.#commandsRead
+      this.#deadline.refresh()
     }
+  }
+
+  /**
+   * The half-read command's time ran out. Judged once the event loop has read its sockets: after
+   * a stall (a long GC pause, a starved process) the timer fires before the loop reads what the
+   * client sent meanwhile, and a client that sent the rest in time is not cut off for it.
+   */
+  readonly #deadlinePassed = (): void => {
+    const from = this.#commandsRead
+    setImmediate(() => {
+      if (this.#socket.destroyed || this.#reader.idle || this.#commandsRead !== from) return
+      this.#deadline = undefined
+      this.#host.timedOut(this.#socket.remoteAddress)
+      this.#socket.destroy()
+    })
   }
 
   /** A command before authentication: tagged for a peer command with an id, else as Redis does. */
@@ -357,14 +380,26 @@ export class RespConnection implements Session {
     // them all in memory. Past the bound, it has the request deadline to read some (a 'drain'),
     // or it is cut off, as Redis cuts off slow clients past their soft limit.
     if (this.#overflow === undefined && this.#socket.writableLength > this.#host.maxReplyBufferBytes) {
-      this.#overflow = setTimeout(() => {
-        this.#overflow = undefined
-        if (this.#socket.writableLength <= this.#host.maxReplyBufferBytes) return
-        this.#host.overflowed(this.#socket.remoteAddress)
-        this.#socket.destroy()
-      }, this.#host.requestTimeoutMs)
+      this.#overflow = setTimeout(this.#overflowPassed, this.#host.requestTimeoutMs)
       this.#overflow.unref()
     }
+  }
+
+  /**
+   * The client's time to read its replies ran out. Judged, as the half-read command's deadline is,
+   * once the event loop has run its I/O: after a stall, the writes the client did read are counted
+   * in `writableLength` until their completions have run.
+   */
+  readonly #overflowPassed = (): void => {
+    const timer = this.#overflow
+    setImmediate(() => {
+      // A 'drain' in between cleared it (and a later flush may have set another): nothing to judge.
+      if (this.#overflow !== timer) return
+      this.#overflow = undefined
+      if (this.#socket.destroyed || this.#socket.writableLength <= this.#host.maxReplyBufferBytes) return
+      this.#host.overflowed(this.#socket.remoteAddress)
+      this.#socket.destroy()
+    })
   }
 
   #maybePause(): void {
