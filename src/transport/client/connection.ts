@@ -1,7 +1,8 @@
 /**
  * One pipelined TCP connection to a peer: it writes tagged commands, matches each reply to its
- * request by id, and fails its requests when it closes. Commands written in one turn of the
- * event loop go out in one `write`, once the turn's ready I/O callbacks have run (`flushLater`).
+ * request by id, and fails its requests when it closes. Commands written in one tick go out in
+ * one `write`, at the end of the tick (`nextTick`): put off to `setImmediate`, as the server's
+ * replies are, they cost a remote get 11–17 % (BENCHMARKS.md, the #13 A/B table).
  *
  * @module
  */
@@ -12,7 +13,6 @@ import type { StoredValue } from '../../codec.ts'
 import { BurrowError } from '../../errors.ts'
 import { peerAddress } from '../../membership/peer-id.ts'
 import type { BusyPoll } from '../busy-poll.ts'
-import { flushLater } from '../flush-later.ts'
 import { type OnReply, ReplyReader } from '../resp/reply-reader.ts'
 import { RespWriter } from '../resp/writer.ts'
 import type { Answer } from '../served.ts'
@@ -176,7 +176,7 @@ export class Connection {
     }
     if (!this.#flushScheduled && this.#connected) {
       this.#flushScheduled = true
-      flushLater(this.#flushNow)
+      process.nextTick(this.#flushNow)
     }
   }
 
