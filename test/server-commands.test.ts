@@ -287,7 +287,9 @@ describe('closing the server', () => {
     const c = await open()
     c.write(command('BURROW.FETCH', '5', 'test', 'a'))
     // The fetch is read and waits on its gate: a reply is owed (a fixed sleep is not sure of it).
-    while (ns.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    for (let waited = 0; ns.calls.length === 0 && waited < 5000; waited += 5)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(ns.calls.length).toBe(1)
     const closed = server.close(2000)
     setTimeout(() => slow.open(), 20)
     expect(await c.replies(1)).toEqual([[5, 's', Buffer.from('A'), -1]])

@@ -138,6 +138,46 @@ describe('requestTimeoutMs', () => {
     expect(n.stats().server.timedOut).toBe(0)
   })
 
+  it('does not hold a command against its client while the node itself stopped reading (replies owed)', async () => {
+    const n = node({ requestTimeoutMs: 100 })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    n.namespace('test', { load: (key) => gate.then(() => `value of ${key}`) })
+    await n.listen()
+    // 5,000 gets of one slow key: past the 4,096 replies a connection may owe, the node stops
+    // reading, with the next command half-read. Its rest comes at once, but stays in the kernel.
+    // (Made before connecting: a connection must send its first line within the deadline too.)
+    const last = command('BURROW.GET', 'test', 'other')
+    const gets = Buffer.concat(Array.from({ length: 5000 }, () => command('BURROW.GET', 'test', 'k')))
+    const c = await talk(n.self)
+    sockets.push(c.socket)
+    c.write(Buffer.concat([gets, last.subarray(0, 12)]))
+    await sleep(20)
+    c.write(last.subarray(12))
+    await sleep(300) // three deadlines pass while the node is not reading
+    release()
+    const replies = await c.replies(5001)
+    expect(replies).toHaveLength(5001)
+    expect(replies[0]).toEqual(Buffer.from('value of k'))
+    expect(replies[5000]).toEqual(Buffer.from('value of other'))
+    expect(n.stats().server.timedOut).toBe(0)
+  })
+
+  it('judges the first-line deadline after reading too: a first command sent in time, read after a stall, is served', async () => {
+    const n = await servedNode({ requestTimeoutMs: 100 })
+    const c = await talk(n.self)
+    sockets.push(c.socket)
+    for (let waited = 0; n.stats().server.connections === 0 && waited < 2000; waited += 5) await sleep(5)
+    expect(n.stats().server.connections).toBe(1) // accepted: its first-line deadline runs
+    c.write(command('PING')) // in the node's socket before the stall
+    const until = performance.now() + 250
+    while (performance.now() < until) {
+      // a stall: nothing runs
+    }
+    expect(await c.replies(1)).toEqual(['PONG'])
+    expect(n.stats().server.timedOut).toBe(0)
+  })
+
   it('lets a connection that sends whole commands, slowly, stay as long as it likes', async () => {
     const n = await servedNode({ requestTimeoutMs: 150 })
     const c = await talk(n.self)

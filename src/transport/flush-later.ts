@@ -15,13 +15,15 @@
 const queued: (() => void)[] = []
 
 function flushQueued(): void {
-  // Taken out first: a flush only writes, so none queues another in this pass, and a flush that
-  // throws cannot leave the queue stuck behind a finished immediate.
+  // Taken out first: a flush only writes, so none queues another in this pass.
   const flushes = queued.splice(0)
   for (const flush of flushes) flush()
 }
 
-/** Runs `flush` once the event loop's ready I/O callbacks have run; the caller queues each flush once. */
+/**
+ * Runs `flush` once the event loop's ready I/O callbacks have run; the caller queues each flush
+ * once. A flush must not throw: the ones after it in the pass would not run.
+ */
 export function flushLater(flush: () => void): void {
   queued.push(flush)
   if (queued.length === 1) setImmediate(flushQueued)

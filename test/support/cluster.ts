@@ -45,13 +45,15 @@ export async function cluster(
 }
 
 /**
- * Resolves with `records()` once it holds `count` load records, or after 5 s with what it holds.
- * A child tells of a load on its own IPC channel: this process may read that message after the
- * reply of another child to a get that the load served, so a get's reply does not mean it is in.
+ * Resolves with `records()` once it holds `count` load records (and a moment more, so that a late
+ * extra one is in too), or after 5 s with what it holds. A child tells of a load on its own IPC
+ * channel: this process may read that message after the reply of another child to a get that the
+ * load served, so a get's reply does not mean it is in.
  */
 export async function loadsReported(records: () => LoadRecord[], count: number): Promise<LoadRecord[]> {
   for (let waited = 0; records().length < count && waited < 5000; waited += 10)
     await new Promise((resolve) => setTimeout(resolve, 10))
+  await new Promise((resolve) => setTimeout(resolve, 50))
   return records()
 }
 

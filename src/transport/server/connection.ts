@@ -204,6 +204,10 @@ export class RespConnection implements Session {
     const from = this.#commandsRead
     setImmediate(() => {
       if (this.#socket.destroyed || this.#reader.idle || this.#commandsRead !== from) return
+      // The node paused reading (replies owed, or the client's window full): the rest of the
+      // command waits in the kernel for the node, not the client. The bound on unread replies
+      // deals with a client that does not read; this deadline starts again.
+      if (this.#paused) return void this.#deadline?.refresh()
       this.#deadline = undefined
       this.#host.timedOut(this.#socket.remoteAddress)
       this.#socket.destroy()
@@ -365,8 +369,14 @@ export class RespConnection implements Session {
   }
 
   #flush(): void {
-    this.#writeReady()
     this.#flushScheduled = false
+    try {
+      this.#writeReady()
+    } catch {
+      // A reply that cannot be written (a bug) ends this connection; the flushes queued with
+      // this one still run (`flushLater`).
+      return this.#broken()
+    }
     if (this.#socket.destroyed || this.#writer.length === 0) return
     this.#host.busyPoll?.wrote()
     if (!this.#socket.write(this.#writer.take()) && !this.#paused) {

@@ -199,7 +199,10 @@ export class NodeServer {
   /** A request head must arrive whole within the deadline, however slowly its bytes come. */
   #awaitHead(socket: Socket): void {
     this.#clearHeadDeadline(socket)
-    const timer = setTimeout(() => this.#cutOff(socket), this.#options.requestTimeoutMs)
+    const timer: NodeJS.Timeout = setTimeout(
+      () => this.#cutOffUnless(socket, () => this.#httpDeadlines.get(socket) !== timer),
+      this.#options.requestTimeoutMs,
+    )
     timer.unref()
     this.#httpDeadlines.set(socket, timer)
   }
@@ -209,6 +212,17 @@ export class NodeServer {
     if (timer === undefined) return
     clearTimeout(timer)
     this.#httpDeadlines.delete(socket)
+  }
+
+  /**
+   * A deadline ran out: judged once the event loop has read its sockets, so that bytes which came
+   * in time during a stall of this process (a long GC pause) are read first. `done`: whether what
+   * the deadline waited for came meanwhile.
+   */
+  #cutOffUnless(socket: Socket, done: () => boolean): void {
+    setImmediate(() => {
+      if (!socket.destroyed && !done()) this.#cutOff(socket)
+    })
   }
 
   #cutOff(socket: Socket): void {
@@ -233,7 +247,11 @@ export class NodeServer {
     socket.on('close', () => this.#sockets.delete(socket))
     socket.on('error', () => socket.destroy())
     // The first line must come whole within the deadline, or the connection is dropped.
-    const sniffing = setTimeout(() => this.#cutOff(socket), this.#options.requestTimeoutMs)
+    let sniffed = false
+    const sniffing = setTimeout(
+      () => this.#cutOffUnless(socket, () => sniffed),
+      this.#options.requestTimeoutMs,
+    )
     sniffing.unref()
     socket.on('close', () => clearTimeout(sniffing))
     let head: Buffer = Buffer.alloc(0)
@@ -244,6 +262,7 @@ export class NodeServer {
         if (head.length > SNIFF_BYTES) socket.destroy()
         return
       }
+      sniffed = true
       socket.off('data', onData)
       clearTimeout(sniffing)
       if (protocol === 'http') {
