@@ -167,38 +167,31 @@ function rows(ctx, params, b, r, http, burrowTrials, polling) {
     readerPeerClient: burrowTrials.at(-1).peerClient,
     httpRouteOpsPerSec: http && Math.round(http.opsPerSec),
   }
+  /** Row `name` of the nodes' trial `b` against ioredis's (skipped without it); `value` reads either. */
+  const rowAgainstRedis = (name, b, { bar, unit, value, ratio, params, note }) => {
+    if (!ctx.selected(name)) return
+    out[name] = r
+      ? makeRow({ burrow: value(b), anchor: value(r), ratio, unit, bar, anchorName, params, note })
+      : skippedRow(unit, bar, skipped, anchorName, value(b))
+  }
   /** The throughput and p99 rows of one pair of nodes (`b`), against ioredis. */
   const pairRows = (names, b, params, notes) => {
-    if (ctx.selected(names[0])) {
-      const bar = ratioAtLeast(3.0)
-      out[names[0]] = r
-        ? makeRow({
-            burrow: b.opsPerSec,
-            anchor: r.opsPerSec,
-            ratio: b.opsPerSec / r.opsPerSec,
-            unit: 'ops/s',
-            bar,
-            anchorName,
-            params,
-            note: notes.throughput,
-          })
-        : skippedRow('ops/s', bar, skipped, anchorName, b.opsPerSec)
-    }
-    if (ctx.selected(names[1])) {
-      const bar = ratioAtLeast(1.0)
-      out[names[1]] = r
-        ? makeRow({
-            burrow: b.p99Ms,
-            anchor: r.p99Ms,
-            ratio: r.p99Ms / b.p99Ms, // lower latency is better: >1 means burrow's p99 is lower
-            unit: 'ms',
-            bar,
-            anchorName,
-            params,
-            note: notes.p99(b, r),
-          })
-        : skippedRow('ms', bar, skipped, anchorName, b.p99Ms)
-    }
+    rowAgainstRedis(names[0], b, {
+      bar: ratioAtLeast(3.0),
+      unit: 'ops/s',
+      value: (t) => t.opsPerSec,
+      ratio: r && b.opsPerSec / r.opsPerSec,
+      params,
+      note: notes.throughput,
+    })
+    rowAgainstRedis(names[1], b, {
+      bar: ratioAtLeast(1.0),
+      unit: 'ms',
+      value: (t) => t.p99Ms,
+      ratio: r && r.p99Ms / b.p99Ms, // lower latency is better: >1 means burrow's p99 is lower
+      params,
+      note: r && notes.p99(b, r),
+    })
   }
   pairRows(['remote-get-throughput', 'remote-get-p99'], b, shared, {
     p99: (b, r) =>

@@ -70,11 +70,20 @@ export class ReadPath<V> {
   }
 
   /**
-   * A `peek` found nothing: counted by W-TinyLFU as a get's miss is, only for a key this node may
-   * keep (see `miss`).
+   * W-TinyLFU learns from the misses of keys this node may keep: its own (`owner` undefined), and
+   * any when it keeps hot copies. Another node's key, with no hot copies, would only crowd out
+   * main's counts.
+   */
+  #countMiss(key: string, owner: string | undefined): void {
+    if (owner === undefined || this.#config.hotFraction > 0) this.#store.countMiss(key)
+  }
+
+  /**
+   * A `peek` found nothing: counted as a get's miss is (`#countMiss`; with hot copies on, the
+   * owner need not be looked up).
    */
   peekMissed(key: string): void {
-    if (this.#config.hotFraction > 0 || this.#host.remoteOwner(key) === undefined) this.#store.countMiss(key)
+    this.#countMiss(key, this.#config.hotFraction > 0 ? undefined : this.#host.remoteOwner(key))
   }
 
   /**
@@ -96,9 +105,7 @@ export class ReadPath<V> {
     }
     // A peer asks only for keys this node owns (checked above).
     const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
-    // W-TinyLFU learns from the misses of keys this node may keep: its own, and any when it keeps
-    // hot copies. Another node's key, with no hot copies, would only crowd out main's counts.
-    if (owner === undefined || this.#config.hotFraction > 0) this.#store.countMiss(key)
+    this.#countMiss(key, owner)
     // A lone surrogate would reach the owner (or a data source) as U+FFFD: another key.
     if (!key.isWellFormed()) {
       return Promise.reject(
@@ -221,7 +228,7 @@ export class ReadPath<V> {
           this.#counters.writeRaces++
           return this.flights.runDetached(key, () => this.#loads.load(key))
         }
-        // Its answer is kept in main: a miss the policy should have counted (see `miss`).
+        // Its answer is kept in main: a miss the policy should have counted (see `#countMiss`).
         if (this.#config.hotFraction === 0) this.#store.countMiss(key)
         // The remote flight stays in the table until the local one ends, so later gets join it.
         const local = this.flights.local[key] ?? this.#localFlight(key, true)
