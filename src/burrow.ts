@@ -453,7 +453,7 @@ export class Burrow extends EventEmitter<BurrowEvents> {
         const owner = ring.owner(key)
         return owner === this.#self ? undefined : owner
       },
-      fetch: (peer, namespace, key, signal) => this.#client.fetch(peer, namespace, key, signal),
+      fetchTo: (peer, namespace, key, signal, to) => this.#client.fetchTo(peer, namespace, key, signal, to),
       store: (peer, namespace, key, value, ttl, signal) =>
         this.#client.store(peer, namespace, key, value, ttl, signal),
       purge: (peer, namespace, key, signal) => {

@@ -397,3 +397,84 @@ describe('the peer client: deadlines, aborts, failures', () => {
     expect(c.stats().connectionsOpen).toBe(0)
   })
 })
+
+describe('the peer client: fetchTo (the outcome told to a receiver)', () => {
+  /** A receiver that records every call, and whether it came before `fetchTo` returned. */
+  function recorder() {
+    const calls: { kind: 'answered' | 'failed'; value: unknown; synchronous: boolean }[] = []
+    let sending = false
+    let settled: () => void = () => {}
+    const done = new Promise<void>((resolve) => {
+      settled = resolve
+    })
+    const to = {
+      answered: (answer: unknown) => {
+        calls.push({ kind: 'answered', value: answer, synchronous: sending })
+        settled()
+      },
+      failed: (reason: unknown) => {
+        calls.push({ kind: 'failed', value: reason, synchronous: sending })
+        settled()
+      },
+    }
+    const send = (fn: (receiver: typeof to) => void): void => {
+      sending = true
+      try {
+        fn(to)
+      } finally {
+        sending = false
+      }
+    }
+    return { calls, done, send }
+  }
+
+  it('tells the answer once, after the call returned', async () => {
+    const c = client()
+    const r = recorder()
+    r.send((to) => c.fetchTo(peer, 'ns', 'key-1', undefined, to))
+    await r.done
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(r.calls).toEqual([
+      { kind: 'answered', value: { value: 'key-1', ttlMs: 1000 }, synchronous: false },
+    ])
+  })
+
+  it('tells a failure that needs no round trip (an aborted signal, a closed client) after the call returned', async () => {
+    const reason = new Error('caller gave up')
+    const aborted = recorder()
+    aborted.send((to) => client().fetchTo(peer, 'ns', 'k', AbortSignal.abort(reason), to))
+    expect(aborted.calls).toEqual([])
+    await aborted.done
+    expect(aborted.calls).toEqual([{ kind: 'failed', value: reason, synchronous: false }])
+
+    const controller = new AbortController()
+    const c = client({ signal: controller.signal })
+    controller.abort()
+    c.close()
+    const closed = recorder()
+    closed.send((to) => c.fetchTo(peer, 'ns', 'k', undefined, to))
+    expect(closed.calls).toEqual([])
+    await closed.done
+    expect(closed.calls).toHaveLength(1)
+    expect(closed.calls[0]!.synchronous).toBe(false)
+    expect((closed.calls[0]!.value as BurrowError).code).toBe('BURROW_ERR_CLOSED')
+  })
+
+  it("tells the owner's error, or a timeout, as a failure, once", async () => {
+    const c = client({ timeoutMs: 40 })
+    handler = (args) => `*3\r\n:${args[1]}\r\n+e\r\n-BURROW_ERR_LOADER the loader failed\r\n`
+    const failed = recorder()
+    failed.send((to) => c.fetchTo(peer, 'ns', 'k', undefined, to))
+    await failed.done
+    expect(failed.calls).toHaveLength(1)
+    expect((failed.calls[0]!.value as BurrowError).code).toBe('BURROW_ERR_LOADER')
+
+    handler = () => undefined
+    const late = recorder()
+    late.send((to) => c.fetchTo(peer, 'ns', 'k2', undefined, to))
+    await late.done
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    expect(late.calls).toHaveLength(1)
+    expect((late.calls[0]!.value as BurrowError).code).toBe('BURROW_ERR_PEER_TIMEOUT')
+  })
+})

@@ -35,7 +35,7 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
     handedOff: () => {},
     owe: () => {},
     peek: () => Promise.reject(new Error('not used')),
-    fetch: () => Promise.reject(new Error('not used')),
+    fetchTo: (_peer, _namespace, _key, _signal, to) => queueMicrotask(() => to.failed(new Error('not used'))),
     store: (peer) => later(peer === owner ? 30 : 1, `store ${peer}`),
     purge: (peer) => later(peer === owner ? 30 : 1, `purge ${peer}`),
   }

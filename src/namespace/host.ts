@@ -7,6 +7,7 @@
 import type { StoredValue } from '../codec.ts'
 import type { PublishingNode } from '../diagnostics.ts'
 import type { LoadGate } from '../load-gate.ts'
+import type { Receiver } from '../transport/client/transport.ts'
 import type { Answer, WriteTtl } from '../transport/served.ts'
 
 export interface NamespaceHost {
@@ -38,10 +39,11 @@ export interface NamespaceHost {
   /** Asks `peer`'s caches only for `key` (a short deadline); `undefined` when they miss. */
   peek(peer: string, namespace: string, key: string, signal: AbortSignal): Promise<Answer | undefined>
   /**
-   * Asks `peer` for `key`. Rejects with a BurrowError: `BURROW_ERR_LOADER` when the owner's loader
-   * failed, another code when the peer could not answer.
+   * Asks `peer` for `key`, its outcome told to `to` (never before this returns). Fails with a
+   * BurrowError: `BURROW_ERR_LOADER` when the owner's loader failed, another code when the peer
+   * could not answer.
    */
-  fetch(peer: string, namespace: string, key: string, signal: AbortSignal): Promise<Answer>
+  fetchTo(peer: string, namespace: string, key: string, signal: AbortSignal, to: Receiver<Answer>): void
   /** Stores a value on `peer`, as its owner. */
   store(
     peer: string,

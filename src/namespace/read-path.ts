@@ -10,6 +10,7 @@ import { channels, fetchTimer, NOT_TIMED, since } from '../diagnostics.ts'
 import { BurrowError } from '../errors.ts'
 import { type Cached, NEVER, NOT_FOUND } from '../store/cached.ts'
 import type { Store } from '../store/store.ts'
+import type { Receiver } from '../transport/client/transport.ts'
 import { type Answer, DO_NOT_KEEP, NO_EXPIRY } from '../transport/served.ts'
 import { type Flight, Flights } from './flights.ts'
 import type { NamespaceHost } from './host.ts'
@@ -170,77 +171,89 @@ export class ReadPath<V> {
   }
 
   /**
-   * Asks the owner. Each outcome ends the flight itself (no extra promise per miss for that).
-   * The peer client settles every request by its deadline, and at once when the node closes.
+   * Asks the owner. The flight is registered before the ask goes out, and the peer client tells
+   * its outcome straight to the ask (`OwnerAsk`), which settles the flight: no promise of the
+   * client's own, and no extra one per miss to end the flight. The peer client settles every
+   * request by its deadline, and at once when the node closes.
    */
   #remoteFlight(owner: string, key: string): Flight {
+    const ask = new OwnerAsk(this, owner, key, fetchTimer())
+    if (ask.started !== NOT_TIMED && channels.peerFetchStart.hasSubscribers)
+      channels.peerFetchStart.publish({
+        node: this.#host.node,
+        peer: owner,
+        namespace: this.#config.name,
+        key,
+      })
+    this.flights.setRemote(key, ask.flight)
+    this.#host.fetchTo(owner, this.#config.name, key, this.#host.signal, ask)
+    return ask.flight
+  }
+
+  /** The owner answered `ask`: the flight ends, and the answer is kept if no write came meanwhile. */
+  ownerAnswered(ask: OwnerAsk, answer: Answer): Answer {
+    const key = ask.key
+    if (channels.peerFetchEnd.hasSubscribers) {
+      channels.peerFetchEnd.publish({
+        node: this.#host.node,
+        peer: ask.owner,
+        namespace: this.#config.name,
+        key,
+        durationMs: since(ask.started),
+        found: answer.value !== undefined,
+      })
+    }
+    const current = this.flights.endRemote(key, ask.flight)
+    this.#counters.peerLoads++
+    this.#keepRemote(key, answer, current)
+    return answer
+  }
+
+  /**
+   * The owner could not answer `ask`, or its loader failed: the error for the flight's waiters,
+   * or, when the owner was unreachable and `peerFallback` is on, a load here.
+   */
+  ownerFailed(ask: OwnerAsk, err: unknown): Flight {
+    const { owner, key, flight } = ask
     const name = this.#config.name
-    const started = fetchTimer()
-    if (started !== NOT_TIMED && channels.peerFetchStart.hasSubscribers)
-      channels.peerFetchStart.publish({ node: this.#host.node, peer: owner, namespace: name, key })
-    const flight: Flight = this.#host.fetch(owner, name, key, this.#host.signal).then(
-      (answer) => {
-        if (channels.peerFetchEnd.hasSubscribers) {
-          const found = answer.value !== undefined
-          const durationMs = since(started)
-          channels.peerFetchEnd.publish({
-            node: this.#host.node,
-            peer: owner,
-            namespace: name,
-            key,
-            durationMs,
-            found,
-          })
-        }
-        const current = this.flights.endRemote(key, flight)
-        this.#counters.peerLoads++
-        this.#keepRemote(key, answer, current)
-        return answer
-      },
-      (err: unknown) => {
-        if (channels.peerFetchError.hasSubscribers) {
-          const durationMs = since(started)
-          channels.peerFetchError.publish({
-            node: this.#host.node,
-            peer: owner,
-            namespace: name,
-            key,
-            durationMs,
-            error: err,
-          })
-        }
-        const unreachable = isUnreachable(err) && !this.#host.signal.aborted
-        if (unreachable) {
-          this.#counters.peerErrors++
-          // A peer that answered that it is not the owner is alive: no probe needed.
-          if ((err as BurrowError).code !== 'BURROW_ERR_NOT_OWNER') this.#host.suspect(owner)
-        }
-        if (!unreachable || !this.#config.peerFallback) {
-          this.flights.endRemote(key, flight)
-          throw err
-        }
-        this.#counters.fallbackLoads++
-        if (channels.fallback.hasSubscribers)
-          channels.fallback.publish({ node: this.#host.node, peer: owner, namespace: name, key, error: err })
-        if (this.flights.remote[key] !== flight) {
-          // A write came while the owner was asked: this load answers the flight's own waiters
-          // only; it joins no table and caches nothing.
-          this.#counters.writeRaces++
-          return this.flights.runDetached(key, () => this.#loads.load(key))
-        }
-        // Its answer is kept in main: a miss the policy should have counted (see `#countMiss`).
-        if (this.#config.hotFraction === 0) this.#store.countMiss(key)
-        // The remote flight stays in the table until the local one ends, so later gets join it.
-        const local = this.flights.local[key] ?? this.#localFlight(key, true)
-        const forget = (): void => {
-          this.flights.endRemote(key, flight)
-        }
-        local.then(forget, forget)
-        return local
-      },
-    )
-    this.flights.setRemote(key, flight)
-    return flight
+    if (channels.peerFetchError.hasSubscribers) {
+      channels.peerFetchError.publish({
+        node: this.#host.node,
+        peer: owner,
+        namespace: name,
+        key,
+        durationMs: since(ask.started),
+        error: err,
+      })
+    }
+    const unreachable = isUnreachable(err) && !this.#host.signal.aborted
+    if (unreachable) {
+      this.#counters.peerErrors++
+      // A peer that answered that it is not the owner is alive: no probe needed.
+      if ((err as BurrowError).code !== 'BURROW_ERR_NOT_OWNER') this.#host.suspect(owner)
+    }
+    if (!unreachable || !this.#config.peerFallback) {
+      this.flights.endRemote(key, flight)
+      return Promise.reject(err)
+    }
+    this.#counters.fallbackLoads++
+    if (channels.fallback.hasSubscribers)
+      channels.fallback.publish({ node: this.#host.node, peer: owner, namespace: name, key, error: err })
+    if (this.flights.remote[key] !== flight) {
+      // A write came while the owner was asked: this load answers the flight's own waiters
+      // only; it joins no table and caches nothing.
+      this.#counters.writeRaces++
+      return this.flights.runDetached(key, () => this.#loads.load(key))
+    }
+    // Its answer is kept in main: a miss the policy should have counted (see `#countMiss`).
+    if (this.#config.hotFraction === 0) this.#store.countMiss(key)
+    // The remote flight stays in the table until the local one ends, so later gets join it.
+    const local = this.flights.local[key] ?? this.#localFlight(key, true)
+    const forget = (): void => {
+      this.flights.endRemote(key, flight)
+    }
+    local.then(forget, forget)
+    return local
   }
 
   /**
@@ -366,5 +379,48 @@ export class ReadPath<V> {
       `the node is closed; namespace ${this.#config.name} takes no new loads`,
       { namespace: this.#config.name, key },
     )
+  }
+}
+
+/**
+ * One ask of a key's owner: the flight its callers wait on, settled by the peer client's call of
+ * `answered` or `failed` (a `Receiver`). Nothing either throws reaches the client's socket: it
+ * fails the flight instead.
+ */
+class OwnerAsk implements Receiver<Answer> {
+  readonly path: ReadPath<unknown>
+  readonly owner: string
+  readonly key: string
+  /** `fetchTimer()` when asked: `NOT_TIMED` unless the diagnostics channels are listened to. */
+  readonly started: number
+  readonly flight: Flight
+  #resolve!: (answer: Answer | Flight) => void
+  #reject!: (err: unknown) => void
+
+  constructor(path: ReadPath<unknown>, owner: string, key: string, started: number) {
+    this.path = path
+    this.owner = owner
+    this.key = key
+    this.started = started
+    this.flight = new Promise((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+  }
+
+  answered(answer: Answer): void {
+    try {
+      this.#resolve(this.path.ownerAnswered(this, answer))
+    } catch (err) {
+      this.#reject(err)
+    }
+  }
+
+  failed(reason: unknown): void {
+    try {
+      this.#resolve(this.path.ownerFailed(this, reason))
+    } catch (err) {
+      this.#reject(err)
+    }
   }
 }

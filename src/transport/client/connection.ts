@@ -18,6 +18,7 @@ import { RespWriter } from '../resp/writer.ts'
 import type { Answer } from '../served.ts'
 import { protocol, type RequestContext, remoteError, timedOut, unavailable } from './errors.ts'
 import { PendingTable } from './pending.ts'
+import type { Receiver } from './transport.ts'
 
 /** The read buffer of a plain TCP connection (Node's own default read size). */
 const READ_BUFFER_BYTES = 64 * 1024
@@ -58,9 +59,8 @@ export interface Pending extends RequestContext {
   id: number
   /** {@link FETCH}, {@link PEEK}, {@link STORE}, {@link PURGE}, {@link FLUSH}, {@link PING} or {@link LEAVE}. */
   command: string
-  /** Settles a fetch or a peek with its answer (a peek's miss: `undefined`), the others with `undefined`. */
-  resolve: (answer: Answer | undefined) => void
-  reject: (reason: unknown) => void
+  /** Told a fetch's or a peek's answer (a peek's miss: `undefined`), the others' `undefined`; or the failure. */
+  to: Receiver<Answer | undefined>
   deadline: number
   signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
@@ -147,7 +147,10 @@ export class Connection {
   send(pending: Pending, value: StoredValue | undefined, ttl: number): void {
     if (this.#destroyed) {
       settle(pending)
-      pending.reject(unavailable(pending.peer, pending.namespace, pending.key, 'the connection closed'))
+      failLater(
+        pending.to,
+        unavailable(pending.peer, pending.namespace, pending.key, 'the connection closed'),
+      )
       return
     }
     const id = this.#pending.add(pending)
@@ -193,7 +196,7 @@ export class Connection {
   cancel(pending: Pending, reason: unknown): void {
     if (this.#pending.take(pending.id) !== pending) return
     settle(pending)
-    pending.reject(reason)
+    pending.to.failed(reason)
   }
 
   /** Rejects the requests past their deadline; returns how many. Pending ids ascend with deadlines. */
@@ -203,7 +206,7 @@ export class Connection {
       this.#pending.take(p.id)
       settle(p)
       expired++
-      p.reject(timedOut(p))
+      p.to.failed(timedOut(p))
     }
     // A connection that never came up within the deadline is abandoned.
     if (expired > 0 && !this.#connected)
@@ -221,7 +224,7 @@ export class Connection {
     if (pending.length > 0 && err.code !== 'BURROW_ERR_CLOSED') this.#events.failed(pending.length)
     for (const p of pending) {
       settle(p)
-      p.reject(
+      p.to.failed(
         new BurrowError(err.code, err.message, {
           cause: err.cause,
           peer: p.peer,
@@ -265,16 +268,21 @@ export class Connection {
     const pending = this.#pending.take(id)
     if (pending === undefined) return // cancelled or expired: its late reply is dropped
     settle(pending)
-    if (status === 'e') return pending.reject(remoteError(pending, value as string))
+    if (status === 'e') return pending.to.failed(remoteError(pending, value as string))
     const peek = pending.command === PEEK
     const answers = peek || pending.command === FETCH
     // A fetch or peek is answered with a value or not found (a peek also with a miss), the others with done.
     if (answers === (status === 'k') || (status === 'm' && !peek))
-      return pending.reject(protocol(pending, `status ${status} to ${pending.command}`))
-    pending.resolve(answers && status !== 'm' ? { value, ttlMs: ttl } : undefined)
+      return pending.to.failed(protocol(pending, `status ${status} to ${pending.command}`))
+    pending.to.answered(answers && status !== 'm' ? { value, ttlMs: ttl } : undefined)
   }
 }
 
 function settle(p: Pending): void {
   if (p.onAbort !== undefined) p.signal!.removeEventListener('abort', p.onAbort)
+}
+
+/** Fails a request that never went out, after the call that sent it has returned (see Receiver). */
+export function failLater(to: Receiver<unknown>, reason: unknown): void {
+  queueMicrotask(() => to.failed(reason))
 }

@@ -39,7 +39,7 @@ import { decodeGetResponse } from '../groupcache/get-response.ts'
 import { GROUPCACHE_PREFIX, groupcachePath } from '../groupcache/path.ts'
 import { type Answer, NO_EXPIRY } from '../served.ts'
 import { closed, type RequestContext, timedOut, unavailable } from './errors.ts'
-import type { PeerClientStats, PeerTransport } from './transport.ts'
+import type { PeerClientStats, PeerTransport, Receiver } from './transport.ts'
 
 /** Options of the groupcache client; the node fills them from its own options. */
 export interface GroupcacheClientOptions {
@@ -135,6 +135,20 @@ export class GroupcacheClient implements PeerTransport {
     if (res.status === 404 && res.headers['x-burrow-status'] === 'not-found')
       return { value: undefined, ttlMs: ttlOf(request, res) }
     throw this.#failed(request, res)
+  }
+
+  /** `fetch`, its outcome told to `to`. */
+  fetchTo(
+    peer: string,
+    namespace: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    to: Receiver<Answer>,
+  ): void {
+    this.fetch(peer, namespace, key, signal).then(
+      (answer) => to.answered(answer),
+      (err: unknown) => to.failed(err),
+    )
   }
 
   /** Groupcache's protocol has no cache-only ask: always a miss (warm hand-off is off in this mode). */

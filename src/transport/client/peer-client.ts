@@ -16,6 +16,7 @@ import {
   Connection,
   FETCH,
   FLUSH,
+  failLater,
   LEAVE,
   PEEK,
   type Pending,
@@ -24,7 +25,7 @@ import {
   STORE,
 } from './connection.ts'
 import { closed, timedOut, unavailable } from './errors.ts'
-import type { PeerClientStats, PeerTransport } from './transport.ts'
+import type { PeerClientStats, PeerTransport, Receiver } from './transport.ts'
 
 /** Options of the peer client; the node fills them from its own options. */
 export interface PeerClientOptions {
@@ -250,6 +251,26 @@ export class PeerClient implements PeerTransport {
     return { ...this.#counters, connectionsOpen: this.#open.size, inFlight }
   }
 
+  /** `fetch`, its outcome told to `to`. */
+  fetchTo(
+    peer: string,
+    namespace: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    to: Receiver<Answer>,
+  ): void {
+    this.#send(
+      FETCH,
+      peer,
+      namespace,
+      key,
+      signal,
+      undefined,
+      DEFAULT_TTL,
+      to as Receiver<Answer | undefined>,
+    )
+  }
+
   #request(
     command: string,
     peer: string,
@@ -259,39 +280,51 @@ export class PeerClient implements PeerTransport {
     value: StoredValue | undefined,
     ttl: WriteTtl,
   ): Promise<Answer | undefined> {
-    if (this.#options.signal.aborted) return Promise.reject(closed(peer, namespace, key))
+    const deferred = new Deferred()
+    this.#send(command, peer, namespace, key, signal, value, ttl, deferred)
+    return deferred.promise
+  }
+
+  #send(
+    command: string,
+    peer: string,
+    namespace: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    value: StoredValue | undefined,
+    ttl: WriteTtl,
+    to: Receiver<Answer | undefined>,
+  ): void {
+    if (this.#options.signal.aborted) return failLater(to, closed(peer, namespace, key))
     if (signal !== undefined && signal !== this.#options.signal && signal.aborted)
-      return Promise.reject(signal.reason)
+      return failLater(to, signal.reason)
     const down = this.#downUntil.get(peer)
     if (down !== undefined) {
       if (Date.now() < down)
-        return Promise.reject(unavailable(peer, namespace, key, 'recently refused a connection'))
+        return failLater(to, unavailable(peer, namespace, key, 'recently refused a connection'))
       this.#downUntil.delete(peer)
     }
     this.#counters.requests++
-    return new Promise((resolve, reject) => {
-      const pending: Pending = {
-        id: 0,
-        command,
-        resolve,
-        reject,
-        deadline: Date.now() + this.#options.timeoutMs,
-        peer,
-        namespace,
-        key,
-        signal: undefined,
-        onAbort: undefined,
-      }
-      const conn = this.#pick(peer)
-      // The node's own signal is handled by close(); a per-request listener on it would pile up.
-      if (signal !== undefined && signal !== this.#options.signal) {
-        pending.signal = signal
-        pending.onAbort = () => conn.cancel(pending, signal.reason)
-        signal.addEventListener('abort', pending.onAbort, { once: true })
-      }
-      conn.send(pending, value, ttl)
-      this.#sweep()
-    })
+    const pending: Pending = {
+      id: 0,
+      command,
+      to,
+      deadline: Date.now() + this.#options.timeoutMs,
+      peer,
+      namespace,
+      key,
+      signal: undefined,
+      onAbort: undefined,
+    }
+    const conn = this.#pick(peer)
+    // The node's own signal is handled by close(); a per-request listener on it would pile up.
+    if (signal !== undefined && signal !== this.#options.signal) {
+      pending.signal = signal
+      pending.onAbort = () => conn.cancel(pending, signal.reason)
+      signal.addEventListener('abort', pending.onAbort, { once: true })
+    }
+    conn.send(pending, value, ttl)
+    this.#sweep()
   }
 
   #pick(peer: string): Connection {
@@ -358,9 +391,11 @@ export class PeerClient implements PeerTransport {
     const pending: Pending = {
       id: 0,
       command: AUTH,
-      resolve: () => {},
-      reject: (err: unknown) => {
-        if (err instanceof BurrowError && err.code === 'BURROW_ERR_AUTH') conn.destroy(err)
+      to: {
+        answered: () => {},
+        failed: (err: unknown) => {
+          if (err instanceof BurrowError && err.code === 'BURROW_ERR_AUTH') conn.destroy(err)
+        },
       },
       deadline: Date.now() + this.#options.timeoutMs,
       peer,
@@ -392,5 +427,27 @@ export class PeerClient implements PeerTransport {
       }
     }, tick)
     this.#sweeper.unref()
+  }
+}
+
+/** A request's outcome as a promise, for the callers that want one. */
+class Deferred implements Receiver<Answer | undefined> {
+  readonly promise: Promise<Answer | undefined>
+  #resolve!: (answer: Answer | undefined) => void
+  #reject!: (reason: unknown) => void
+
+  constructor() {
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+  }
+
+  answered(answer: Answer | undefined): void {
+    this.#resolve(answer)
+  }
+
+  failed(reason: unknown): void {
+    this.#reject(reason)
   }
 }

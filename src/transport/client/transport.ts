@@ -8,6 +8,17 @@
 import type { StoredValue } from '../../codec.ts'
 import type { Answer, WriteTtl } from '../served.ts'
 
+/**
+ * Where the outcome of a request goes when the caller takes it by callback rather than as a
+ * promise: exactly one of the two is called, once, and never before the call that sent the
+ * request has returned. The read path's remote flight is one, so a remote get settles its own
+ * promise and the client makes none (one promise, one reaction and one microtask fewer per get).
+ */
+export interface Receiver<T> {
+  answered(answer: T): void
+  failed(reason: unknown): void
+}
+
 /** Counters of the peer client, as found in `node.stats().peerClient`. */
 export interface PeerClientStats {
   /** Requests sent. */
@@ -32,6 +43,14 @@ export interface PeerClientStats {
 export interface PeerTransport {
   /** Asks `peer` for `key`, answered from its caches or loaded there; `value` undefined: not found. */
   fetch(peer: string, namespace: string, key: string, signal?: AbortSignal): Promise<Answer>
+  /** `fetch`, its outcome told to `to` (see {@link Receiver}). */
+  fetchTo(
+    peer: string,
+    namespace: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    to: Receiver<Answer>,
+  ): void
   /** `peer`'s cached answer, never a load there; `undefined` when it holds none. */
   peek(
     peer: string,
