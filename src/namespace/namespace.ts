@@ -11,7 +11,7 @@ import { channels } from '../diagnostics.ts'
 import { BurrowError, describe } from '../errors.ts'
 import { NOT_FOUND } from '../store/cached.ts'
 import { type HotKey, Store } from '../store/store.ts'
-import { type Answer, DEFAULT_TTL, type ServedNamespace, type WriteResult } from '../transport/served.ts'
+import { DEFAULT_TTL, type ServedNamespace, type WriteResult } from '../transport/served.ts'
 import type { NamespaceHost } from './host.ts'
 import { Keys } from './keys.ts'
 import { checkTtl, LoadRunner, quote } from './loader.ts'
@@ -109,11 +109,11 @@ export class Namespace<V = StoredValue> {
     const signal = options?.signal
     // A cached not-found is a hit that Store.get cannot tell from a miss: it answers even so.
     if (signal?.aborted && !this.#store.notFound(key)) return Promise.reject(signal.reason)
-    const answer = this.#read.miss(key, false)
-    if (!(answer instanceof Promise)) return this.#settle(key, answer.value)
-    const waited = signal === undefined ? answer : untilAborted(answer, signal)
-    if (this.#codec === undefined) return waited.then(answerValue) as Promise<V | undefined>
-    return waited.then((a) => (a.value === undefined ? undefined : this.#loads.decode(key, a.value)))
+    const value = this.#read.missValue(key)
+    if (!(value instanceof Promise)) return this.#settle(key, value)
+    const waited = signal === undefined ? value : untilAborted(value, signal)
+    if (this.#codec === undefined) return waited as Promise<V | undefined>
+    return waited.then((v) => (v === undefined ? undefined : this.#loads.decode(key, v)))
   }
 
   /**
@@ -220,10 +220,6 @@ export class Namespace<V = StoredValue> {
   }
 }
 
-function answerValue(answer: Answer): StoredValue | undefined {
-  return answer.value
-}
-
 /** Builds namespace `name` on `host`, checking every option. */
 export function createNamespace<V>(
   host: NamespaceHost,
@@ -300,8 +296,7 @@ function servedSide<V>(
         counters.hits++
         return hit
       }
-      const answer = read.miss(key, false)
-      return answer instanceof Promise ? answer.then(answerValue) : answer.value
+      return read.missValue(key)
     },
     peek: (key) => {
       accept(key)

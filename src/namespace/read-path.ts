@@ -6,13 +6,15 @@
  *
  * @module
  */
+
+import type { StoredValue } from '../codec.ts'
 import { channels, fetchTimer, NOT_TIMED, since } from '../diagnostics.ts'
 import { BurrowError } from '../errors.ts'
 import { type Cached, NEVER, NOT_FOUND } from '../store/cached.ts'
 import type { Store } from '../store/store.ts'
 import type { Receiver } from '../transport/client/transport.ts'
 import { type Answer, DO_NOT_KEEP, NO_EXPIRY } from '../transport/served.ts'
-import { type Flight, Flights } from './flights.ts'
+import { type Flight, Flights, type RemoteFlight } from './flights.ts'
 import type { NamespaceHost } from './host.ts'
 import { type LoadRunner, quote } from './loader.ts'
 import type { NamespaceConfig } from './options.ts'
@@ -92,6 +94,21 @@ export class ReadPath<V> {
    * flight, else a new one. A peer's request (`fromPeer`) never asks another node.
    */
   miss(key: string, fromPeer: boolean): Answer | Promise<Answer> {
+    const answer = this.#miss(key, fromPeer)
+    return isRemote(answer) ? answer.flight : answer
+  }
+
+  /**
+   * {@link ReadPath.miss} of a local get, which needs the value only: an owner's answer is waited
+   * for through its ask's own promise of the value, not one of the answer and another made from it.
+   */
+  missValue(key: string): StoredValue | undefined | Promise<StoredValue | undefined> {
+    const answer = this.#miss(key, false)
+    if (isRemote(answer)) return answer.value
+    return answer instanceof Promise ? answer.then(answerValue) : answer.value
+  }
+
+  #miss(key: string, fromPeer: boolean): Answer | Promise<Answer> | RemoteFlight {
     // The caller's `Store.get` did not count the miss (see below). A cached not-found is a hit
     // (Store.get cannot say so): answered like one, even after close.
     if (this.#store.notFound(key)) {
@@ -176,7 +193,7 @@ export class ReadPath<V> {
    * client's own, and no extra one per miss to end the flight. The peer client settles every
    * request by its deadline, and at once when the node closes.
    */
-  #remoteFlight(owner: string, key: string): Flight {
+  #remoteFlight(owner: string, key: string): OwnerAsk {
     const ask = new OwnerAsk(this, owner, key, fetchTimer())
     if (ask.started !== NOT_TIMED && channels.peerFetchStart.hasSubscribers)
       channels.peerFetchStart.publish({
@@ -185,9 +202,9 @@ export class ReadPath<V> {
         namespace: this.#config.name,
         key,
       })
-    this.flights.setRemote(key, ask.flight)
+    this.flights.setRemote(key, ask)
     this.#host.fetchTo(owner, this.#config.name, key, this.#host.signal, ask)
-    return ask.flight
+    return ask
   }
 
   /** The owner answered `ask`: the flight ends, and the answer is kept if no write came meanwhile. */
@@ -203,7 +220,7 @@ export class ReadPath<V> {
         found: answer.value !== undefined,
       })
     }
-    const current = this.flights.endRemote(key, ask.flight)
+    const current = this.flights.endRemote(key, ask)
     this.#counters.peerLoads++
     this.#keepRemote(key, answer, current)
     return answer
@@ -214,7 +231,7 @@ export class ReadPath<V> {
    * or, when the owner was unreachable and `peerFallback` is on, a load here.
    */
   ownerFailed(ask: OwnerAsk, err: unknown): Flight {
-    const { owner, key, flight } = ask
+    const { owner, key } = ask
     const name = this.#config.name
     if (channels.peerFetchError.hasSubscribers) {
       channels.peerFetchError.publish({
@@ -233,13 +250,13 @@ export class ReadPath<V> {
       if ((err as BurrowError).code !== 'BURROW_ERR_NOT_OWNER') this.#host.suspect(owner)
     }
     if (!unreachable || !this.#config.peerFallback) {
-      this.flights.endRemote(key, flight)
+      this.flights.endRemote(key, ask)
       return Promise.reject(err)
     }
     this.#counters.fallbackLoads++
     if (channels.fallback.hasSubscribers)
       channels.fallback.publish({ node: this.#host.node, peer: owner, namespace: name, key, error: err })
-    if (this.flights.remote[key] !== flight) {
+    if (this.flights.remote[key] !== ask) {
       // A write came while the owner was asked: this load answers the flight's own waiters
       // only; it joins no table and caches nothing.
       this.#counters.writeRaces++
@@ -250,7 +267,7 @@ export class ReadPath<V> {
     // The remote flight stays in the table until the local one ends, so later gets join it.
     const local = this.flights.local[key] ?? this.#localFlight(key, true)
     const forget = (): void => {
-      this.flights.endRemote(key, flight)
+      this.flights.endRemote(key, ask)
     }
     local.then(forget, forget)
     return local
@@ -337,7 +354,7 @@ export class ReadPath<V> {
     if (backoff !== undefined && this.#host.now() < backoff.until) return
     this.#counters.refreshes++
     const owner = fromPeer ? undefined : this.#host.remoteOwner(key)
-    const flight = owner === undefined ? this.#localFlight(key, false) : this.#remoteFlight(owner, key)
+    const flight = owner === undefined ? this.#localFlight(key, false) : this.#remoteFlight(owner, key).flight
     this.#refreshing.set(key, flight)
     flight.then(
       (answer) => {
@@ -383,44 +400,98 @@ export class ReadPath<V> {
 }
 
 /**
- * One ask of a key's owner: the flight its callers wait on, settled by the peer client's call of
- * `answered` or `failed` (a `Receiver`). Nothing either throws reaches the client's socket: it
+ * One ask of a key's owner, the remote flight its callers wait on, told its outcome by the peer
+ * client (a `Receiver`). Its two promises are made on demand: the answer (`flight`, for a refresh
+ * or a close) and the answer's value (`value`, what a local get waits for); a get that starts the
+ * ask usually needs only the second. Nothing the read path throws reaches the client's socket: it
  * fails the flight instead.
  */
-class OwnerAsk implements Receiver<Answer> {
+class OwnerAsk implements Receiver<Answer>, RemoteFlight {
   readonly path: ReadPath<unknown>
   readonly owner: string
   readonly key: string
   /** `fetchTimer()` when asked: `NOT_TIMED` unless the diagnostics channels are listened to. */
   readonly started: number
-  readonly flight: Flight
-  #resolve!: (answer: Answer | Flight) => void
-  #reject!: (err: unknown) => void
+  /** What the flight settled with: the answer, or a promise of it (a failure, a fallback load). */
+  #outcome: Answer | Flight | undefined = undefined
+  #flight: Flight | undefined = undefined
+  #settleFlight: ((outcome: Answer | Flight) => void) | undefined = undefined
+  #value: Promise<StoredValue | undefined> | undefined = undefined
+  #settleValue: ((value: StoredValue | undefined | Promise<StoredValue | undefined>) => void) | undefined =
+    undefined
 
   constructor(path: ReadPath<unknown>, owner: string, key: string, started: number) {
     this.path = path
     this.owner = owner
     this.key = key
     this.started = started
-    this.flight = new Promise((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
-    })
+  }
+
+  get flight(): Flight {
+    if (this.#flight === undefined) {
+      const outcome = this.#outcome
+      if (outcome === undefined) {
+        this.#flight = new Promise((resolve) => {
+          this.#settleFlight = resolve
+        })
+      } else {
+        this.#flight = outcome instanceof Promise ? outcome : Promise.resolve(outcome)
+      }
+    }
+    return this.#flight
+  }
+
+  get value(): Promise<StoredValue | undefined> {
+    if (this.#value === undefined) {
+      const outcome = this.#outcome
+      if (outcome === undefined) {
+        this.#value = new Promise((resolve) => {
+          this.#settleValue = resolve
+        })
+      } else {
+        this.#value = outcome instanceof Promise ? outcome.then(answerValue) : Promise.resolve(outcome.value)
+      }
+    }
+    return this.#value
   }
 
   answered(answer: Answer): void {
+    let outcome: Answer | Flight
     try {
-      this.#resolve(this.path.ownerAnswered(this, answer))
+      outcome = this.path.ownerAnswered(this, answer)
     } catch (err) {
-      this.#reject(err)
+      outcome = Promise.reject(err)
     }
+    this.#settle(outcome)
   }
 
   failed(reason: unknown): void {
+    let outcome: Flight
     try {
-      this.#resolve(this.path.ownerFailed(this, reason))
+      outcome = this.path.ownerFailed(this, reason)
     } catch (err) {
-      this.#reject(err)
+      outcome = Promise.reject(err)
     }
+    this.#settle(outcome)
+  }
+
+  #settle(outcome: Answer | Flight): void {
+    this.#outcome = outcome
+    // A failure is handled by whoever waits on the flight or the value; never unhandled here.
+    if (outcome instanceof Promise) outcome.catch(ignore)
+    this.#settleFlight?.(outcome)
+    this.#settleValue?.(outcome instanceof Promise ? outcome.then(answerValue) : outcome.value)
+    this.#settleFlight = undefined
+    this.#settleValue = undefined
   }
 }
+
+function isRemote(answer: Answer | Promise<Answer> | RemoteFlight): answer is RemoteFlight {
+  return answer instanceof OwnerAsk
+}
+
+function answerValue(answer: Answer): StoredValue | undefined {
+  return answer.value
+}
+
+function ignore(): void {}
