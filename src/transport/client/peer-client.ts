@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { performance } from 'node:perf_hooks'
 import type { ConnectionOptions } from 'node:tls'
 import { byteLength, type StoredValue } from '../../codec.ts'
 import { BurrowError, describe } from '../../errors.ts'
@@ -298,9 +299,9 @@ export class PeerClient implements PeerTransport {
     if (this.#options.signal.aborted) return failLater(to, closed(peer, namespace, key))
     if (signal !== undefined && signal !== this.#options.signal && signal.aborted)
       return failLater(to, signal.reason)
-    const down = this.#downUntil.get(peer)
+    const down = this.#downUntil.size === 0 ? undefined : this.#downUntil.get(peer)
     if (down !== undefined) {
-      if (Date.now() < down)
+      if (performance.now() < down)
         return failLater(to, unavailable(peer, namespace, key, 'recently refused a connection'))
       this.#downUntil.delete(peer)
     }
@@ -309,7 +310,7 @@ export class PeerClient implements PeerTransport {
       id: 0,
       command,
       to,
-      deadline: Date.now() + this.#options.timeoutMs,
+      deadline: performance.now() + this.#options.timeoutMs,
       peer,
       namespace,
       key,
@@ -350,7 +351,7 @@ export class PeerClient implements PeerTransport {
               const at = list.indexOf(c)
               if (at !== -1) list.splice(at, 1)
             }
-            if (refused) this.#downUntil.set(peer, Date.now() + RECONNECT_DELAY_MS)
+            if (refused) this.#downUntil.set(peer, performance.now() + RECONNECT_DELAY_MS)
           },
           failed: (count) => {
             this.#counters.failures += count
@@ -397,7 +398,7 @@ export class PeerClient implements PeerTransport {
           if (err instanceof BurrowError && err.code === 'BURROW_ERR_AUTH') conn.destroy(err)
         },
       },
-      deadline: Date.now() + this.#options.timeoutMs,
+      deadline: performance.now() + this.#options.timeoutMs,
       peer,
       namespace: '',
       key: '',
@@ -413,7 +414,7 @@ export class PeerClient implements PeerTransport {
     // a tick (timeout / 8, at most 100 ms) late.
     const tick = Math.max(5, Math.min(100, Math.floor(this.#options.timeoutMs / 8)))
     this.#sweeper = setInterval(() => {
-      const now = Date.now()
+      const now = performance.now()
       let idle = true
       for (const pool of this.#pools.values()) {
         for (const conn of pool) {
