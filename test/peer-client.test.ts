@@ -460,12 +460,22 @@ describe('the peer client: fetchTo (the outcome told to a receiver)', () => {
     expect((closed.calls[0]!.value as BurrowError).code).toBe('BURROW_ERR_CLOSED')
   })
 
+  it('tells a request that cannot even be sent (a port out of range) as a failure, after the call returned', async () => {
+    const bad = recorder()
+    bad.send((to) => client().fetchTo('http://127.0.0.1:99999', 'ns', 'k', undefined, to))
+    expect(bad.calls).toEqual([])
+    await bad.done
+    expect(bad.calls).toHaveLength(1)
+    expect(bad.calls[0]!.kind).toBe('failed')
+  })
+
   it("tells the owner's error, or a timeout, as a failure, once", async () => {
     const c = client({ timeoutMs: 40 })
     handler = (args) => `*3\r\n:${args[1]}\r\n+e\r\n-BURROW_ERR_LOADER the loader failed\r\n`
     const failed = recorder()
     failed.send((to) => c.fetchTo(peer, 'ns', 'k', undefined, to))
     await failed.done
+    await new Promise((resolve) => setTimeout(resolve, 60))
     expect(failed.calls).toHaveLength(1)
     expect((failed.calls[0]!.value as BurrowError).code).toBe('BURROW_ERR_LOADER')
 

@@ -4,7 +4,7 @@
  * owner's error, a fallback load here), and an ask that nobody waits on by value (a refresh)
  * leaves no rejection unhandled.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { BurrowError } from '../src/errors.ts'
 import { LoadGate } from '../src/load-gate.ts'
 import type { NamespaceHost } from '../src/namespace/host.ts'
@@ -56,6 +56,9 @@ const onUnhandled = (reason: unknown): void => {
 process.on('unhandledRejection', onUnhandled)
 afterEach(() => {
   unhandled.length = 0
+})
+afterAll(() => {
+  process.off('unhandledRejection', onUnhandled)
 })
 
 function unreachable(): BurrowError {
@@ -121,6 +124,42 @@ describe('remote flights', () => {
     expect(await Promise.all(gets)).toEqual(['loaded k here', 'loaded k here'])
     expect(loads).toBe(1)
     expect(ns.stats()).toMatchObject({ fallbackLoads: 1, peerErrors: 1 })
+  })
+
+  it("handles the client's news of a failure after the client's call returned, not inside it", async () => {
+    const { host, asks } = askingHost()
+    const ns = createNamespace<string>(host, 'test', { load: () => 'loaded here', hot: false }).namespace
+    const get = ns.get('k')
+    asks[0]!.to.failed(unreachable())
+    // Inside the client's call (a socket's read, a connection closing) nothing has run yet.
+    expect(ns.stats()).toMatchObject({ peerErrors: 0, fallbackLoads: 0 })
+    expect(await get).toBe('loaded here')
+    expect(ns.stats()).toMatchObject({ peerErrors: 1, fallbackLoads: 1 })
+  })
+
+  it('lets a get that comes while the fallback load runs join it', async () => {
+    const { host, asks } = askingHost()
+    let release: (value: string) => void = () => {}
+    let loads = 0
+    const ns = createNamespace<string>(host, 'test', {
+      load: () => {
+        loads++
+        return new Promise<string>((resolve) => {
+          release = resolve
+        })
+      },
+      hot: false,
+    }).namespace
+    const first = ns.get('k')
+    asks[0]!.to.failed(unreachable())
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(loads).toBe(1)
+    // The owner's flight stays in the table while the load here runs: this get joins it.
+    const second = ns.get('k')
+    expect(asks).toHaveLength(1)
+    release('loaded here')
+    expect(await Promise.all([first, second])).toEqual(['loaded here', 'loaded here'])
+    expect(loads).toBe(1)
   })
 
   it('leaves no rejection unhandled when a refresh asks the owner and fails', async () => {

@@ -103,6 +103,7 @@ export class ReadPath<V> {
    * for through its ask's own promise of the value, not one of the answer and another made from it.
    */
   missValue(key: string): StoredValue | undefined | Promise<StoredValue | undefined> {
+    // The gets that join one ask all get its one promise of the value (they only read it).
     const answer = this.#miss(key, false)
     if (isRemote(answer)) return answer.value
     return answer instanceof Promise ? answer.then(answerValue) : answer.value
@@ -460,19 +461,28 @@ class OwnerAsk implements Receiver<Answer>, RemoteFlight {
     try {
       outcome = this.path.ownerAnswered(this, answer)
     } catch (err) {
+      this.path.flights.endRemote(this.key, this)
       outcome = Promise.reject(err)
     }
     this.#settle(outcome)
   }
 
+  /**
+   * Handled a microtask later, not inside the peer client's call: a failure may probe the owner
+   * or run the loader here (a fallback), and the client may be in the middle of closing
+   * connections (`retain`, `close`), as it was when failures came as a promise's rejection.
+   */
   failed(reason: unknown): void {
-    let outcome: Flight
-    try {
-      outcome = this.path.ownerFailed(this, reason)
-    } catch (err) {
-      outcome = Promise.reject(err)
-    }
-    this.#settle(outcome)
+    queueMicrotask(() => {
+      let outcome: Flight
+      try {
+        outcome = this.path.ownerFailed(this, reason)
+      } catch (err) {
+        this.path.flights.endRemote(this.key, this)
+        outcome = Promise.reject(err)
+      }
+      this.#settle(outcome)
+    })
   }
 
   #settle(outcome: Answer | Flight): void {

@@ -196,14 +196,14 @@ export class Connection {
     return this.#lastNamespaceBulk
   }
 
-  /** Rejects `pending` with `reason`; its reply, if it ever comes, is dropped. */
+  /** Fails `pending` with `reason`; its reply, if it ever comes, is dropped. */
   cancel(pending: Pending, reason: unknown): void {
     if (this.#pending.take(pending.id) !== pending) return
     settle(pending)
     pending.to.failed(reason)
   }
 
-  /** Rejects the requests past their deadline; returns how many. Pending ids ascend with deadlines. */
+  /** Fails the requests past their deadline; returns how many. Pending ids ascend with deadlines. */
   expire(now: number): number {
     let expired = 0
     for (let p = this.#pending.oldest(); p !== undefined && p.deadline <= now; p = this.#pending.oldest()) {

@@ -260,6 +260,7 @@ export class PeerClient implements PeerTransport {
     signal: AbortSignal | undefined,
     to: Receiver<Answer>,
   ): void {
+    // A fetch is answered with an Answer, never undefined (Connection's reply check), so `to` fits.
     this.#send(
       FETCH,
       peer,
@@ -286,7 +287,25 @@ export class PeerClient implements PeerTransport {
     return deferred.promise
   }
 
+  /** Sends a request; whatever goes wrong on the way is told to `to` (later), never thrown. */
   #send(
+    command: string,
+    peer: string,
+    namespace: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    value: StoredValue | undefined,
+    ttl: WriteTtl,
+    to: Receiver<Answer | undefined>,
+  ): void {
+    try {
+      this.#sendNow(command, peer, namespace, key, signal, value, ttl, to)
+    } catch (err) {
+      failLater(to, err)
+    }
+  }
+
+  #sendNow(
     command: string,
     peer: string,
     namespace: string,
