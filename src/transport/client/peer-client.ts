@@ -298,23 +298,6 @@ export class PeerClient implements PeerTransport {
     ttl: WriteTtl,
     to: Receiver<Answer | undefined>,
   ): void {
-    try {
-      this.#sendNow(command, peer, namespace, key, signal, value, ttl, to)
-    } catch (err) {
-      failLater(to, err)
-    }
-  }
-
-  #sendNow(
-    command: string,
-    peer: string,
-    namespace: string,
-    key: string,
-    signal: AbortSignal | undefined,
-    value: StoredValue | undefined,
-    ttl: WriteTtl,
-    to: Receiver<Answer | undefined>,
-  ): void {
     if (this.#options.signal.aborted) return failLater(to, closed(peer, namespace, key))
     if (signal !== undefined && signal !== this.#options.signal && signal.aborted)
       return failLater(to, signal.reason)
@@ -336,7 +319,13 @@ export class PeerClient implements PeerTransport {
       signal: undefined,
       onAbort: undefined,
     }
-    const conn = this.#pick(peer)
+    let conn: Connection
+    try {
+      // Dialling can throw (a port out of range): told to `to` like any other failure.
+      conn = this.#pick(peer)
+    } catch (err) {
+      return failLater(to, err)
+    }
     // The node's own signal is handled by close(); a per-request listener on it would pile up.
     if (signal !== undefined && signal !== this.#options.signal) {
       pending.signal = signal
