@@ -2,23 +2,21 @@
  * A three-node cluster started with `burrow serve`, read with `burrow get`, `stats` and `ring`:
  * each key is loaded from the origin once, by its owner, whichever node is asked.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { RespValue } from '../src/transport/resp/reader.ts'
-import { closeAll, freePort, sleep } from './helpers.ts'
+import { closeAll, sleep } from './helpers.ts'
 import { burrow, Origin, type ServeProcess, serveThree } from './support/cli.ts'
 import { command, talk } from './support/resp-talk.ts'
 
 afterEach(closeAll)
 
-let ports: number[]
-beforeAll(async () => {
-  ports = [await freePort(), await freePort(), await freePort()]
-})
-
-/** Three `burrow serve` nodes on the ports chosen for this file, with one origin. */
+/**
+ * Three `burrow serve` nodes with one origin, on free ports chosen for each test (not once for
+ * the file: between two tests another process may take a port that was free).
+ */
 function threeNodes(origin: Origin, extra: string[] = []): Promise<ServeProcess[]> {
   // Generous: a fetch held by the test must not time out and fall back on a slow machine.
-  return serveThree(origin, ['--peer-timeout', '30s', ...extra], ports)
+  return serveThree(origin, ['--peer-timeout', '30s', ...extra])
 }
 
 /** `burrow stats --json` of one node, parsed. */
