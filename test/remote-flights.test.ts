@@ -6,11 +6,11 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { BurrowError } from '../src/errors.ts'
-import { LoadGate } from '../src/load-gate.ts'
 import type { NamespaceHost } from '../src/namespace/host.ts'
 import { createNamespace } from '../src/namespace/namespace.ts'
 import type { Receiver } from '../src/transport/client/transport.ts'
 import type { Answer } from '../src/transport/served.ts'
+import { stubHost } from './support/namespace-host.ts'
 
 const OWNER = 'http://owner:1'
 
@@ -23,28 +23,14 @@ function askingHost(): {
   const asks: { key: string; to: Receiver<Answer> }[] = []
   /** The owner of every key: OWNER, or this node (undefined). */
   const ring: { owner: string | undefined } = { owner: OWNER }
-  const signal = new AbortController().signal
-  const node = { self: 'http://reader:1' }
-  const host: NamespaceHost = {
-    node,
-    signal,
-    loads: new LoadGate(10, 10, signal, node),
+  const host = stubHost({
     random: () => 0,
-    now: Date.now,
-    maxKeyBytes: 1024,
     otherPeers: () => [OWNER],
-    suspect: () => {},
     remoteOwner: () => ring.owner,
-    previousOwner: () => undefined,
-    handedOff: () => {},
-    owe: () => {},
-    peek: () => Promise.resolve(undefined),
     fetchTo: (_peer, _namespace, key, _signal, to) => {
       asks.push({ key, to })
     },
-    store: () => Promise.resolve(),
-    purge: () => Promise.resolve(),
-  }
+  })
   return { host, asks, ring }
 }
 

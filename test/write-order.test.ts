@@ -4,9 +4,9 @@
  * it), and a set stores on the owner before purging the rest.
  */
 import { describe, expect, it } from 'vitest'
-import { LoadGate } from '../src/load-gate.ts'
 import type { NamespaceHost } from '../src/namespace/host.ts'
 import { createNamespace } from '../src/namespace/namespace.ts'
+import { stubHost } from './support/namespace-host.ts'
 
 /** A host whose ring puts every key on `owner`, and which records each peer message as it completes. */
 function recordingHost(owner: string, others: string[]): { host: NamespaceHost; log: string[] } {
@@ -19,26 +19,12 @@ function recordingHost(owner: string, others: string[]): { host: NamespaceHost; 
         resolve()
       }, ms),
     )
-  const signal = new AbortController().signal
-  const node = { self: 'http://test:1' }
-  const host: NamespaceHost = {
-    node,
-    signal,
-    loads: new LoadGate(10, 10, signal, node),
-    random: Math.random,
-    now: Date.now,
-    maxKeyBytes: 1024,
+  const host = stubHost({
     otherPeers: () => [owner, ...others],
-    suspect: () => {},
     remoteOwner: () => owner,
-    previousOwner: () => undefined,
-    handedOff: () => {},
-    owe: () => {},
-    peek: () => Promise.reject(new Error('not used')),
-    fetchTo: (_peer, _namespace, _key, _signal, to) => queueMicrotask(() => to.failed(new Error('not used'))),
     store: (peer) => later(peer === owner ? 30 : 1, `store ${peer}`),
     purge: (peer) => later(peer === owner ? 30 : 1, `purge ${peer}`),
-  }
+  })
   return { host, log }
 }
 

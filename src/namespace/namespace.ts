@@ -282,7 +282,7 @@ function servedSide<V>(
       counters.serverRequests++
       counters.gets++
       const hit = store.get(key, false)
-      if (hit === undefined) return read.miss(key, true)
+      if (hit === undefined) return read.peerMiss(key)
       counters.hits++
       return read.answerOfHit(hit)
     },

@@ -90,17 +90,19 @@ export class ReadPath<V> {
   }
 
   /**
-   * A get that missed the fresh cache: a stale value at once (and one refresh), else the running
-   * flight, else a new one. A peer's request (`fromPeer`) never asks another node.
+   * A peer's fetch (`BURROW.FETCH`) that missed the fresh cache: a stale value at once (and one
+   * refresh), else the running local flight, else a new one. It never asks another node, so the
+   * answer is never a remote flight.
    */
-  miss(key: string, fromPeer: boolean): Answer | Promise<Answer> {
-    const answer = this.#miss(key, fromPeer)
-    return isRemote(answer) ? answer.flight : answer
+  peerMiss(key: string): Answer | Promise<Answer> {
+    return this.#miss(key, true) as Answer | Promise<Answer>
   }
 
   /**
-   * {@link ReadPath.miss} of a local get, which needs the value only: an owner's answer is waited
-   * for through its ask's own promise of the value, not one of the answer and another made from it.
+   * A local get that missed the fresh cache, as {@link ReadPath.peerMiss} but joining or starting
+   * a remote flight when another node owns the key. It needs the value only: an owner's answer is
+   * waited for through its ask's own promise of the value, not one of the answer and another made
+   * from it.
    */
   missValue(key: string): StoredValue | undefined | Promise<StoredValue | undefined> {
     // The gets that join one ask all get its one promise of the value (they only read it).
@@ -109,6 +111,7 @@ export class ReadPath<V> {
     return answer instanceof Promise ? answer.then(answerValue) : answer.value
   }
 
+  /** Both misses; a peer's request (`fromPeer`) never asks another node. */
   #miss(key: string, fromPeer: boolean): Answer | Promise<Answer> | RemoteFlight {
     // The caller's `Store.get` did not count the miss (see below). A cached not-found is a hit
     // (Store.get cannot say so): answered like one, even after close.

@@ -3,7 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { stopped } from '../../bench/lib/stopped.mjs'
 import type { Burrow, BurrowOptions, Namespace, NamespaceOptions, StoredValue } from '../../src/index.ts'
-import { node } from '../helpers.ts'
+import { node, sleep } from '../helpers.ts'
 
 /** A loader call seen by a test: which node loaded which key. */
 export interface LoadRecord {
@@ -51,9 +51,8 @@ export async function cluster(
  * load served, so a get's reply does not mean it is in.
  */
 export async function loadsReported(records: () => LoadRecord[], count: number): Promise<LoadRecord[]> {
-  for (let waited = 0; records().length < count && waited < 5000; waited += 10)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  await new Promise((resolve) => setTimeout(resolve, 50))
+  for (let waited = 0; records().length < count && waited < 5000; waited += 10) await sleep(10)
+  await sleep(50)
   return records()
 }
 

@@ -12,8 +12,9 @@ import type { Answer, WriteTtl } from '../served.ts'
  * Where the outcome of a request goes when the caller takes it by callback rather than as a
  * promise: exactly one of the two is called, once, and never before the call that sent the
  * request has returned. They are called from inside the client (a socket's read, the deadline
- * sweep, a connection closing) and must not throw. The read path's remote flight is one, so a remote get settles its own
- * promise and the client makes none (one promise, one reaction and one microtask fewer per get).
+ * sweep, a connection closing) and must not throw. The read path's remote flight is one, so a
+ * remote get settles its own promise and the client makes none (one promise, one reaction and one
+ * microtask fewer per get).
  */
 export interface Receiver<T> {
   answered(answer: T): void
