@@ -21,20 +21,23 @@ let valueBytes = 1024
 serve({
   /**
    * Creates the node (hot cache off) and listens on a free loopback port; returns its peer id.
-   * `nodeOptions` (e.g. `connectionsPerPeer`) are added to the node's options.
+   * `nodeOptions` (e.g. `connectionsPerPeer`) are added to the node's options, and their
+   * `namespace` (e.g. `{ storage: 'offheap' }`) to the namespace's.
    */
   async start(p) {
     valueBytes = p.valueBytes
+    const { namespace: namespaceOptions, ...nodeOptions } = p.nodeOptions ?? {}
     node = new Burrow({
       self: 'http://127.0.0.1:0',
       peerTimeoutMs: 3000,
       random: () => 0.5,
-      ...p.nodeOptions,
+      ...nodeOptions,
     })
     ns = node.namespace('test', {
       maxBytes: 64 * 1024 * 1024,
       hot: false,
       load: async (key) => stringValue(key, valueBytes),
+      ...namespaceOptions,
     })
     await node.listen()
     return node.self

@@ -15,6 +15,10 @@
  * redis-benchmark against the least a Node server can be (bench/children/minimal-resp-server.mjs:
  * one constant 1 KB reply per command, nothing looked up), in the same trials: what Node's sockets
  * and event loop allow on this machine, so how far `server-get`'s bar is reachable in Node at all.
+ * `server-minimal-node-strings` and `-p16`: the same least server, but answering each command
+ * with its key's value, one of the 10,000 distinct 1 KB strings the node holds, written as a
+ * string: Node's floor plus what serving distinct string values out of the CPU's caches costs,
+ * with no lookup by key text and no bookkeeping.
  *
  * @module
  */
@@ -26,7 +30,14 @@ import { startRedis } from '../lib/redis.mjs'
 import { makeRow, ratioAtLeast, skippedRow } from '../lib/report.mjs'
 
 export const group = 'redis-benchmark'
-export const names = ['server-get', 'server-get-p16', 'server-minimal-node', 'server-minimal-node-p16']
+export const names = [
+  'server-get',
+  'server-get-p16',
+  'server-minimal-node',
+  'server-minimal-node-p16',
+  'server-minimal-node-strings',
+  'server-minimal-node-strings-p16',
+]
 export const needsRedis = true
 
 const CALL_MS = 60_000
@@ -47,6 +58,7 @@ export async function run(ctx) {
     {
       name: 'server-get',
       minimal: 'server-minimal-node',
+      strings: 'server-minimal-node-strings',
       pipeline: 1,
       requests: ctx.quick ? 20_000 : 100_000,
       bar: ratioAtLeast(1.0),
@@ -54,11 +66,12 @@ export async function run(ctx) {
     {
       name: 'server-get-p16',
       minimal: 'server-minimal-node-p16',
+      strings: 'server-minimal-node-strings-p16',
       pipeline: 16,
       requests: ctx.quick ? 50_000 : 400_000,
       bar: ratioAtLeast(0.8),
     },
-  ].filter((c) => ctx.selected(c.name) || ctx.selected(c.minimal))
+  ].filter((c) => ctx.selected(c.name) || ctx.selected(c.minimal) || ctx.selected(c.strings))
   const tool = findRedisBenchmark()
   const skipped =
     ctx.redis.skipped ?? (tool === undefined ? 'redis-benchmark missing (Debian redis-tools)' : undefined)
@@ -68,6 +81,7 @@ export async function run(ctx) {
       cases.flatMap((c) => [
         [c.name, skippedRow('req/s', c.bar, skipped, ANCHOR)],
         [c.minimal, skippedRow('req/s', undefined, skipped, ANCHOR)],
+        [c.strings, skippedRow('req/s', undefined, skipped, ANCHOR)],
       ]),
     )
   }
@@ -98,6 +112,13 @@ export async function run(ctx) {
     const minimal = startChild('minimal-resp-server.mjs', { name: 'minimal-node' })
     children.push(minimal)
     const minimalPort = await minimal.call('start', { valueBytes: VALUE_BYTES })
+    const strings = startChild('minimal-resp-server.mjs', { name: 'minimal-node-strings' })
+    children.push(strings)
+    const stringsPort = await strings.call(
+      'start',
+      { valueBytes: VALUE_BYTES, strings: true, keys: KEYS },
+      CALL_MS,
+    )
     ctx.log(`  burrow node ${self}, redis-server pid ${redis.pid} on port ${redis.port}; ${tool}`)
 
     // JIT warm-up of the node, unmeasured.
@@ -120,22 +141,26 @@ export async function run(ctx) {
       const burrowRps = []
       const redisRps = []
       const minimalRps = []
+      const stringsRps = []
       for (let t = 0; t < params.trials; t++) {
         burrowRps.push(bench(tool, burrowPort, [...args, 'BURROW.GET', 'test', 'k__rand_int__']))
         redisRps.push(bench(tool, redis.port, [...args, 'GET', 'k__rand_int__']))
         if (ctx.selected(c.minimal))
           minimalRps.push(bench(tool, minimalPort, [...args, 'GET', 'k__rand_int__']))
+        if (ctx.selected(c.strings))
+          stringsRps.push(bench(tool, stringsPort, [...args, 'GET', 'k__rand_int__']))
         ctx.log(
           `  ${c.name} trial ${t + 1}: burrow ${fmt(burrowRps.at(-1))}, redis-server ${fmt(redisRps.at(-1))}` +
-            (minimalRps.length > 0 ? `, minimal Node server ${fmt(minimalRps.at(-1))}` : ''),
+            (minimalRps.length > 0 ? `, minimal Node server ${fmt(minimalRps.at(-1))}` : '') +
+            (stringsRps.length > 0 ? `, minimal with values ${fmt(stringsRps.at(-1))}` : ''),
         )
       }
       const b = median(burrowRps.map((r) => r.rps))
       const r = median(redisRps.map((x) => x.rps))
-      let minimalRow
-      if (minimalRps.length > 0) {
-        const m = median(minimalRps.map((x) => x.rps))
-        minimalRow = makeRow({
+      /** A reference row (no bar) for one of the minimal servers. */
+      const referenceRow = (trials, server, note) => {
+        const m = median(trials.map((x) => x.rps))
+        return makeRow({
           burrow: m,
           anchor: r,
           ratio: m / r,
@@ -145,13 +170,25 @@ export async function run(ctx) {
             ...params,
             pipeline: c.pipeline,
             requestsPerTrial: c.requests,
-            server: 'bench/children/minimal-resp-server.mjs: a constant 1 KB reply per command, no lookup',
-            minimalTrials: minimalRps,
+            server,
+            minimalTrials: trials,
             redisTrials: redisRps,
           },
-          note: `the least a Node server can be, against redis-server (${c.name}'s ceiling)`,
+          note,
         })
       }
+      if (minimalRps.length > 0)
+        out[c.minimal] = referenceRow(
+          minimalRps,
+          'bench/children/minimal-resp-server.mjs: a constant 1 KB reply per command, no lookup',
+          `the least a Node server can be, against redis-server (${c.name}'s ceiling)`,
+        )
+      if (stringsRps.length > 0)
+        out[c.strings] = referenceRow(
+          stringsRps,
+          "bench/children/minimal-resp-server.mjs with strings: each key's own 1 KB string value, by its number",
+          `the least Node server serving the node's values as strings, against redis-server`,
+        )
       if (ctx.selected(c.name)) {
         out[c.name] = makeRow({
           burrow: b,
@@ -171,7 +208,6 @@ export async function run(ctx) {
           note: `p99 burrow ${median(burrowRps.map((x) => x.p99Ms)).toFixed(2)} ms, redis-server ${median(redisRps.map((x) => x.p99Ms)).toFixed(2)} ms`,
         })
       }
-      if (minimalRow !== undefined) out[c.minimal] = minimalRow
     }
     // Every get was a hit on the node: nothing was loaded after the prewarm.
     const stats = (await node.call('stats')).namespaces.test
