@@ -11,9 +11,12 @@
  *   margin);
  * - `text`: ns per key made out of the bytes a command brought (Latin-1), Node's `latin1Slice` (a
  *   call into C++) against `latin1Text` (`String.fromCharCode` in JS up to 16 bytes), at 7, 13,
- *   16 and 32 bytes (both checked equal first).
+ *   16 and 32 bytes (both checked equal first);
+ * - `reader`: ns per command for the server's `CommandReader` to read `BURROW.GET test KEY`
+ *   (redis-benchmark's 13-character keys) out of chunks of 16 such commands, as `-P 16` sends
+ *   them: name, namespace and key delivered as text, nothing run.
  *
- *   npm run build && node bench/key-costs.mjs [hash|crc32|probes|text]   (default: all four)
+ *   npm run build && node bench/key-costs.mjs [hash|crc32|probes|text|reader]   (default: all five)
  *
  * @module
  */
@@ -22,11 +25,13 @@ import { latin1Text } from '../dist/buffer-text.js'
 import { crc32 } from '../dist/ring.js'
 import { homeOf } from '../dist/store/key-table.js'
 import { hashKey } from '../dist/store/sketch.js'
+import { CommandReader } from '../dist/transport/resp/command-reader.js'
+import { lookupCommand } from '../dist/transport/server/command-table.js'
 import { seededRandom } from './lib/random.mjs'
 
 const which = process.argv[2] ?? 'all'
-if (!['hash', 'crc32', 'probes', 'text', 'all'].includes(which))
-  throw new Error(`unknown part ${which}: hash, crc32, probes or text`)
+if (!['hash', 'crc32', 'probes', 'text', 'reader', 'all'].includes(which))
+  throw new Error(`unknown part ${which}: hash, crc32, probes, text or reader`)
 const KEYS = 20_000
 const ROUNDS = 50
 
@@ -119,4 +124,40 @@ if (which === 'text' || which === 'all') {
       `  ${String(chars).padStart(3)} bytes  ${native.toFixed(1).padStart(6)}  ${js.toFixed(1).padStart(6)}`,
     )
   }
+}
+
+if (which === 'reader' || which === 'all') {
+  let commands = 0
+  let keyChars = 0
+  const reader = new CommandReader({
+    maxFrameBytes: 1 << 20,
+    lookup: lookupCommand,
+    onCommand: (_command, args) => {
+      commands++
+      keyChars += args[2].length
+    },
+    onInvalid: () => {
+      throw new Error('an invalid command')
+    },
+  })
+  const chunks = Array.from({ length: 64 }, (_, c) => {
+    let text = ''
+    for (let i = 0; i < 16; i++) {
+      const key = `k${String(((c * 16 + i) * 7) % 10_000).padStart(12, '0')}`
+      text += `*3\r\n$10\r\nBURROW.GET\r\n$4\r\ntest\r\n$13\r\n${key}\r\n`
+    }
+    return Buffer.from(text, 'latin1')
+  })
+  const perRound = []
+  for (let round = 0; round < 7; round++) {
+    const from = commands
+    const start = process.hrtime.bigint()
+    for (let r = 0; r < 1000; r++) for (const chunk of chunks) reader.feed(chunk)
+    perRound.push(Number(process.hrtime.bigint() - start) / (commands - from))
+  }
+  if (keyChars !== commands * 13) throw new Error('a key was not read whole')
+  const sorted = perRound.slice(2).sort((a, b) => a - b)
+  console.log(
+    `ns per BURROW.GET read by the CommandReader (16 per chunk): median ${sorted[2].toFixed(1)} of 5 rounds`,
+  )
 }

@@ -672,19 +672,26 @@ describe('CommandReader', () => {
     expect((seen as { args: CommandArgs }).args[3]).toEqual(value)
   })
 
-  it('reuses the text of an argument that repeats only for the same ASCII bytes', () => {
-    const keys = [
+  it('decodes each argument from its own bytes, where a namespace repeats as where a key does', () => {
+    const texts = [
       [0x6e, 0x73],
       [0x6e, 0x73],
+      [0x6e, 0x74], // same length, other bytes
       [0xc3, 0xa9],
+      [0xc3, 0xa9], // the same bytes that are not ASCII
       [0xe9],
       [0xc3, 0xa9, 0x61],
       [0xe9, 0x61],
+      [...Buffer.from('x'.repeat(70))], // too long to be kept for the next command
+      [0xe9, 0x61],
       [0x6e, 0x74],
     ]
-    const stream = Buffer.concat(keys.map((key) => command('GET', 'ns', Buffer.from(key))))
-    const got = read([stream]).map((s) => (s as { args: CommandArgs }).args[2])
-    expect(got).toEqual(['ns', 'ns', 'é', '\udce9', 'éa', '\udce9a', 'nt'])
+    const want = ['ns', 'ns', 'nt', 'é', 'é', '\udce9', 'éa', '\udce9a', 'x'.repeat(70), '\udce9a', 'nt']
+    // At the namespace's place (argument 1, compared with the last command's) and at the key's.
+    const atNamespace = Buffer.concat(texts.map((text) => command('GET', Buffer.from(text), 'k')))
+    const atKey = Buffer.concat(texts.map((text) => command('GET', 'ns', Buffer.from(text))))
+    expect(read([atNamespace]).map((s) => (s as { args: CommandArgs }).args[1])).toEqual(want)
+    expect(read([atKey]).map((s) => (s as { args: CommandArgs }).args[2])).toEqual(want)
   })
 
   it('keeps text arguments that are not UTF-8 apart: each such byte a lone surrogate, never U+FFFD', () => {
