@@ -676,13 +676,13 @@ describe('CommandReader', () => {
     const texts = [
       [0x6e, 0x73],
       [0x6e, 0x73],
-      [0x6e, 0x74], // same length, other bytes
+      [0x6e, 0x74], // the same length as the last, other bytes
       [0xc3, 0xa9],
-      [0xc3, 0xa9], // the same bytes that are not ASCII
+      [0xc3, 0xa9],
       [0xe9],
       [0xc3, 0xa9, 0x61],
       [0xe9, 0x61],
-      [...Buffer.from('x'.repeat(70))], // too long to be kept for the next command
+      [...Buffer.from('x'.repeat(70))],
       [0xe9, 0x61],
       [0x6e, 0x74],
     ]

@@ -110,7 +110,7 @@ function writeValues(socket, buf, lasts, values, reply) {
       continue
     }
     const value = values[n]
-    at += scratch.latin1Write(`$${value.length}\r\n`, at)
+    at += scratch.latin1Write(`$${Buffer.byteLength(value)}\r\n`, at)
     at += scratch.utf8Write(value, at)
     scratch[at++] = 13
     scratch[at++] = 10

@@ -112,29 +112,20 @@ export async function run(ctx) {
     const minimal = startChild('minimal-resp-server.mjs', { name: 'minimal-node' })
     children.push(minimal)
     const minimalPort = await minimal.call('start', { valueBytes: VALUE_BYTES })
-    const strings = startChild('minimal-resp-server.mjs', { name: 'minimal-node-strings' })
-    children.push(strings)
-    const stringsPort = await strings.call(
-      'start',
-      { valueBytes: VALUE_BYTES, strings: true, keys: KEYS },
-      CALL_MS,
-    )
+    let stringsPort
+    if (cases.some((c) => ctx.selected(c.strings))) {
+      const strings = startChild('minimal-resp-server.mjs', { name: 'minimal-node-strings' })
+      children.push(strings)
+      const options = { valueBytes: VALUE_BYTES, strings: true, keys: KEYS }
+      stringsPort = await strings.call('start', options, CALL_MS)
+    }
     ctx.log(`  burrow node ${self}, redis-server pid ${redis.pid} on port ${redis.port}; ${tool}`)
 
-    // JIT warm-up of the node, unmeasured.
-    bench(tool, burrowPort, [
-      '-c',
-      '64',
-      '-n',
-      ctx.quick ? '20000' : '100000',
-      '-r',
-      String(KEYS),
-      '-P',
-      '16',
-      'BURROW.GET',
-      'test',
-      'k__rand_int__',
-    ])
+    // JIT warm-up of the node and of the least Node servers, unmeasured.
+    const warmUp = ['-c', '64', '-n', ctx.quick ? '20000' : '100000', '-r', String(KEYS), '-P', '16']
+    bench(tool, burrowPort, [...warmUp, 'BURROW.GET', 'test', 'k__rand_int__'])
+    bench(tool, minimalPort, [...warmUp, 'GET', 'k__rand_int__'])
+    if (stringsPort !== undefined) bench(tool, stringsPort, [...warmUp, 'GET', 'k__rand_int__'])
     const out = {}
     for (const c of cases) {
       const args = ['-c', '64', '-n', String(c.requests), '-r', String(KEYS), '-P', String(c.pipeline)]
@@ -177,18 +168,6 @@ export async function run(ctx) {
           note,
         })
       }
-      if (minimalRps.length > 0)
-        out[c.minimal] = referenceRow(
-          minimalRps,
-          'bench/children/minimal-resp-server.mjs: a constant 1 KB reply per command, no lookup',
-          `the least a Node server can be, against redis-server (${c.name}'s ceiling)`,
-        )
-      if (stringsRps.length > 0)
-        out[c.strings] = referenceRow(
-          stringsRps,
-          "bench/children/minimal-resp-server.mjs with strings: each key's own 1 KB string value, by its number",
-          `the least Node server serving the node's values as strings, against redis-server`,
-        )
       if (ctx.selected(c.name)) {
         out[c.name] = makeRow({
           burrow: b,
@@ -208,6 +187,18 @@ export async function run(ctx) {
           note: `p99 burrow ${median(burrowRps.map((x) => x.p99Ms)).toFixed(2)} ms, redis-server ${median(redisRps.map((x) => x.p99Ms)).toFixed(2)} ms`,
         })
       }
+      if (minimalRps.length > 0)
+        out[c.minimal] = referenceRow(
+          minimalRps,
+          'bench/children/minimal-resp-server.mjs: a constant 1 KB reply per command, no lookup',
+          `the least a Node server can be, against redis-server (${c.name}'s ceiling)`,
+        )
+      if (stringsRps.length > 0)
+        out[c.strings] = referenceRow(
+          stringsRps,
+          "bench/children/minimal-resp-server.mjs with strings: each key's own 1 KB string value, by its number",
+          `the least Node server serving the node's values as strings, against redis-server`,
+        )
     }
     // Every get was a hit on the node: nothing was loaded after the prewarm.
     const stats = (await node.call('stats')).namespaces.test
