@@ -14,7 +14,10 @@
  * no bookkeeping: what serving distinct string values, out of the CPU's caches, adds to Node's
  * floor.
  *
- * Commands: start ({ valueBytes, strings?, keys? }) → the port it listens on (loopback, a free port).
+ * `distinct` (default: `keys`) makes that many distinct values, key number `n` getting value
+ * `n % distinct`: with a few, every value stays in the CPU's caches (`bench/minimal-values.mjs`).
+ *
+ * Commands: start ({ valueBytes, strings?, keys?, distinct? }) → the port it listens on (loopback, a free port).
  *
  * @module
  */
@@ -98,18 +101,18 @@ let server
 let scratch = Buffer.allocUnsafe(64 * 1024)
 
 /** Writes the replies of `count` commands whose last arguments are in `lasts`, one value each. */
-function writeValues(socket, buf, lasts, values, reply) {
+function writeValues(socket, buf, lasts, values, keys, reply) {
   const count = lasts.length / 2
   const need = count * (reply.length * 3 + 16)
   if (scratch.length < need) scratch = Buffer.allocUnsafe(need)
   let at = 0
   for (let i = 0; i < lasts.length; i += 2) {
     const n = keyNumber(buf, lasts[i], lasts[i + 1])
-    if (n < 0 || n >= values.length) {
+    if (n < 0 || n >= keys) {
       at += reply.copy(scratch, at)
       continue
     }
-    const value = values[n]
+    const value = values[n % values.length]
     at += scratch.latin1Write(`$${Buffer.byteLength(value)}\r\n`, at)
     at += scratch.utf8Write(value, at)
     scratch[at++] = 13
@@ -125,7 +128,7 @@ serve({
     const reply = Buffer.from(`$${p.valueBytes}\r\n${'x'.repeat(p.valueBytes)}\r\n`, 'latin1')
     // Flat strings of their own, as the cache keeps a value (a slice would be read through its parent).
     const values = p.strings
-      ? Array.from({ length: p.keys }, (_, i) =>
+      ? Array.from({ length: p.distinct ?? p.keys }, (_, i) =>
           Buffer.from(stringValue(`k${String(i).padStart(12, '0')}`, p.valueBytes)).toString('latin1'),
         )
       : undefined
@@ -146,7 +149,7 @@ serve({
         }
         rest = pos === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos))
         if (values !== undefined) {
-          if (count > 0) writeValues(socket, buf, lasts, values, reply)
+          if (count > 0) writeValues(socket, buf, lasts, values, p.keys, reply)
         } else if (count === 1) socket.write(reply)
         else if (count > 1) {
           const out = Buffer.allocUnsafe(reply.length * count)
