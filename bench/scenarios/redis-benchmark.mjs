@@ -60,7 +60,7 @@ export async function run(ctx) {
       minimal: 'server-minimal-node',
       strings: 'server-minimal-node-strings',
       pipeline: 1,
-      requests: ctx.quick ? 20_000 : 100_000,
+      requests: ctx.quick ? 20_000 : 200_000,
       bar: ratioAtLeast(1.0),
     },
     {
@@ -68,7 +68,7 @@ export async function run(ctx) {
       minimal: 'server-minimal-node-p16',
       strings: 'server-minimal-node-strings-p16',
       pipeline: 16,
-      requests: ctx.quick ? 50_000 : 400_000,
+      requests: ctx.quick ? 50_000 : 1_200_000,
       bar: ratioAtLeast(0.8),
     },
   ].filter((c) => ctx.selected(c.name) || ctx.selected(c.minimal) || ctx.selected(c.strings))
@@ -89,7 +89,7 @@ export async function run(ctx) {
     keys: KEYS,
     valueBytes: VALUE_BYTES,
     connections: 64,
-    trials: ctx.quick ? 1 : 3,
+    trials: ctx.quick ? 1 : 5,
     hot: false,
   }
   const children = []
