@@ -16,11 +16,10 @@
  *
  * @module
  */
-import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { HOST } from './lib/net.mjs'
+import { runRedisBenchmark } from './lib/redis.mjs'
 
 const [mode, rounds, ...rest] = process.argv.slice(2)
 if ((mode !== 'get' && mode !== 'server') || !(Number(rounds) > 0)) {
@@ -82,16 +81,8 @@ async function startServerArm(label, tree, nodeOptions) {
 }
 
 function redisBenchmark(port, pipeline, requests) {
-  const args = ['-h', HOST, '-p', String(port), '-c', '64', '-n', String(requests), '-r', String(KEYS)]
-  args.push('-P', String(pipeline), '--csv', 'BURROW.GET', 'test', 'k__rand_int__')
-  const run = spawnSync('redis-benchmark', args, {
-    encoding: 'utf8',
-    timeout: CALL_MS,
-    killSignal: 'SIGKILL',
-  })
-  const rps = Number(run.stdout?.trim().split('\n').at(-1)?.split('","')[1])
-  if (run.status !== 0 || !(rps > 0)) throw new Error(`redis-benchmark failed: ${run.stderr}`)
-  return rps
+  const args = ['-c', '64', '-n', String(requests), '-r', String(KEYS), '-P', String(pipeline)]
+  return runRedisBenchmark(port, [...args, 'BURROW.GET', 'test', 'k__rand_int__'], { timeoutMs: CALL_MS }).rps
 }
 
 const specs = mode === 'get' ? rest.slice(1) : rest.slice(2)

@@ -13,10 +13,9 @@
  *
  * @module
  */
-import { spawnSync } from 'node:child_process'
 import { startChild } from './lib/child.mjs'
 import { median } from './lib/measure.mjs'
-import { HOST } from './lib/net.mjs'
+import { runRedisBenchmark } from './lib/redis.mjs'
 
 const rounds = Number(process.argv[2] ?? 6)
 const pipeline = Number(process.argv[3] ?? 16)
@@ -28,12 +27,8 @@ const KEYS = 10_000
 const requests = pipeline > 1 ? 400_000 : 100_000
 
 function redisBenchmark(port, n) {
-  const args = ['-h', HOST, '-p', String(port), '-c', '64', '-n', String(n), '-r', String(KEYS)]
-  args.push('-P', String(pipeline), '--csv', 'GET', 'k__rand_int__')
-  const run = spawnSync('redis-benchmark', args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' })
-  const rps = Number(run.stdout?.trim().split('\n').at(-1)?.split('","')[1])
-  if (run.status !== 0 || !(rps > 0)) throw new Error(`redis-benchmark failed: ${run.stderr}`)
-  return rps
+  const args = ['-c', '64', '-n', String(n), '-r', String(KEYS), '-P', String(pipeline)]
+  return runRedisBenchmark(port, [...args, 'GET', 'k__rand_int__']).rps
 }
 
 const arms = [

@@ -471,20 +471,22 @@ describe('the peer client: fetchTo (the outcome told to a receiver)', () => {
 
   it("tells the owner's error, or a timeout, as a failure, once", async () => {
     const c = client({ timeoutMs: 40 })
+    /** What `fetchTo` of `key` told its receiver, once past the deadline (so a second call would show). */
+    const told = async (key: string) => {
+      const to = recorder()
+      to.send((receiver) => c.fetchTo(peer, 'ns', key, undefined, receiver))
+      await to.done
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      return to.calls
+    }
     handler = (args) => `*3\r\n:${args[1]}\r\n+e\r\n-BURROW_ERR_LOADER the loader failed\r\n`
-    const failed = recorder()
-    failed.send((to) => c.fetchTo(peer, 'ns', 'k', undefined, to))
-    await failed.done
-    await new Promise((resolve) => setTimeout(resolve, 60))
-    expect(failed.calls).toHaveLength(1)
-    expect((failed.calls[0]!.value as BurrowError).code).toBe('BURROW_ERR_LOADER')
+    const failed = await told('k')
+    expect(failed).toHaveLength(1)
+    expect((failed[0]!.value as BurrowError).code).toBe('BURROW_ERR_LOADER')
 
     handler = () => undefined
-    const late = recorder()
-    late.send((to) => c.fetchTo(peer, 'ns', 'k2', undefined, to))
-    await late.done
-    await new Promise((resolve) => setTimeout(resolve, 60))
-    expect(late.calls).toHaveLength(1)
-    expect((late.calls[0]!.value as BurrowError).code).toBe('BURROW_ERR_PEER_TIMEOUT')
+    const late = await told('k2')
+    expect(late).toHaveLength(1)
+    expect((late[0]!.value as BurrowError).code).toBe('BURROW_ERR_PEER_TIMEOUT')
   })
 })

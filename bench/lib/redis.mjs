@@ -106,3 +106,30 @@ export function killRedisSync() {
     } catch {}
   }
 }
+
+/**
+ * Runs redis-benchmark (`tool`, default the one on the PATH) once against `port` with `args`,
+ * killed by its PID past `timeoutMs`; its requests per second and latencies from the CSV.
+ *
+ * @param {number} port
+ * @param {string[]} args
+ * @param {{ tool?: string, timeoutMs?: number }} [options]
+ * @returns {{ rps: number, p50Ms: number, p99Ms: number }}
+ */
+export function runRedisBenchmark(port, args, { tool = 'redis-benchmark', timeoutMs = 60_000 } = {}) {
+  const run = spawnSync(tool, ['-h', HOST, '-p', String(port), '--csv', ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  })
+  if (run.status !== 0)
+    throw new Error(
+      `redis-benchmark failed (${run.status ?? run.signal}): ${(run.stderr ?? '').slice(0, 500)}`,
+    )
+  // "name","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const line = run.stdout.trim().split('\n').at(-1) ?? ''
+  const fields = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1])
+  const rps = Number(fields[1])
+  if (!(rps > 0)) throw new Error(`unreadable redis-benchmark output: ${run.stdout.slice(0, 500)}`)
+  return { rps: Math.round(rps), p50Ms: Number(fields[4]), p99Ms: Number(fields[6]) }
+}

@@ -25,8 +25,7 @@
 import { spawnSync } from 'node:child_process'
 import { startChild } from '../lib/child.mjs'
 import { median } from '../lib/measure.mjs'
-import { HOST } from '../lib/net.mjs'
-import { startRedis } from '../lib/redis.mjs'
+import { runRedisBenchmark, startRedis } from '../lib/redis.mjs'
 import { makeRow, ratioAtLeast, skippedRow } from '../lib/report.mjs'
 
 export const group = 'redis-benchmark'
@@ -211,21 +210,9 @@ export async function run(ctx) {
   }
 }
 
-/** Runs redis-benchmark once against `port`; its requests per second and latencies from the CSV. */
+/** One redis-benchmark run of `tool` against `port`, killed past {@link RUN_MS}. */
 function bench(tool, port, args) {
-  const run = spawnSync(tool, ['-h', HOST, '-p', String(port), '--csv', ...args], {
-    encoding: 'utf8',
-    timeout: RUN_MS,
-    killSignal: 'SIGKILL',
-  })
-  if (run.status !== 0)
-    throw new Error(`redis-benchmark failed (${run.status ?? run.signal}): ${run.stderr.slice(0, 500)}`)
-  // "name","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  const line = run.stdout.trim().split('\n').at(-1) ?? ''
-  const fields = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1])
-  const rps = Number(fields[1])
-  if (!(rps > 0)) throw new Error(`unreadable redis-benchmark output: ${run.stdout.slice(0, 500)}`)
-  return { rps: Math.round(rps), p50Ms: Number(fields[4]), p99Ms: Number(fields[6]) }
+  return runRedisBenchmark(port, args, { tool, timeoutMs: RUN_MS })
 }
 
 /** The path of redis-benchmark, or `undefined`. */
